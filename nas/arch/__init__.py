@@ -1,0 +1,22 @@
+"""Architecture descriptions: ``ArchConfig`` and the published reference configs (no torch)."""
+
+from nas.arch.config import (
+    ACTIVATIONS,
+    ATTENTIONS,
+    BLOCK_TYPES,
+    SCALES,
+    ArchConfig,
+    BlockConfig,
+    ECBBlockConfig,
+    IMDBConfig,
+    LFBConfig,
+    RFDBConfig,
+    load_arch_config,
+)
+from nas.arch.references import REFERENCES, SEARCH_REFERENCES, Reference, reference_config, reference_names
+
+__all__ = [
+    "ACTIVATIONS", "ATTENTIONS", "BLOCK_TYPES", "SCALES", "ArchConfig", "BlockConfig",
+    "ECBBlockConfig", "IMDBConfig", "LFBConfig", "RFDBConfig", "load_arch_config",
+    "REFERENCES", "SEARCH_REFERENCES", "Reference", "reference_config", "reference_names",
+]

@@ -1,0 +1,281 @@
+"""`ArchConfig`: the typed, validated description of one SR network.
+
+An ``ArchConfig`` is plain data (no torch): scale, colour channels, nf, the head, the block
+sequence with per-block options, the fusion, the upsampler and the input skip. It round-trips
+through YAML / JSON and has a stable :attr:`ArchConfig.arch_id` (SHA-1 of the canonical JSON of
+the fields that change the network), used to recognise duplicate candidates (archai's
+``get_archid``). ``nas.models.build_model`` turns it into a ``torch.nn.Module``.
+
+Network template (IMDN / RFDN, Hui et al. 2019 Fig. 2, Liu et al. 2020 Fig. 4)::
+
+    x (N, C, H, W) -> [input_norm] -> head -> blocks[0..B-1] -> fusion -> (+ head if global_residual)
+      -> upsampler (N, C, sH, sW) -> (+ input_skip(x)) -> [de-norm]
+
+* fusion ``concat``: concatenation of all block outputs -> 1x1 conv + act -> 3x3 conv (IMDN/RFDN);
+  ``last``: the last block's output (ECBSR, AWSRN).
+* upsampler ``pixelshuffle``: 3x3 conv nf -> C*s^2 + PixelShuffle(s); ``ecb``: ECB nf -> C*s^2
+  (linear) + PixelShuffle (ECBSR); ``awms``: AWSRN's adaptive weighted multi-scale tail.
+* input_skip ``nearest``: LR repeated to C*s^2 channels then pixel-shuffled (ECBSR, BasicSR
+  ``ecbsr_arch.py``); ``conv``: 3x3 conv C -> C*s^2 + PixelShuffle (AWSRN).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from nas.errors import ArchConfigError
+
+__all__ = [
+    "SCALES",
+    "ACTIVATIONS",
+    "ATTENTIONS",
+    "BLOCK_TYPES",
+    "RFDBConfig",
+    "IMDBConfig",
+    "LFBConfig",
+    "ECBBlockConfig",
+    "BlockConfig",
+    "ArchConfig",
+    "load_arch_config",
+    "format_validation_error",
+]
+
+SCALES = (2, 3, 4, 8)
+ACTIVATIONS = ("lrelu", "relu", "prelu", "silu")
+ATTENTIONS = ("esa", "cca", "none")
+
+Activation = Literal["lrelu", "relu", "prelu", "silu"]
+Attention = Literal["esa", "cca", "none"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RFDBConfig(_Strict):
+    """Residual feature distillation block (RFDN, Liu et al. ECCV-W 2020, Fig. 3c; njulj/RFDN
+    ``block.py``).
+
+    ``stages`` FDC + SRB steps (1x1 distillation to ``round(nf * distill_ratio)`` channels and a
+    shallow residual 3x3 refine), a last 3x3 conv to the distilled width, concatenation, 1x1
+    fusion to nf, attention. The released E-RFDN uses ESA and no block residual; the paper form
+    uses CCA (reduction 4) and a block residual.
+    """
+
+    type: Literal["rfdb"] = "rfdb"
+    stages: int = Field(3, ge=1, le=6)
+    distill_ratio: float = Field(0.5, gt=0.0, le=1.0)
+    attention: Attention = "esa"
+    cca_reduction: int = Field(16, ge=1, le=64)
+    residual: bool = False
+    act: Activation = "lrelu"
+
+
+class IMDBConfig(_Strict):
+    """Information multi-distillation block (IMDN, Hui et al. ACM MM 2019, Fig. 3; Zheng222/IMDN
+    ``model/block.py`` ``IMDModule``).
+
+    ``stages`` progressive 3x3 convs, each splitting off ``round(nf * distill_ratio)`` distilled
+    channels, a last 3x3 conv to the distilled width, concatenation, attention (CCA in the
+    paper), 1x1 fusion, block residual.
+    """
+
+    type: Literal["imdb"] = "imdb"
+    stages: int = Field(3, ge=1, le=6)
+    distill_ratio: float = Field(0.25, gt=0.0, lt=1.0)
+    attention: Attention = "cca"
+    cca_reduction: int = Field(16, ge=1, le=64)
+    residual: bool = True
+    act: Activation = "lrelu"
+
+
+class LFBConfig(_Strict):
+    """Local fusion block of AWSRN (Wang et al. 2019, Fig. 3; ChaofWang/AWSRN ``awsrn.py``):
+    ``n_awru`` adaptive weighted residual units (3x3 nf -> nf*expansion, act, 3x3 -> nf, learnable
+    residual and identity scales) and an LRFU (concat of all AWRU outputs -> 3x3 conv -> nf,
+    weighted with the block input).
+    """
+
+    type: Literal["lfb"] = "lfb"
+    n_awru: int = Field(4, ge=1, le=16)
+    expansion: int = Field(4, ge=1, le=8)
+    act: Activation = "relu"
+
+
+class ECBBlockConfig(_Strict):
+    """``depth`` edge-oriented conv blocks (ECBSR, Zhang et al. ACM MM 2021, Fig. 2;
+    xindongzhang/ECBSR ``models/ecb.py``), each nf -> nf with five branches (3x3, 1x1->3x3,
+    1x1->Sobel-x, 1x1->Sobel-y, 1x1->Laplacian) and an activation; re-parameterisable into a
+    single 3x3 conv. ``residual`` adds the block input to its output.
+    """
+
+    type: Literal["ecb"] = "ecb"
+    depth: int = Field(1, ge=1, le=8)
+    depth_multiplier: float = Field(2.0, gt=0.0, le=8.0)
+    act: Activation = "prelu"
+    residual: bool = False
+
+
+BlockConfig = Annotated[
+    Union[RFDBConfig, IMDBConfig, LFBConfig, ECBBlockConfig], Field(discriminator="type")
+]
+BLOCK_TYPES = ("rfdb", "imdb", "lfb", "ecb")
+
+
+def _block_canonical(block: BaseModel) -> dict[str, Any]:
+    """Fields of a block that change the network (CCA reduction only matters with CCA)."""
+    d = block.model_dump(mode="json")
+    if d.get("attention", "cca") != "cca":
+        d.pop("cca_reduction", None)
+    return d
+
+
+class ArchConfig(_Strict):
+    """One SR network, fully described (see the module docstring for the template).
+
+    Attributes:
+        name: optional label (``"imdn"``, ``"trial-17"``); not part of :attr:`arch_id`.
+        scale: upscaling factor s, one of 2, 3, 4, 8.
+        colors: image channels C: 3 (RGB) or 1 (Y only, ECBSR's published form).
+        nf: feature channels of the body.
+        head: ``conv3x3`` (C -> nf) or ``ecb`` (an ECB C -> nf, ECBSR).
+        blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb.
+        fusion: ``concat`` (IMDN/RFDN feature aggregation) or ``last``.
+        fusion_act: activation after the 1x1 fusion conv (``concat`` only).
+        global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
+        upsampler: ``pixelshuffle`` | ``ecb`` | ``awms``.
+        input_skip: ``none`` | ``nearest`` | ``conv``.
+        weight_norm: weight-normalise the plain convs of head, LFB blocks, tail and skip (AWSRN).
+        input_norm: ``none`` or ``meanshift`` (AWSRN: (x - DIV2K RGB mean) * 2, inverted on output).
+
+    Raises:
+        ArchConfigError: through :meth:`from_dict` / :func:`load_arch_config`, naming the field.
+    """
+
+    name: str | None = None
+    scale: Literal[2, 3, 4, 8]
+    colors: Literal[1, 3] = 3
+    nf: int = Field(ge=4, le=512)
+    head: Literal["conv3x3", "ecb"] = "conv3x3"
+    blocks: list[BlockConfig] = Field(min_length=1, max_length=32)
+    fusion: Literal["concat", "last"] = "concat"
+    fusion_act: Activation = "lrelu"
+    global_residual: bool = True
+    upsampler: Literal["pixelshuffle", "ecb", "awms"] = "pixelshuffle"
+    input_skip: Literal["none", "nearest", "conv"] = "none"
+    weight_norm: bool = False
+    input_norm: Literal["none", "meanshift"] = "none"
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "config") -> "ArchConfig":
+        """Validate a plain mapping (parsed YAML/JSON).
+
+        Raises:
+            ArchConfigError: one line, ``"<source>: <field.path>: <problem>"``.
+        """
+        if not isinstance(data, dict):
+            raise ArchConfigError(f"{source}: expected a mapping of fields, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise ArchConfigError(format_validation_error(err, source)) from None
+
+    def replace(self, **changes: Any) -> "ArchConfig":
+        """A validated copy with some fields changed (e.g. ``scale=2``)."""
+        data = self.model_dump(mode="json")
+        data.update(changes)
+        return ArchConfig.from_dict(data, source=self.name or "config")
+
+    # ------------------------------------------------------------------ serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-compatible Python values (defaults filled in)."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def save(self, path: str | Path) -> Path:
+        """Write YAML (``.yaml``/``.yml``) or JSON (``.json``); returns the path."""
+        path = Path(path)
+        text = self.to_json(indent=2) if path.suffix == ".json" else self.to_yaml()
+        path.write_text(text)
+        return path
+
+    def canonical(self) -> dict[str, Any]:
+        """The fields that change the network, in a canonical form (no ``name``)."""
+        d = self.model_dump(mode="json", exclude={"name"})
+        d["blocks"] = [_block_canonical(b) for b in self.blocks]
+        if self.fusion != "concat":
+            d.pop("fusion_act")
+        return d
+
+    @property
+    def arch_id(self) -> str:
+        """Stable 12-hex-digit id: SHA-1 of the canonical JSON (equal networks, equal ids)."""
+        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+    def summary(self) -> str:
+        """One-line description, e.g. ``x4 nf50 | 4x rfdb(esa) | concat | pixelshuffle``."""
+        parts: list[str] = []
+        run_key, run_len = None, 0
+        for b in self.blocks:
+            key = b.type
+            if isinstance(b, (RFDBConfig, IMDBConfig)):
+                key += f"({b.attention}{'' if b.attention != 'cca' else b.cca_reduction}"
+                key += f",d{b.distill_ratio:g},s{b.stages}{',res' if b.residual else ''})"
+            elif isinstance(b, LFBConfig):
+                key += f"(k{b.n_awru},e{b.expansion})"
+            else:
+                key += f"(d{b.depth}{',res' if b.residual else ''})"
+            if key == run_key:
+                run_len += 1
+            else:
+                if run_key is not None:
+                    parts.append(f"{run_len}x {run_key}")
+                run_key, run_len = key, 1
+        parts.append(f"{run_len}x {run_key}")
+        return f"x{self.scale} nf{self.nf} | " + " + ".join(parts) + f" | {self.fusion} | {self.upsampler}"
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """Turn a pydantic error into one line naming the field: ``source: blocks.2.attention: …``."""
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"] if not (isinstance(p, str) and p in BLOCK_TYPES))
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif first["type"] == "union_tag_invalid":
+        msg = f"unknown block type {first.get('input', {}).get('type')!r} (known: {', '.join(BLOCK_TYPES)})"
+    more = f" (and {len(err.errors()) - 1} more problem(s))" if len(err.errors()) > 1 else ""
+    return f"{source}: {loc or '<root>'}: {msg}{more}"
+
+
+def load_arch_config(path: str | Path) -> ArchConfig:
+    """Read an ``ArchConfig`` from a YAML or JSON file.
+
+    Raises:
+        ArchConfigError: the file is missing, not YAML/JSON, or a field is invalid (names both).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ArchConfigError(f"{path}: cannot read config ({err.strerror or err})") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as err:
+        line = getattr(getattr(err, "problem_mark", None), "line", None)
+        where = f" line {line + 1}" if line is not None else ""
+        raise ArchConfigError(f"{path}:{where} not valid YAML/JSON ({str(err).splitlines()[0]})") from None
+    return ArchConfig.from_dict(data, source=str(path))

@@ -1,0 +1,83 @@
+"""ArchConfig: validation errors name the field; YAML/JSON round-trips; arch_id is canonical."""
+
+import json
+
+import pytest
+import yaml
+
+from nas.arch import REFERENCES, ArchConfig, RFDBConfig, load_arch_config, reference_config
+from nas.errors import ArchConfigError
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_reference_roundtrips_yaml_and_json(tmp_path, name):
+    ref = REFERENCES[name]
+    for scale in ref.scales:
+        cfg = reference_config(name, scale)
+        for suffix in (".yaml", ".json"):
+            path = cfg.save(tmp_path / f"{name}_x{scale}{suffix}")
+            back = load_arch_config(path)
+            assert back == cfg
+            assert back.arch_id == cfg.arch_id
+
+
+@pytest.mark.parametrize(
+    "patch, field",
+    [
+        ({"nf": 0}, "nf"),
+        ({"scale": 5}, "scale"),
+        ({"blocks": []}, "blocks"),
+        ({"blocks": [{"type": "rfdb", "attention": "se"}]}, "blocks.0.attention"),
+        ({"blocks": [{"type": "convnext"}]}, "blocks.0"),
+        ({"blocks": [{"type": "rfdb", "stages": -1}]}, "blocks.0.stages"),
+        ({"upsampler": "deconv"}, "upsampler"),
+        ({"colour": 3}, "colour"),
+    ],
+)
+def test_invalid_field_is_named(patch, field):
+    data = {"scale": 4, "nf": 32, "blocks": [{"type": "rfdb"}], **patch}
+    with pytest.raises(ArchConfigError) as exc:
+        ArchConfig.from_dict(data, source="my.yaml")
+    msg = str(exc.value)
+    assert msg.startswith(f"my.yaml: {field}:"), msg
+    assert "\n" not in msg
+
+
+def test_unknown_block_type_lists_known_types():
+    with pytest.raises(ArchConfigError, match="unknown block type 'convnext'.*rfdb, imdb, lfb, ecb"):
+        ArchConfig.from_dict({"scale": 4, "nf": 32, "blocks": [{"type": "convnext"}]})
+
+
+def test_broken_yaml_file_names_file_and_line(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("scale: 4\nnf: [32\nblocks: []\n")
+    with pytest.raises(ArchConfigError, match=r"bad\.yaml: line \d+"):
+        load_arch_config(p)
+    with pytest.raises(ArchConfigError, match="missing.yaml: cannot read"):
+        load_arch_config(tmp_path / "missing.yaml")
+
+
+def test_arch_id_ignores_name_and_unused_options():
+    a = ArchConfig(scale=4, nf=32, blocks=[RFDBConfig(attention="esa", cca_reduction=4)], name="a")
+    b = ArchConfig(scale=4, nf=32, blocks=[RFDBConfig(attention="esa", cca_reduction=16)], name="b")
+    c = ArchConfig(scale=4, nf=32, blocks=[RFDBConfig(attention="cca", cca_reduction=4)])
+    assert a.arch_id == b.arch_id
+    assert a.arch_id != c.arch_id
+    assert a.replace(scale=2).arch_id != a.arch_id
+
+
+def test_paper_rfdn_and_released_erfdn_are_different_networks():
+    rfdn, erfdn = reference_config("rfdn", 4), reference_config("erfdn", 4)
+    assert (rfdn.nf, len(rfdn.blocks), rfdn.blocks[0].attention, rfdn.blocks[0].residual) == (48, 6, "cca", True)
+    assert (erfdn.nf, len(erfdn.blocks), erfdn.blocks[0].attention, erfdn.blocks[0].residual) == (50, 4, "esa", False)
+
+
+def test_unknown_reference_lists_known():
+    with pytest.raises(ArchConfigError, match="unknown reference 'srcnn'.*imdn"):
+        reference_config("srcnn", 4)
+
+
+def test_to_dict_is_plain_json():
+    d = reference_config("imdn", 3).to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert yaml.safe_load(reference_config("imdn", 3).to_yaml()) == d
