@@ -12,7 +12,8 @@ Network template (IMDN / RFDN, Hui et al. 2019 Fig. 2, Liu et al. 2020 Fig. 4)::
       -> upsampler (N, C, sH, sW) -> (+ input_skip(x)) -> [de-norm]
 
 * fusion ``concat``: concatenation of all block outputs -> 1x1 conv + act -> 3x3 conv (IMDN/RFDN);
-  ``last``: the last block's output (ECBSR, AWSRN).
+  ``last``: the last block's output (ECBSR, AWSRN); ``conv1x1``: the last block's output -> 1x1
+  conv nf -> nf, no activation (IMDN_RTC, Zheng222/IMDN ``model/architecture.py``).
 * upsampler ``pixelshuffle``: 3x3 conv nf -> C*s^2 + PixelShuffle(s); ``ecb``: ECB nf -> C*s^2
   (linear) + PixelShuffle (ECBSR); ``awms``: AWSRN's adaptive weighted multi-scale tail.
 * input_skip ``nearest``: LR repeated to C*s^2 channels then pixel-shuffled (ECBSR, BasicSR
@@ -146,7 +147,7 @@ class ArchConfig(_Strict):
         nf: feature channels of the body.
         head: ``conv3x3`` (C -> nf) or ``ecb`` (an ECB C -> nf, ECBSR).
         blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb.
-        fusion: ``concat`` (IMDN/RFDN feature aggregation) or ``last``.
+        fusion: ``concat`` (IMDN/RFDN feature aggregation), ``last`` or ``conv1x1`` (IMDN_RTC).
         fusion_act: activation after the 1x1 fusion conv (``concat`` only).
         global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
         upsampler: ``pixelshuffle`` | ``ecb`` | ``awms``.
@@ -164,7 +165,7 @@ class ArchConfig(_Strict):
     nf: int = Field(ge=4, le=512)
     head: Literal["conv3x3", "ecb"] = "conv3x3"
     blocks: list[BlockConfig] = Field(min_length=1, max_length=32)
-    fusion: Literal["concat", "last"] = "concat"
+    fusion: Literal["concat", "last", "conv1x1"] = "concat"
     fusion_act: Activation = "lrelu"
     global_residual: bool = True
     upsampler: Literal["pixelshuffle", "ecb", "awms"] = "pixelshuffle"

@@ -1,0 +1,269 @@
+"""``ArchConfig`` -> ``SRNet``: one generic network built from the config (timm ``ByobNet`` style).
+
+Template (``nas/arch/config.py``; IMDN Fig. 2, RFDN Fig. 4, AWSRN Fig. 1, ECBSR Fig. 3)::
+
+    x (N, C, H, W) in [0, 1] -> [meanshift] -> fea_conv -> blocks[0..B-1]
+      -> fusion: concat (c = 1x1 conv + act, LR_conv = 3x3 conv) | conv1x1 (LR_conv = 1x1) | last
+      -> (+ fea_conv output if global_residual) -> upsampler -> (+ skip(x)) -> [de-norm]
+      -> (N, C, sH, sW)
+
+Blocks come from the module-local table :data:`_BLOCK_BUILDERS` (timm ``_block_registry``), no
+import-time global registry. Submodule names follow the official code where the structure
+coincides (IMDN / E-RFDN: ``fea_conv``, ``c``, ``LR_conv``, ``upsampler``; AWSRN: ``skip``), so a
+checkpoint mapping is a renaming of the block prefixes only.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+import torch
+from torch import nn
+
+from nas.arch.config import ArchConfig, ECBBlockConfig, IMDBConfig, LFBConfig, RFDBConfig
+from nas.errors import ArchConfigError
+from nas.primitives import (
+    AWMS,
+    ECB,
+    ECBBlock,
+    ECBUpsampler,
+    ESA_MIN_SIZE,
+    IMDB,
+    LFB,
+    RFDB,
+    NearestUpsample,
+    PixelShuffleUpsampler,
+    conv,
+    distilled_channels,
+    make_activation,
+)
+
+__all__ = ["DIV2K_RGB_MEAN", "SRNet", "build_model", "reparameterize_model"]
+
+#: DIV2K RGB mean in [0, 1] (AWSRN / EDSR ``rgb_mean``), used by ``input_norm="meanshift"``.
+DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
+
+#: Depth multiplier of the ECB head and ECB upsampler (ECBSR ``models/ecbsr.py``: 2.0).
+_ECB_DEPTH_MULTIPLIER = 2.0
+
+
+# ---------------------------------------------------------------------- block builders
+def _check_attention(attention: str, reduction: int, channels: int, path: str, nf: int) -> None:
+    if attention == "cca" and channels // reduction < 1:
+        raise ArchConfigError(
+            f"{path}.cca_reduction: {reduction} leaves 0 CCA channels ({channels} // {reduction}) at nf {nf}"
+        )
+    if attention == "esa" and channels < 4:
+        raise ArchConfigError(f"{path}.attention: esa needs at least 4 channels, gets {channels} at nf {nf}")
+
+
+def _build_rfdb(cfg: RFDBConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
+    if distilled_channels(nf, cfg.distill_ratio) < 1:
+        raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} gives 0 distilled channels at nf {nf}")
+    _check_attention(cfg.attention, cfg.cca_reduction, nf, path, nf)
+    return RFDB(nf, stages=cfg.stages, distill_ratio=cfg.distill_ratio, attention=cfg.attention,
+                cca_reduction=cfg.cca_reduction, residual=cfg.residual, act=cfg.act)
+
+
+def _build_imdb(cfg: IMDBConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
+    dc = distilled_channels(nf, cfg.distill_ratio)
+    if dc < 1:
+        raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} gives 0 distilled channels at nf {nf}")
+    if dc >= nf:
+        raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} leaves 0 remaining channels at nf {nf}")
+    _check_attention(cfg.attention, cfg.cca_reduction, dc * (cfg.stages + 1), path, nf)
+    return IMDB(nf, stages=cfg.stages, distill_ratio=cfg.distill_ratio, attention=cfg.attention,
+                cca_reduction=cfg.cca_reduction, residual=cfg.residual, act=cfg.act)
+
+
+def _build_lfb(cfg: LFBConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
+    return LFB(nf, n_awru=cfg.n_awru, expansion=cfg.expansion, act=cfg.act, weight_norm=weight_norm)
+
+
+def _build_ecb(cfg: ECBBlockConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
+    if int(nf * cfg.depth_multiplier) < 1:
+        raise ArchConfigError(
+            f"{path}.depth_multiplier: {cfg.depth_multiplier} gives 0 expanded channels at nf {nf}"
+        )
+    return ECBBlock(nf, depth=cfg.depth, depth_multiplier=cfg.depth_multiplier, act=cfg.act,
+                    residual=cfg.residual)
+
+
+#: Block type -> ``(block_config, nf, field_path, weight_norm) -> nn.Module``.
+_BLOCK_BUILDERS: dict[str, Callable[..., nn.Module]] = {
+    "rfdb": _build_rfdb,
+    "imdb": _build_imdb,
+    "lfb": _build_lfb,
+    "ecb": _build_ecb,
+}
+
+
+def _build_block(cfg, nf: int, path: str, weight_norm: bool) -> nn.Module:
+    kind = getattr(cfg, "type", None)
+    if kind not in _BLOCK_BUILDERS:
+        raise ArchConfigError(f"{path}.type: unknown block type {kind!r} (known: {', '.join(_BLOCK_BUILDERS)})")
+    return _BLOCK_BUILDERS[kind](cfg, nf, path, weight_norm)
+
+
+def _head_ecb_act(config: ArchConfig) -> str:
+    """Activation of an ECB head: that of the first ECB block, else PReLU (ECBSR's default)."""
+    for block in config.blocks:
+        if isinstance(block, ECBBlockConfig):
+            return block.act
+    return "prelu"
+
+
+# ---------------------------------------------------------------------- the network
+class SRNet(nn.Module):
+    """A single-image SR network assembled from an :class:`~nas.arch.ArchConfig`.
+
+    Submodules: ``fea_conv`` (head: 3x3 conv C -> nf, or an ECB whose activation is that of the
+    first ECB block, else PReLU), ``blocks`` (``nn.ModuleList``), ``c`` (1x1 conv B*nf -> nf +
+    ``fusion_act``, ``concat`` only), ``LR_conv`` (3x3 after ``c`` for ``concat``; 1x1 for
+    ``conv1x1``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` / ``AWMS``), ``skip``
+    (``NearestUpsample`` or weight-normed ``PixelShuffleUpsampler`` C -> C; absent for ``none``).
+    With ``weight_norm`` the head conv, LFB convs, upsampler convs and skip conv are weight-normed.
+    ``meanshift`` maps x to (x - DIV2K mean) * 2 on the way in (AWSRN's (255 x - 255 mean) / 127.5)
+    and back on the way out; the skip sees the normalised image, as in AWSRN.
+
+    Args:
+        config: the architecture; see :func:`build_model` for the errors it raises.
+
+    Shape:
+        (N, C, H, W) in [0, 1] -> (N, C, sH, sW); H, W >= :attr:`min_input_size` (15 when a
+        block has ESA, else 1).
+
+    Attributes:
+        config: the ``ArchConfig``.
+        scale, colors: s and C.
+        min_input_size: smallest LR height / width the forward accepts.
+    """
+
+    def __init__(self, config: ArchConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.scale, self.colors, nf = config.scale, config.colors, config.nf
+        wn = config.weight_norm
+        if config.input_norm == "meanshift" and config.colors != 3:
+            raise ArchConfigError(
+                f"{config.name or 'config'}: input_norm: meanshift subtracts the RGB mean, needs colors 3 "
+                f"(got {config.colors})"
+            )
+
+        if config.head == "ecb":
+            self.fea_conv = ECB(config.colors, nf, _ECB_DEPTH_MULTIPLIER, act=_head_ecb_act(config))
+        else:
+            self.fea_conv = conv(config.colors, nf, 3, weight_norm=wn)
+
+        try:
+            self.blocks = nn.ModuleList(
+                _build_block(b, nf, f"blocks.{i}", wn) for i, b in enumerate(config.blocks)
+            )
+        except ArchConfigError as err:
+            raise ArchConfigError(f"{config.name or 'config'}: {err}") from None
+
+        self.fusion = config.fusion
+        if config.fusion == "concat":
+            self.c = nn.Sequential(conv(nf * len(config.blocks), nf, 1),
+                                   make_activation(config.fusion_act, nf))
+            self.LR_conv = conv(nf, nf, 3)
+        elif config.fusion == "conv1x1":
+            self.LR_conv = conv(nf, nf, 1)
+        self.global_residual = config.global_residual
+
+        if config.upsampler == "pixelshuffle":
+            self.upsampler = PixelShuffleUpsampler(nf, config.colors, config.scale, weight_norm=wn)
+        elif config.upsampler == "ecb":
+            self.upsampler = ECBUpsampler(nf, config.colors, config.scale, _ECB_DEPTH_MULTIPLIER)
+        else:
+            self.upsampler = AWMS(nf, config.colors, config.scale, weight_norm=wn)
+
+        if config.input_skip == "nearest":
+            self.skip = NearestUpsample(config.scale)
+        elif config.input_skip == "conv":
+            self.skip = PixelShuffleUpsampler(config.colors, config.colors, config.scale, weight_norm=wn)
+        else:
+            self.skip = None
+
+        self.meanshift = config.input_norm == "meanshift"
+        if self.meanshift:
+            mean = torch.tensor(DIV2K_RGB_MEAN).view(1, 3, 1, 1)
+            self.register_buffer("rgb_mean", mean, persistent=False)
+
+        has_esa = any(getattr(b, "attention", None) == "esa" for b in config.blocks)
+        self.min_input_size = ESA_MIN_SIZE if has_esa else 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != self.colors:
+            raise ValueError(f"expected input (N, {self.colors}, H, W), got {tuple(x.shape)}")
+        h, w = x.shape[-2:]
+        if h < self.min_input_size or w < self.min_input_size:
+            raise ValueError(
+                f"this network needs LR inputs of at least {self.min_input_size}x{self.min_input_size} px "
+                f"(ESA: 3x3 stride-2 conv + 7x7/3 max-pool), got {h}x{w}"
+            )
+        if self.meanshift:
+            x = (x - self.rgb_mean) * 2.0
+        feat = self.fea_conv(x)
+        out = feat
+        outs = []
+        for block in self.blocks:
+            out = block(out)
+            outs.append(out)
+        if self.fusion == "concat":
+            out = self.LR_conv(self.c(torch.cat(outs, dim=1)))
+        elif self.fusion == "conv1x1":
+            out = self.LR_conv(out)
+        if self.global_residual:
+            out = out + feat
+        out = self.upsampler(out)
+        if self.skip is not None:
+            out = out + self.skip(x)
+        if self.meanshift:
+            out = out * 0.5 + self.rgb_mean
+        return out
+
+
+def build_model(config: ArchConfig | dict) -> SRNet:
+    """Build the network described by ``config`` (weights freshly initialised, train mode).
+
+    Args:
+        config: an ``ArchConfig`` (or a plain mapping, validated with ``ArchConfig.from_dict``).
+
+    Returns:
+        ``SRNet`` mapping (N, C, H, W) in [0, 1] to (N, C, sH, sW).
+
+    Raises:
+        ArchConfigError: the config is invalid or cannot be built; the message names the field,
+            e.g. ``"trial-3: blocks.2.distill_ratio: 0.05 gives 0 distilled channels at nf 8"``.
+
+    Example:
+        >>> from nas.arch import reference_config
+        >>> model = build_model(reference_config("erfdn", 4))
+        >>> sum(p.numel() for p in model.parameters())
+        433448
+    """
+    if isinstance(config, dict):
+        config = ArchConfig.from_dict(config)
+    return SRNet(config)
+
+
+def reparameterize_model(model: nn.Module) -> nn.Module:
+    """A deploy copy of ``model``: every ECB merged into its single 3x3 conv (timm style walker).
+
+    Deep-copies ``model``, puts the copy in eval mode and calls ``reparameterize()`` on every
+    submodule that has it (the ECBs); other modules are left alone. The original is unchanged.
+
+    Args:
+        model: any ``nn.Module`` (typically an ``SRNet``).
+
+    Returns:
+        The re-parameterised copy, in eval mode; same outputs up to float rounding.
+    """
+    deployed = copy.deepcopy(model).eval()
+    for module in list(deployed.modules()):
+        reparam = getattr(module, "reparameterize", None)
+        if callable(reparam):
+            reparam()
+    return deployed

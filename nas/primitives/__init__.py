@@ -1,0 +1,32 @@
+"""Published SR building blocks, one paper block per file (timm ``timm/layers`` style).
+
+* ``layers``: ``conv`` ("same" padding, optional weight norm), activations / attentions by name.
+* ``cca``: IMDN contrast-aware channel attention. ``esa``: RFDN enhanced spatial attention.
+* ``rfdb``: RFDN residual feature distillation block. ``imdb``: IMDN multi-distillation block.
+* ``awsrn``: AWSRN Scale, AWRU, LFB, AWMS. ``ecb``: ECBSR edge-oriented conv block (+ re-param).
+* ``upsample``: pixel-shuffle / ECB upsamplers and the nearest input skip.
+
+Every module maps (N, C, H, W) tensors; constructors take plain ints and strings.
+"""
+
+from nas.primitives.awsrn import AWMS, AWRU, LFB, Scale
+from nas.primitives.cca import CCALayer
+from nas.primitives.ecb import ECB, ECBBlock
+from nas.primitives.esa import ESA, ESA_MIN_SIZE
+from nas.primitives.imdb import IMDB
+from nas.primitives.layers import (
+    ACTIVATIONS,
+    ATTENTIONS,
+    conv,
+    distilled_channels,
+    make_activation,
+    make_attention,
+)
+from nas.primitives.rfdb import RFDB
+from nas.primitives.upsample import ECBUpsampler, NearestUpsample, PixelShuffleUpsampler
+
+__all__ = [
+    "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "CCALayer", "ECB", "ECBBlock", "ECBUpsampler",
+    "ESA", "ESA_MIN_SIZE", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB",
+    "Scale", "conv", "distilled_channels", "make_activation", "make_attention",
+]

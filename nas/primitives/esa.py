@@ -1,0 +1,71 @@
+"""Enhanced spatial attention (ESA) as used in RFDN / E-RFDN.
+
+Liu, Tang, Wu, "Residual Feature Distillation Network for Lightweight Image Super-Resolution",
+ECCV-W (AIM) 2020, §3.2 (ESA from Liu et al., "Residual Feature Aggregation Network", CVPR 2020);
+repo njulj/RFDN ``block.py`` ``ESA``. Layer facts: ``shared/reference_models.md`` §2.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["ESA", "ESA_MIN_SIZE"]
+
+#: Smallest H and W (px) an ESA input may have: the 3x3 stride-2 unpadded conv gives
+#: floor((H - 3) / 2) + 1 rows, and the 7x7 max-pool needs at least 7 of them, so H >= 15.
+ESA_MIN_SIZE = 15
+
+
+class ESA(nn.Module):
+    """Enhanced spatial attention: a strided, pooled, upsampled mask multiplied into the input.
+
+    With f = ``channels // 4``: ``c1_ = conv1(x)`` (1x1, C -> f); ``c1 = conv2(c1_)`` (3x3,
+    stride 2, no padding); ``v = max_pool2d(c1, 7, stride 3)``; ``v = relu(conv_max(v))``;
+    ``c3 = relu(conv3(v))``; ``c3 = conv3_(c3)`` (3x3 convs, padding 1); ``c3`` is bilinearly
+    resized to H x W (align_corners=False); ``m = sigmoid(conv4(c3 + conv_f(c1_)))`` (1x1 convs,
+    f -> f and f -> C); output ``x * m``.
+
+    Args:
+        channels: C (the official ``n_feats``); must be at least 4.
+
+    Shape:
+        (N, C, H, W) -> (N, C, H, W) with H, W >= :data:`ESA_MIN_SIZE` (15).
+
+    Params: 2 C f + C + 37 f^2 + 6 f (C = 50, f = 12: 6,650).
+
+    Raises:
+        ValueError: at construction if C < 4; in ``forward`` if H or W < 15 (clear message
+            instead of max_pool2d's "output size is too small").
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        f = channels // 4
+        if f < 1:
+            raise ValueError(f"ESA needs at least 4 channels, got {channels}")
+        self.conv1 = nn.Conv2d(channels, f, 1)
+        self.conv_f = nn.Conv2d(f, f, 1)
+        self.conv_max = nn.Conv2d(f, f, 3, padding=1)
+        self.conv2 = nn.Conv2d(f, f, 3, stride=2, padding=0)
+        self.conv3 = nn.Conv2d(f, f, 3, padding=1)
+        self.conv3_ = nn.Conv2d(f, f, 3, padding=1)
+        self.conv4 = nn.Conv2d(f, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        if h < ESA_MIN_SIZE or w < ESA_MIN_SIZE:
+            raise ValueError(
+                f"ESA needs inputs of at least {ESA_MIN_SIZE}x{ESA_MIN_SIZE} px, got {h}x{w} "
+                "(3x3 stride-2 conv, then 7x7 max-pool with stride 3)"
+            )
+        c1_ = self.conv1(x)
+        c1 = self.conv2(c1_)
+        v = F.max_pool2d(c1, kernel_size=7, stride=3)
+        v = F.relu(self.conv_max(v))
+        c3 = F.relu(self.conv3(v))
+        c3 = self.conv3_(c3)
+        c3 = F.interpolate(c3, size=(h, w), mode="bilinear", align_corners=False)
+        m = torch.sigmoid(self.conv4(c3 + self.conv_f(c1_)))
+        return x * m

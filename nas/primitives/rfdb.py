@@ -1,0 +1,92 @@
+"""Residual feature distillation block (RFDB) of RFDN / E-RFDN.
+
+Liu, Tang, Wu, "Residual Feature Distillation Network for Lightweight Image Super-Resolution",
+ECCV-W (AIM) 2020, arXiv 2009.11551, §3.1-3.2 and Fig. 3(c); repo njulj/RFDN ``block.py`` ``RFDB``.
+Layer facts and counts: ``shared/reference_models.md`` §2.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nas.primitives.layers import conv, distilled_channels, make_activation, make_attention
+
+__all__ = ["RFDB"]
+
+
+class RFDB(nn.Module):
+    """Residual feature distillation block: FDC steps with shallow residual refines, fuse, attend.
+
+    For each of ``stages`` steps i (feature ``r``, starting at the block input x):
+    ``d_i = act(c{i}_d(r))`` (1x1 conv C -> D, the distilled part) and
+    ``r = act(c{i}_r(r) + r)`` (the SRB: 3x3 conv C -> C plus identity). Then
+    ``d_last = act(c{stages+1}(r))`` (3x3 conv C -> D), concatenation of all (stages + 1) * D
+    channels, ``c{stages+2}`` 1x1 conv -> C, attention (ESA in E-RFDN, CCA in the paper), and the
+    block input added back if ``residual`` (the paper form; the released code drops it).
+    With the defaults the names are those of the official code: ``c1_d, c1_r, ..., c3_r, c4, c5,
+    esa``.
+
+    Args:
+        channels: C (the official ``in_channels``).
+        stages: number of distillation steps (3 in RFDN).
+        distill_ratio: D = round(C * distill_ratio); the released code fixes D = C // 2 (0.5).
+        attention: ``esa`` | ``cca`` | ``none``, applied after the 1x1 fusion, on C channels.
+        cca_reduction: CCA squeeze ratio (the paper counts need 4).
+        residual: add the block input to the output.
+        act: activation name (``lrelu`` = LeakyReLU(0.05) in RFDN).
+
+    Shape:
+        (N, C, H, W) -> (N, C, H, W); with ESA, H and W >= 15.
+
+    Params (without attention and PReLU): stages * (C D + D + 9 C^2 + C) + 9 C D + D
+    + (stages + 1) D C + C; ``RFDB(50)`` with ESA = 94,450.
+
+    Raises:
+        ValueError: D rounds to 0, or the attention gets too few channels.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        stages: int = 3,
+        distill_ratio: float = 0.5,
+        attention: str = "esa",
+        cca_reduction: int = 16,
+        residual: bool = False,
+        act: str = "lrelu",
+    ) -> None:
+        super().__init__()
+        dc = distilled_channels(channels, distill_ratio)
+        if dc < 1:
+            raise ValueError(f"RFDB: distill_ratio {distill_ratio} gives 0 distilled channels at {channels}")
+        self.stages = stages
+        self.residual = residual
+        self.attention = attention
+        self.distilled_channels = dc
+        acts: dict[str, nn.Module] = {}
+        for i in range(1, stages + 1):
+            self.add_module(f"c{i}_d", conv(channels, dc, 1))
+            self.add_module(f"c{i}_r", conv(channels, channels, 3))
+            acts[f"c{i}_d"] = make_activation(act, dc)
+            acts[f"c{i}_r"] = make_activation(act, channels)
+        self.add_module(f"c{stages + 1}", conv(channels, dc, 3))
+        acts[f"c{stages + 1}"] = make_activation(act, dc)
+        self.add_module(f"c{stages + 2}", conv(dc * (stages + 1), channels, 1))
+        self.act = nn.ModuleDict(acts)
+        if attention != "none":
+            self.add_module(attention, make_attention(attention, channels, cca_reduction))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = self._modules
+        distilled = []
+        r = x
+        for i in range(1, self.stages + 1):
+            distilled.append(self.act[f"c{i}_d"](m[f"c{i}_d"](r)))
+            r = self.act[f"c{i}_r"](m[f"c{i}_r"](r) + r)
+        last = f"c{self.stages + 1}"
+        distilled.append(self.act[last](m[last](r)))
+        out = m[f"c{self.stages + 2}"](torch.cat(distilled, dim=1))
+        if self.attention != "none":
+            out = m[self.attention](out)
+        return out + x if self.residual else out

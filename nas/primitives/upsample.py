@@ -1,0 +1,80 @@
+"""Sub-pixel upsamplers and the parameter-free nearest input skip.
+
+* :class:`PixelShuffleUpsampler`: 3x3 conv C -> colors * s^2 + PixelShuffle(s) (Shi et al., CVPR
+  2016; IMDN / RFDN ``pixelshuffle_block``; AWSRN's input skip with weight norm).
+* :class:`ECBUpsampler`: linear ECB C -> colors * s^2 + PixelShuffle(s) (ECBSR ``models/ecbsr.py``,
+  the last backbone ECB).
+* :class:`NearestUpsample`: the LR image repeated to colors * s^2 channels and pixel-shuffled, i.e.
+  nearest-neighbour upsampling (ECBSR's broadcast residual, written as BasicSR
+  ``basicsr/archs/ecbsr_arch.py`` does with ``repeat_interleave`` so that it is right for RGB).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nas.primitives.ecb import ECB
+from nas.primitives.layers import conv
+
+__all__ = ["ECBUpsampler", "NearestUpsample", "PixelShuffleUpsampler"]
+
+
+class PixelShuffleUpsampler(nn.Sequential):
+    """3x3 conv C -> colors * s^2, then PixelShuffle(s) (``upsampler.0`` is the conv).
+
+    Args:
+        channels: C.
+        colors: output channels.
+        scale: s.
+        weight_norm: weight-normalise the conv (AWSRN's skip).
+
+    Shape:
+        (N, C, H, W) -> (N, colors, sH, sW). Params: 9 C O + O (+ O with weight norm),
+        O = colors * s^2.
+    """
+
+    def __init__(self, channels: int, colors: int, scale: int, weight_norm: bool = False) -> None:
+        super().__init__(
+            conv(channels, colors * scale * scale, 3, weight_norm=weight_norm),
+            nn.PixelShuffle(scale),
+        )
+
+
+class ECBUpsampler(nn.Sequential):
+    """Linear ECB C -> colors * s^2, then PixelShuffle(s) (ECBSR's last ECB; ``upsampler.0``).
+
+    Args:
+        channels: C.
+        colors: output channels.
+        scale: s.
+        depth_multiplier: dm of the ECB (ECBSR: 2.0).
+
+    Shape:
+        (N, C, H, W) -> (N, colors, sH, sW). Params: see :class:`~nas.primitives.ecb.ECB`.
+    """
+
+    def __init__(self, channels: int, colors: int, scale: int, depth_multiplier: float = 2.0) -> None:
+        super().__init__(
+            ECB(channels, colors * scale * scale, depth_multiplier, act=None),
+            nn.PixelShuffle(scale),
+        )
+
+
+class NearestUpsample(nn.Module):
+    """Nearest-neighbour upsampling as ``pixel_shuffle(repeat_interleave(x, s^2, dim=1), s)``.
+
+    Args:
+        scale: s.
+
+    Shape:
+        (N, C, H, W) -> (N, C, sH, sW). Params: 0.
+    """
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        self.upscale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pixel_shuffle(torch.repeat_interleave(x, self.upscale * self.upscale, dim=1), self.upscale)

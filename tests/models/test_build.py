@@ -1,0 +1,304 @@
+"""build_model: exact parameter counts of every reference, shapes, errors, ECB deploy, checkpoints."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from nas.arch import REFERENCES, ArchConfig, reference_config
+from nas.errors import ArchConfigError
+from nas.models import SRNet, build_model, reparameterize_model
+from nas.models.build import _BLOCK_BUILDERS
+from nas.primitives import ECB
+
+OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "checkpoints" / "official"
+
+
+def n_params(model: nn.Module, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+# ---------------------------------------------------------------------- exact parameter counts
+# shared/reference_models.md (official code instantiated, checkpoints where released).
+PARAMS = {
+    "imdn": {2: 694_404, 3: 703_059, 4: 715_176},
+    "rfdn": {2: 534_036, 3: 540_531, 4: 549_624},
+    "rfdn_l": {2: 625_962, 3: 632_997, 4: 642_846},
+    "erfdn": {2: 417_212, 3: 423_977, 4: 433_448},
+    "imdn_rtc": {2: 20_190, 3: 21_825, 4: 24_114},
+    # AWSRN: weight-norm g vectors included, as the paper counts
+    "awsrn_s": {2: 397_482, 3: 476_757, 4: 587_742},
+    "awsrn_sd": {2: 348_098, 3: 388_013, 4: 443_894},
+    "awsrn_m": {2: 1_063_742, 3: 1_143_017, 4: 1_254_002},
+    "awsrn": {2: 1_396_872, 3: 1_476_147, 4: 1_587_132, 8: 2_348_172},
+    # ECBSR train form, "all" (the frozen edge masks included), colors 1
+    "ecbsr_m4c8": {2: 11_992, 4: 18_136},
+    "ecbsr_m4c16": {2: 42_224, 4: 49_712},
+    "ecbsr_m10c32": {2: 363_232, 4: 373_408},
+    "ecbsr_m16c64": {2: 2_220_416, 4: 2_235_968},
+}
+# ECBSR train form, trainable only (masks excluded)
+ECBSR_TRAINABLE = {
+    "ecbsr_m4c8": {2: 10_804, 4: 16_624},
+    "ecbsr_m4c16": {2: 39_956, 4: 47_120},
+    "ecbsr_m10c32": {2: 353_620, 4: 363_472},
+    "ecbsr_m16c64": {2: 2_190_932, 4: 2_206_160},
+}
+# ECBSR deploy form (after reparameterize_model): plain 3x3 convs + PReLU
+ECBSR_DEPLOY = {
+    "ecbsr_m4c8": {2: 2_748, 3: 3_113, 4: 3_624},
+    "ecbsr_m4c16": {2: 10_100, 3: 10_825, 4: 11_840},
+    "ecbsr_m10c32": {2: 94_308, 3: 95_753, 4: 97_776},
+    "ecbsr_m16c64": {2: 594_884, 3: 597_769, 4: 601_808},
+}
+
+
+def _table(table):
+    return [(name, s, n) for name, row in table.items() for s, n in row.items()]
+
+
+def test_every_reference_has_a_count():
+    assert set(PARAMS) == set(REFERENCES)
+
+
+@pytest.mark.parametrize("name, scale, expected", _table(PARAMS))
+def test_reference_param_count_is_exact(name, scale, expected):
+    assert n_params(build_model(reference_config(name, scale))) == expected
+
+
+@pytest.mark.parametrize("name, scale, expected", _table(ECBSR_TRAINABLE))
+def test_ecbsr_trainable_count(name, scale, expected):
+    assert n_params(build_model(reference_config(name, scale)), trainable_only=True) == expected
+
+
+@pytest.mark.parametrize("name, scale, expected", _table(ECBSR_DEPLOY))
+def test_ecbsr_deploy_count(name, scale, expected):
+    deployed = reparameterize_model(build_model(reference_config(name, scale)))
+    assert n_params(deployed) == expected
+    assert not any(isinstance(m, ECB) and not m.deployed for m in deployed.modules())
+
+
+def test_awsrn_weight_norm_g_vectors_are_the_paper_difference():
+    model = build_model(reference_config("awsrn_s", 2))
+    g = sum(p.numel() for n, p in model.named_parameters() if n.endswith("original0"))
+    assert n_params(model) - g == 396_718  # reference_models.md: without g
+
+
+# ---------------------------------------------------------------------- shapes
+@pytest.mark.parametrize("name", sorted(REFERENCES))
+def test_reference_forward_shape_odd_size(name):
+    for scale in REFERENCES[name].scales:
+        cfg = reference_config(name, scale)
+        model = build_model(cfg)
+        x = torch.rand(1, cfg.colors, 17, 23)
+        with torch.no_grad():
+            y = model(x)
+        assert y.shape == (1, cfg.colors, 17 * scale, 23 * scale)
+        assert torch.isfinite(y).all()
+
+
+SMALL_BLOCKS = {
+    "rfdb": {"type": "rfdb", "stages": 2},
+    "rfdb_cca": {"type": "rfdb", "attention": "cca", "cca_reduction": 4, "residual": True},
+    "imdb": {"type": "imdb", "cca_reduction": 4},
+    "lfb": {"type": "lfb", "n_awru": 2, "expansion": 2},
+    "ecb": {"type": "ecb", "depth": 2, "residual": True},
+}
+
+
+def _small(block: dict, scale: int, **kw) -> ArchConfig:
+    return ArchConfig.from_dict({"scale": scale, "nf": 16, "blocks": [block, block], **kw})
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+@pytest.mark.parametrize("kind", sorted(SMALL_BLOCKS))
+def test_block_types_shape_and_finite_grads(kind, scale):
+    model = build_model(_small(SMALL_BLOCKS[kind], scale))
+    x = torch.rand(2, 3, 17, 15)
+    y = model(x)
+    assert y.shape == (2, 3, 17 * scale, 15 * scale)
+    (y - torch.rand_like(y)).abs().mean().backward()
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"fusion": "last", "global_residual": False},
+        {"fusion": "conv1x1"},
+        {"head": "ecb", "upsampler": "ecb", "input_skip": "nearest", "colors": 1},
+        {"upsampler": "awms", "input_skip": "conv", "weight_norm": True, "input_norm": "meanshift"},
+        {"fusion_act": "prelu"},
+    ],
+)
+def test_template_variants(variant):
+    cfg = _small(SMALL_BLOCKS["imdb"], 3, **variant)
+    model = build_model(cfg)
+    y = model(torch.rand(1, cfg.colors, 9, 10))
+    assert y.shape == (1, cfg.colors, 27, 30)
+
+
+def test_module_names_follow_the_official_code():
+    names = {n for n, _ in build_model(reference_config("imdn", 4)).named_children()}
+    assert names == {"fea_conv", "blocks", "c", "LR_conv", "upsampler"}
+    rtc = {n for n, _ in build_model(reference_config("imdn_rtc", 2)).named_children()}
+    assert rtc == {"fea_conv", "blocks", "LR_conv", "upsampler"}
+    awsrn = {n for n, _ in build_model(reference_config("awsrn_s", 2)).named_children()}
+    assert awsrn == {"fea_conv", "blocks", "upsampler", "skip"}
+
+
+def test_esa_minimum_input_is_enforced_with_a_clear_message():
+    model = build_model(reference_config("erfdn", 4))
+    assert model.min_input_size == 15
+    assert model(torch.rand(1, 3, 15, 15)).shape == (1, 3, 60, 60)
+    with pytest.raises(ValueError, match="at least 15x15 px.*got 12x40"):
+        model(torch.rand(1, 3, 12, 40))
+    assert build_model(reference_config("imdn", 2)).min_input_size == 1
+    assert build_model(reference_config("imdn", 2))(torch.rand(1, 3, 3, 2)).shape == (1, 3, 6, 4)
+
+
+def test_wrong_channel_count_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"expected input \(N, 1, H, W\)"):
+        build_model(reference_config("ecbsr_m4c8", 2))(torch.rand(1, 3, 8, 8))
+
+
+def test_channels_last_matches_contiguous():
+    model = build_model(reference_config("erfdn", 4)).eval()
+    x = torch.rand(2, 3, 16, 18)
+    with torch.no_grad():
+        y = model(x)
+        model_cl = model.to(memory_format=torch.channels_last)
+        y_cl = model_cl(x.contiguous(memory_format=torch.channels_last))
+    assert torch.allclose(y, y_cl, atol=1e-5)
+
+
+# ---------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "blocks, nf, kw, field",
+    [
+        ([{"type": "rfdb"}] * 2 + [{"type": "rfdb", "distill_ratio": 0.05}], 8, {}, "blocks.2.distill_ratio"),
+        ([{"type": "imdb", "distill_ratio": 0.04, "attention": "none"}], 8, {}, "blocks.0.distill_ratio"),
+        ([{"type": "imdb", "attention": "none"}, {"type": "imdb", "distill_ratio": 0.95}], 8, {},
+         "blocks.1.distill_ratio"),
+        ([{"type": "rfdb", "attention": "cca", "cca_reduction": 32}], 16, {}, "blocks.0.cca_reduction"),
+        ([{"type": "imdb", "cca_reduction": 32}], 16, {}, "blocks.0.cca_reduction"),
+        ([{"type": "imdb", "attention": "esa", "distill_ratio": 0.1, "stages": 1}], 8, {}, "blocks.0.attention"),
+        ([{"type": "ecb", "depth_multiplier": 0.05}], 8, {}, "blocks.0.depth_multiplier"),
+        ([{"type": "lfb"}], 8, {"colors": 1, "input_norm": "meanshift"}, "input_norm"),
+    ],
+)
+def test_unbuildable_config_names_the_field(blocks, nf, kw, field):
+    cfg = ArchConfig.from_dict({"name": "trial-3", "scale": 2, "nf": nf, "blocks": blocks, **kw})
+    with pytest.raises(ArchConfigError) as exc:
+        build_model(cfg)
+    msg = str(exc.value)
+    assert msg.startswith(f"trial-3: {field}: "), msg
+    assert "\n" not in msg
+
+
+def test_distill_error_message_reads_well():
+    cfg = ArchConfig.from_dict({"scale": 2, "nf": 8, "blocks": [{"type": "rfdb"}] * 2
+                                + [{"type": "rfdb", "distill_ratio": 0.05}]})
+    expected = r"blocks\.2\.distill_ratio: 0\.05 gives 0 distilled channels at nf 8"
+    with pytest.raises(ArchConfigError, match=expected):
+        build_model(cfg)
+
+
+def test_block_table_is_local_and_complete():
+    assert set(_BLOCK_BUILDERS) == {"rfdb", "imdb", "lfb", "ecb"}
+
+
+def test_build_model_accepts_a_mapping():
+    model = build_model({"scale": 2, "nf": 8, "blocks": [{"type": "imdb", "attention": "none"}]})
+    assert isinstance(model, SRNet) and model.scale == 2
+
+
+# ---------------------------------------------------------------------- ECB deploy
+def _randomise_ecbs(model: nn.Module) -> None:
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, ECB):
+                for branch in (m.conv1x1_sbx, m.conv1x1_sby, m.conv1x1_lpl):
+                    branch.scale.normal_(0.0, 0.1)
+                    branch.bias.normal_(0.0, 0.1)
+            if isinstance(m, nn.PReLU):
+                m.weight.uniform_(0.0, 0.5)
+
+
+@pytest.mark.parametrize("name", ["ecbsr_m4c8", "ecbsr_m4c16", "ecbsr_m10c32"])
+def test_reparameterized_ecbsr_equals_train_form(name):
+    model = build_model(reference_config(name, 4))
+    _randomise_ecbs(model)
+    model.eval()
+    deployed = reparameterize_model(model)
+    assert not deployed.training
+    assert all(not m.deployed for m in model.modules() if isinstance(m, ECB))  # original untouched
+    x = torch.rand(2, 1, 17, 23)
+    with torch.no_grad():
+        diff = (model(x) - deployed(x)).abs().max().item()
+    assert diff < 1e-5
+
+
+def test_reparameterize_model_leaves_other_models_alone():
+    model = build_model(reference_config("imdn_rtc", 2)).eval()
+    deployed = reparameterize_model(model)
+    assert n_params(deployed) == n_params(model)
+    x = torch.rand(1, 3, 8, 9)
+    with torch.no_grad():
+        assert torch.equal(model(x), deployed(x))
+
+
+def test_ecb_blocks_in_a_searched_net_merge_too():
+    cfg = _small(SMALL_BLOCKS["ecb"], 2, head="ecb", upsampler="ecb")
+    model = build_model(cfg)
+    _randomise_ecbs(model)
+    model.eval()
+    x = torch.rand(1, 3, 11, 13)
+    with torch.no_grad():
+        assert (model(x) - reparameterize_model(model)(x)).abs().max().item() < 1e-5
+
+
+# ---------------------------------------------------------------------- official checkpoints
+def _rename_imdn(key: str) -> str:
+    key = key.removeprefix("module.")
+    m = re.match(r"IMDB(\d+)\.(.*)", key)
+    return f"blocks.{int(m.group(1)) - 1}.{m.group(2)}" if m else key
+
+
+def _rename_rtc(key: str) -> str:
+    key = re.sub(r"^model\.0\.", "fea_conv.", key)
+    key = re.sub(r"^model\.1\.sub\.5\.", "LR_conv.", key)
+    key = re.sub(r"^model\.1\.sub\.(\d)\.", r"blocks.\1.", key)
+    return re.sub(r"^model\.2\.", "upsampler.0.", key)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    "name, scale, file, rename",
+    [("imdn", 2, "IMDN_x2.pth", _rename_imdn), ("imdn", 3, "IMDN_x3.pth", _rename_imdn),
+     ("imdn", 4, "IMDN_x4.pth", _rename_imdn), ("imdn_rtc", 2, "model_RTC.pth", _rename_rtc)],
+)
+def test_official_checkpoint_loads_strict_after_renaming_blocks(name, scale, file, rename):
+    path = OFFICIAL / file
+    if not path.exists():
+        pytest.skip(f"{path} not available")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model = build_model(reference_config(name, scale))
+    model.load_state_dict({rename(k): v for k, v in state.items()}, strict=True)
+    # a smooth image stays close to its nearest upsampling (the weights do something sensible)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, 24), torch.linspace(0, 1, 24), indexing="ij")
+    lr = torch.stack([yy, xx, (yy + xx) / 2])[None]
+    with torch.no_grad():
+        sr = model.eval()(lr)
+    ref = torch.nn.functional.interpolate(lr, scale_factor=scale, mode="bilinear", align_corners=False)
+    assert (sr - ref)[..., 8:-8, 8:-8].abs().mean() < 0.02
