@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 BUDGET  ?= 200
 ARGS    ?=
 
-.PHONY: install search test bench clean
+.PHONY: install search test clean workers
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,3 +26,14 @@ test: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Many workers on one study: make workers N=4 STORAGE=postgresql://nas:nas@127.0.0.1:55432/nas STUDY=lsr_x4
+N       ?= 2
+STUDY   ?= lightweight_sr_x4
+STORAGE ?=
+workers: install
+	@test -n "$(STORAGE)" || { echo "set STORAGE=postgresql://user:pass@host:port/db (scripts/pg_local.sh start prints one)"; exit 2; }
+	@pids=""; for i in $$(seq 0 $$(($(N) - 1))); do \
+	  $(BIN)/nas search --budget $(BUDGET) --storage "$(STORAGE)" --study $(STUDY) --worker-id $$i $(ARGS) \
+	    > workers.$$i.log 2>&1 & pids="$$pids $$!"; done; \
+	  echo "started $(N) workers (logs: workers.*.log)"; rc=0; for p in $$pids; do wait $$p || rc=$$?; done; exit $$rc

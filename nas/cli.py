@@ -1,0 +1,288 @@
+"""The `nas` command line (typer). Thin: parse flags, call the package, print.
+
+Every :class:`nas.errors.NasError` becomes one line on stderr (``error: ...``) and exit code 2;
+Ctrl-C exits 130 after the search has written its outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nas.errors import NasError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Architecture search for lightweight single-image super-resolution.")
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"error: {message}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+# ---------------------------------------------------------------------- search
+class _RichProgress:
+    """Trials done / budget, the current trial and its step, elapsed time and ETA."""
+
+    def __init__(self, console: Console):
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self.progress = Progress(
+            TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[current]}"),
+            console=console, transient=False, disable=not console.is_terminal,
+        )
+        self.task = None
+        self.label = ""
+
+    def start(self, total: int, done: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("search", total=total, completed=done, current="")
+
+    def trial(self, number: int, label: str) -> None:
+        self.label = f"trial {number}: {label[:60]}"
+        self.progress.update(self.task, current=self.label)
+
+    def step(self, i: int, n: int) -> None:
+        if i % 5 == 0 or i == n:
+            self.progress.update(self.task, current=f"{self.label} [{i}/{n} it]")
+
+    def advance(self, done: int) -> None:
+        self.progress.update(self.task, completed=done, current="")
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+@app.command()
+def search(
+    space: Optional[Path] = typer.Option(None, help="Search-space YAML (default: search_spaces/lightweight_sr.yaml)."),
+    budget: int = typer.Option(200, help="COMPLETE trials the study should hold (references included)."),
+    scale: int = typer.Option(4, help="Upscaling factor: 2, 3, 4 or 8."),
+    data: Optional[Path] = typer.Option(None, help="Training images: DIV2K-style folder (default: built-in photographs)."),
+    val_data: Optional[Path] = typer.Option(None, help="Validation folder, Set5/Set14 style."),
+    profile: str = typer.Option("default", help="Proxy profile: default, fast, smoke, long."),
+    iters: Optional[int] = typer.Option(None, help="Override the profile's proxy iterations."),
+    sampler: str = typer.Option("tpe", help="tpe | nsga2 | random | gp."),
+    seed: int = typer.Option(0, help="Sampler seed."),
+    device: str = typer.Option("auto", help="auto | cpu | cuda."),
+    study: Optional[str] = typer.Option(None, help="Study name (default <space>_x<scale>)."),
+    storage: Optional[str] = typer.Option(None, help="Optuna storage URL (default sqlite in the output folder)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "--out-dir", help="Output folder (default results/<study>)."),
+    threads: Optional[int] = typer.Option(None, help="torch threads (default: torch's choice)."),
+    worker_id: int = typer.Option(0, help="This worker's index when several share one study (seeds differ)."),
+) -> None:
+    """Run (or resume) an architecture search; writes trials.csv, pareto.csv, pareto.html."""
+    from nas.search import SearchSettings, run_search
+
+    if scale not in (2, 3, 4, 8):
+        _fail(f"--scale must be 2, 3, 4 or 8, got {scale}")
+    settings = SearchSettings(
+        space=str(space) if space else None, budget=budget, scale=scale,
+        data=str(data) if data else None, val_data=str(val_data) if val_data else None,
+        profile=profile, iters=iters, sampler=sampler, seed=seed, device=device, study=study,
+        storage=storage, out=str(out_dir) if out_dir else None, threads=threads,
+        worker_id=worker_id,
+    )
+    progress = _RichProgress(err)
+    try:
+        outcome = run_search(settings, log=lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True),
+                             progress=progress)
+    except KeyboardInterrupt:
+        err.print("interrupted: the running trial was marked FAILED and the outputs were written")
+        raise typer.Exit(130) from None
+    err.print(f"done: {outcome.complete} complete, {outcome.failed} failed trials in "
+              f"{outcome.wall_s / 60:.1f} min; outputs in {outcome.out_dir}/")
+    _print_front(outcome.out_dir, outcome.study_name, outcome.storage, sort="params")
+
+
+# ---------------------------------------------------------------------- show / export
+def _open_study(out_dir: Optional[Path], study: Optional[str], storage: Optional[str]):
+    from nas.search import load_existing_study
+
+    if storage is None:
+        if out_dir is None:
+            _fail("pass --out-dir DIR (a search's output folder) or --storage URL")
+        db = Path(out_dir) / "study.db"
+        if not db.is_file():
+            raise NasError(f"{out_dir}: no study.db found (is this a `nas search` output folder?)")
+        storage = f"sqlite:///{db.as_posix()}"
+    return load_existing_study(study, storage)
+
+
+def _print_front(out_dir, study_name, storage, sort: str, fmt: str = "table", show_all: bool = False,
+                 dominating: Optional[str] = None) -> None:
+    from nas.report import trials_frame
+    from nas.search import load_existing_study
+
+    st = load_existing_study(study_name, storage)
+    df = trials_frame(st)
+    if not show_all:
+        df = df[df["on_front"] | ((df["reference"] != "") & (df["state"] == "COMPLETE"))]
+    if dominating:
+        df = df[df["dominates"].str.split().apply(lambda xs: dominating in xs)]
+    if sort not in df.columns:
+        raise NasError(f"--sort: unknown column {sort!r} (known: {', '.join(df.columns)})")
+    df = df.sort_values(sort, ascending=sort not in ("psnr_db",))
+    if fmt == "csv":
+        sys.stdout.write(df.to_csv(index=False))
+        return
+    if fmt == "json":
+        sys.stdout.write(df.to_json(orient="records", indent=2) + "\n")
+        return
+    table = Table(title=f"{st.study_name}: Pareto front (+ references)" if not show_all else st.study_name)
+    for col in ("#", "ref", "PSNR dB", "params", "Mult-Adds G", "latency ms", "front", "dominates", "architecture"):
+        table.add_column(col, justify="right" if col not in ("architecture", "ref", "dominates") else "left")
+    for _, r in df.iterrows():
+        done = r["state"] == "COMPLETE"
+        table.add_row(
+            str(r["number"]), r["reference"] or "",
+            f"{r['psnr_db']:.3f}" if done else r["state"],
+            f"{int(r['params']):,}" if done else "", f"{r['mult_adds'] / 1e9:.2f}" if done else "",
+            f"{r['latency_ms']:.1f}" if done else "", "*" if r["on_front"] else "", r["dominates"],
+            r["summary"] or r["fail_reason"],
+        )
+    out.print(table)
+
+
+@app.command()
+def show(
+    out_dir: Optional[Path] = typer.Option(Path("results/lightweight_sr_x4"), "--out-dir", "--out",
+                                           help="A search's output folder."),
+    study: Optional[str] = typer.Option(None, help="Study name (if the storage holds several)."),
+    storage: Optional[str] = typer.Option(None, help="Storage URL instead of <out-dir>/study.db."),
+    sort: str = typer.Option("params", help="Column to sort by."),
+    csv: bool = typer.Option(False, "--csv", help="Print CSV."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    show_all: bool = typer.Option(False, "--all", help="Every trial, not only the front."),
+    dominating: Optional[str] = typer.Option(None, help="Only candidates that dominate this reference."),
+) -> None:
+    """Print the Pareto front of a study (with the references) as a table, CSV or JSON."""
+    st = _open_study(out_dir, study, storage)
+    url = storage or f"sqlite:///{(Path(out_dir) / 'study.db').as_posix()}"
+    _print_front(out_dir, st.study_name, url, sort, "csv" if csv else "json" if as_json else "table",
+                 show_all, dominating)
+
+
+@app.command()
+def export(
+    out: Path = typer.Option(..., "--out", help="Config file to write (.yaml or .json)."),
+    reference: Optional[str] = typer.Option(None, help="Export a published network (see `nas zoo`)."),
+    scale: int = typer.Option(4, help="Scale for --reference."),
+    out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="A search's output folder (with --trial)."),
+    trial: Optional[int] = typer.Option(None, help="Trial number to export."),
+    study: Optional[str] = typer.Option(None, help="Study name (if the storage holds several)."),
+    storage: Optional[str] = typer.Option(None, help="Storage URL instead of <out-dir>/study.db."),
+) -> None:
+    """Write an ArchConfig: a reference (--reference NAME --scale S) or a trial (--out-dir DIR --trial N)."""
+    from optuna.trial import TrialState
+
+    from nas.arch import reference_config
+    from nas.search import trial_config
+
+    if (reference is None) == (trial is None):
+        _fail("pass either --reference NAME or --trial N (with --out-dir)")
+    if reference is not None:
+        config = reference_config(reference, scale)
+    else:
+        st = _open_study(out_dir, study, storage)
+        numbers = {t.number: t for t in st.get_trials(deepcopy=False)}
+        if trial not in numbers:
+            raise NasError(f"study {st.study_name!r} has no trial {trial} (trials 0..{len(numbers) - 1})")
+        t = numbers[trial]
+        if t.state != TrialState.COMPLETE:
+            raise NasError(f"trial {trial} of study {st.study_name!r} did not complete (state {t.state.name})")
+        config = trial_config(t)
+    try:
+        config.save(out)
+    except OSError as e:
+        raise NasError(f"{out}: cannot write ({e.strerror or e})") from None
+    err.print(f"wrote {out}: {config.summary()} (arch_id {config.arch_id})", highlight=False, markup=False)
+
+
+# ---------------------------------------------------------------------- info / zoo
+def _costs(config, latency: bool) -> dict:
+    from nas.metrics import count_params, measure_latency, mult_adds
+    from nas.models import build_model
+
+    model = build_model(config)
+    row = {"name": config.name, "scale": config.scale, "params": count_params(model),
+           "mult_adds": mult_adds(model, config.scale, in_channels=config.colors),
+           "arch_id": config.arch_id, "summary": config.summary()}
+    if latency:
+        lat = measure_latency(model, lr_hw=(64, 64), in_channels=config.colors)
+        row.update(latency_ms=round(lat.median_ms, 3), latency_input=f"{config.colors}x64x64",
+                   threads=lat.threads, device=lat.device)
+    return row
+
+
+@app.command()
+def info(
+    config: Optional[Path] = typer.Argument(None, help="ArchConfig YAML/JSON file."),
+    reference: Optional[str] = typer.Option(None, help="A published network instead of a file."),
+    scale: int = typer.Option(4, help="Scale for --reference."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    latency: bool = typer.Option(True, "--latency/--no-latency", help="Measure CPU latency (64x64 LR)."),
+) -> None:
+    """Params, Mult-Adds (1280x720 HR output) and latency of a config."""
+    from nas.arch import load_arch_config, reference_config
+
+    if (config is None) == (reference is None):
+        _fail("pass a CONFIG file or --reference NAME")
+    cfg = load_arch_config(config) if config is not None else reference_config(reference, scale)
+    row = _costs(cfg, latency)
+    if as_json:
+        sys.stdout.write(json.dumps(row, indent=2) + "\n")
+        return
+    table = Table(show_header=False, title=str(config or reference))
+    for k, v in row.items():
+        table.add_row(k, f"{v:,}" if isinstance(v, int) and k in ("params", "mult_adds") else str(v))
+    out.print(table)
+
+
+@app.command()
+def zoo(
+    scale: int = typer.Option(4, help="Scale."),
+    latency: bool = typer.Option(False, "--latency/--no-latency", help="Also measure CPU latency."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the reference models with params and Mult-Adds (MACs, 1280x720 HR output)."""
+    from nas.arch import REFERENCES
+
+    rows = []
+    for name, ref in REFERENCES.items():
+        if scale not in ref.scales:
+            continue
+        rows.append({"title": ref.title, **_costs(ref.build(scale), latency)})
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(title=f"reference models, x{scale} (Mult-Adds for a 1280x720 HR output)")
+    for col in ["name", "params", "Mult-Adds G"] + (["latency ms"] if latency else []) + ["architecture"]:
+        table.add_column(col, justify="left" if col in ("name", "architecture") else "right")
+    for r in rows:
+        table.add_row(r["name"], f"{r['params']:,}", f"{r['mult_adds'] / 1e9:.2f}",
+                      *([f"{r['latency_ms']:.1f}"] if latency else []), r["summary"])
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point: one-line errors (exit 2), no tracebacks for user mistakes."""
+    try:
+        app()
+    except NasError as e:
+        err.print(f"error: {e}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
