@@ -50,13 +50,14 @@ class ProxyProfile:
 
 
 PROFILES: dict[str, ProxyProfile] = {
-    # ~15 s per mid-size candidate on 2 CPU cores: `nas search --budget 200` in about an hour.
-    "default": ProxyProfile("default", iters=120, batch=16, lr_patch=24),
-    "fast": ProxyProfile("fast", iters=40, batch=8, lr_patch=24),
+    # ~15 s of training for an E-RFDN-size candidate on 2 CPU cores, ~18 s a trial in all:
+    # `nas search --budget 200` in about an hour (results/benchmarks/trial_breakdown.md).
+    "default": ProxyProfile("default", iters=60, batch=8, lr_patch=24, lr=2e-3),
+    "fast": ProxyProfile("fast", iters=20, batch=8, lr_patch=24, lr=2e-3),
     # for tests and smoke runs: seconds per candidate, ranking meaningless
     "smoke": ProxyProfile("smoke", iters=4, batch=2, lr_patch=16, val_max_side=96),
     # 10x the default: the reference schedule for proxy-fidelity calibration
-    "long": ProxyProfile("long", iters=1200, batch=16, lr_patch=24),
+    "long": ProxyProfile("long", iters=600, batch=8, lr_patch=24, lr=2e-3),
 }
 
 
