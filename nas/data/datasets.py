@@ -1,11 +1,18 @@
 """Image sets: the built-in photographs, and dataset folders in the common SR layouts.
 
-Built-in data: the natural colour photographs that scikit-image ships inside its wheel
-(``skimage/data/``: astronaut, chelsea, coffee, rocket, motorcycle_left, motorcycle_right; about
-1.65 megapixels in all). They are read straight from the package folder; nothing is downloaded.
-Licences as stated in the ``skimage.data`` docstrings: astronaut (NASA, public domain), chelsea
-(CC0, Stefan van der Walt), coffee (CC0, Rachel Michetti), rocket (SpaceX, public domain), the
-motorcycle stereo pair (Middlebury 2014 stereo data set, Scharstein et al., GCPR 2014).
+Built-in data: the natural colour photographs that scikit-image ships inside its wheel, in the
+``skimage/data/`` package folder: astronaut (512x512), chelsea (451x300), coffee (600x400),
+rocket (640x427), motorcycle_left and motorcycle_right (741x500 each); 1,651,724 pixels in all.
+They are read straight from that folder; nothing is ever downloaded (scikit-image's fetchers are
+not used).
+
+Licences. ``skimage/data/README.txt`` only says that the folder holds a small subset of the
+sample data; the licences are stated in the ``skimage.data`` docstrings: astronaut (NASA Great
+Images, "no known copyright restrictions, released into the public domain"), chelsea ("CC0 by
+the photographer", Stefan van der Walt), coffee ("CC0 by the photographer", Rachel Michetti,
+courtesy of Pikolo Espresso Bar), rocket (SpaceX, "released in the public domain"). The
+motorcycle stereo pair is a down-sampled image pair of the Middlebury 2014 stereo benchmark
+(Scharstein et al., GCPR 2014); its docstring states no licence, only the citation.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from nas.errors import DataError
 __all__ = ["BUILTIN_PHOTOS", "ImagePair", "builtin_split", "load_builtin_photos", "make_pairs",
            "load_folder", "dataset_name"]
 
-BUILTIN_PHOTOS = {
+_BUILTIN_FILES = {
     "astronaut": "astronaut.png",
     "chelsea": "chelsea.png",
     "coffee": "coffee.png",
@@ -32,6 +39,8 @@ BUILTIN_PHOTOS = {
     "motorcycle_left": "motorcycle_left.png",
     "motorcycle_right": "motorcycle_right.png",
 }
+BUILTIN_PHOTOS = tuple(_BUILTIN_FILES)
+"""Names of the built-in photographs (files in scikit-image's ``skimage/data/``)."""
 
 
 @dataclass
@@ -39,9 +48,10 @@ class ImagePair:
     """An HR image and its LR counterpart.
 
     Attributes:
-        name: image stem (``baby``, ``0801``).
-        hr: uint8 (sH, sW, 3), mod-cropped to a multiple of the scale.
-        lr: uint8 (H, W, 3).
+        name: image stem (``baby``, ``0801``, ``astronaut``).
+        hr: uint8 (sH, sW, 3) in [0, 255], mod-cropped to a multiple of the scale s.
+        lr: uint8 (H, W, 3) in [0, 255]; an empty (0, 0, 3) array when loaded with
+            ``with_lr=False``.
     """
 
     name: str
@@ -50,43 +60,66 @@ class ImagePair:
 
 
 def load_builtin_photos() -> dict[str, np.ndarray]:
-    """The built-in photographs as uint8 (H, W, 3) arrays, by name.
+    """Read the built-in photographs from scikit-image's package folder (no download).
+
+    Returns:
+        ``{name: uint8 (H, W, 3)}`` in the order of :data:`BUILTIN_PHOTOS`.
 
     Raises:
-        DataError: scikit-image or one of its bundled files is missing (names the file).
+        DataError: scikit-image is not installed, or one of its bundled files is missing
+            (names the file).
+        ImageReadError: a bundled file cannot be decoded (names the file).
     """
     try:
         import skimage.data
     except ImportError:
-        raise DataError("scikit-image is not installed; it provides the built-in photographs "
-                        "(pip install scikit-image, or pass --data DIR)") from None
+        raise DataError("scikit-image is not installed; its bundled photographs are the built-in "
+                        "data (install scikit-image, or pass --data DIR)") from None
     folder = Path(os.path.dirname(skimage.data.__file__))
-    out = {}
-    for name, fname in BUILTIN_PHOTOS.items():
+    photos = {}
+    for name, fname in _BUILTIN_FILES.items():
         path = folder / fname
         if not path.is_file():
-            raise DataError(f"{path}: scikit-image's bundled photograph {name!r} is missing "
+            raise DataError(f"{path}: scikit-image's bundled data is missing the photograph {name!r} "
                             "(reinstall scikit-image, or pass --data DIR)")
-        out[name] = read_image(path)
-    return out
+        photos[name] = read_image(path)
+    return photos
 
 
 def builtin_split() -> tuple[list[str], list[str]]:
-    """``(train, val)`` names: four photographs for training, two other scenes held out."""
+    """Split the built-in photographs into training and held-out validation images.
+
+    Returns:
+        ``(train, val)``: train = astronaut, rocket, motorcycle_left, motorcycle_right; val =
+        chelsea, coffee (scenes that do not occur in the training images).
+    """
     return ["astronaut", "rocket", "motorcycle_left", "motorcycle_right"], ["chelsea", "coffee"]
 
 
 def make_pairs(images: dict[str, np.ndarray], scale: int) -> list[ImagePair]:
-    """Mod-crop each HR image to a multiple of ``scale`` and make its LR with MATLAB bicubic."""
+    """Make benchmark-style pairs: HR mod-cropped to a multiple of ``scale``, LR = MATLAB bicubic.
+
+    Args:
+        images: ``{name: uint8 (H, W, 3)}`` HR images.
+        scale: integer factor s >= 1.
+
+    Returns:
+        One :class:`ImagePair` per image, in the order of ``images``.
+
+    Raises:
+        DataError: an image is smaller than ``scale`` pixels on a side (names it).
+    """
     pairs = []
     for name, img in images.items():
+        if min(img.shape[:2]) < scale:
+            raise DataError(f"{name}: image is {img.shape[1]}x{img.shape[0]}, smaller than the scale x{scale}")
         hr = np.ascontiguousarray(modcrop(img, scale))
         pairs.append(ImagePair(name, hr=hr, lr=bicubic_downscale(hr, scale)))
     return pairs
 
 
 def dataset_name(path: str | Path) -> str:
-    """A dataset's name: its folder's name (``Set5``)."""
+    """A dataset's name: the name of its folder (``/data/Set5`` and ``/data/Set5/`` give ``Set5``)."""
     return Path(path).resolve().name
 
 
@@ -95,34 +128,50 @@ def _images_in(folder: Path) -> list[Path]:
 
 
 def _find_lr(root: Path, stem: str, scale: int) -> Path | None:
+    """The shipped LR of ``stem``: ``root/LR_bicubic/X{s}/{stem}x{s}.{ext}`` (or ``{stem}.{ext}``)."""
     for sub in (root / "LR_bicubic" / f"X{scale}", root / "LR_bicubic" / f"x{scale}"):
         if sub.is_dir():
-            for ext in IMAGE_EXTENSIONS:
-                for name in (f"{stem}x{scale}{ext}", f"{stem}{ext}"):
-                    if (sub / name).is_file():
-                        return sub / name
+            for name in (f"{stem}x{scale}", stem):
+                for ext in IMAGE_EXTENSIONS:
+                    if (sub / f"{name}{ext}").is_file():
+                        return sub / f"{name}{ext}"
     return None
 
 
-def load_folder(path: str | Path, scale: int, with_lr: bool = True, min_size: int = 0) -> list[ImagePair]:
-    """Load a dataset folder: ``DIR/HR/*`` (+ ``DIR/LR_bicubic/X{s}/{stem}x{s}.{ext}`` when
-    present, as in DIV2K / the benchmark sets), or images directly in ``DIR``.
+def _pair_with_shipped_lr(name: str, hr_full: np.ndarray, lr: np.ndarray, lr_path: Path,
+                          hr_path: Path, scale: int) -> ImagePair:
+    """HR cropped to exactly ``scale`` x the shipped LR's size (= the mod-crop when consistent)."""
+    h, w = hr_full.shape[:2]
+    lh, lw = lr.shape[:2]
+    if lh * scale > h or lw * scale > w:
+        raise DataError(f"{lr_path}: LR is {lw}x{lh}, too large for the HR {hr_path.name} "
+                        f"({w}x{h}) at x{scale}")
+    return ImagePair(name, hr=np.ascontiguousarray(hr_full[: lh * scale, : lw * scale]), lr=lr)
 
-    HR images are mod-cropped to a multiple of ``scale``; without a shipped LR image the LR is
-    made with the MATLAB-compatible bicubic. A shipped LR image must be HR / scale in size.
+
+def load_folder(path: str | Path, scale: int, with_lr: bool = True, min_size: int = 0) -> list[ImagePair]:
+    """Load a dataset folder as HR/LR pairs.
+
+    Layouts: ``DIR/HR/*`` with optional shipped LR images ``DIR/LR_bicubic/X{s}/{stem}x{s}.{ext}``
+    (the benchmark sets, DIV2K-style), or the images directly in ``DIR`` (an HR folder).
+    HR images are mod-cropped to a multiple of ``scale``. A shipped LR image is used as is; the
+    HR is then cropped to exactly s times its size (which is the mod-crop for the official sets).
+    Without a shipped LR image, the LR is made with the MATLAB-compatible bicubic
+    (:func:`nas.data.bicubic_downscale`).
 
     Args:
         path: dataset folder.
-        scale: upscaling factor s.
-        with_lr: also load / make the LR images (else ``lr`` is an empty array).
-        min_size: minimum HR side in pixels (e.g. one HR training patch).
+        scale: integer factor s >= 1.
+        with_lr: load or make the LR images; with False, ``lr`` is an empty (0, 0, 3) array.
+        min_size: minimum HR side in pixels (e.g. one HR training patch); 0 for none.
 
     Returns:
-        Pairs sorted by file name.
+        :class:`ImagePair` list sorted by file name; hr uint8 (sH, sW, 3), lr uint8 (H, W, 3).
 
     Raises:
-        DataError: folder missing, no images, an image smaller than ``min_size``, or a shipped LR
-            image whose size does not match (each names the path).
+        DataError: the folder is missing, holds no images, an image is smaller than
+            ``min_size`` (or than ``scale``), or a shipped LR image is larger than HR / scale;
+            each message is one line naming the path.
         ImageReadError: an image cannot be decoded (names the file).
     """
     root = Path(path)
@@ -131,26 +180,21 @@ def load_folder(path: str | Path, scale: int, with_lr: bool = True, min_size: in
     hr_dir = root / "HR" if (root / "HR").is_dir() else root
     files = _images_in(hr_dir)
     if not files:
-        raise DataError(f"{root}: no images found (looked for HR/ or {', '.join(IMAGE_EXTENSIONS)} files in the folder)")
+        raise DataError(f"{root}: no images found (looked for HR/ or "
+                        f"{'|'.join('*' + e for e in IMAGE_EXTENSIONS)} in the folder)")
     pairs = []
     for f in files:
         hr = read_image(f)
         h, w = hr.shape[:2]
-        if min(h, w) < max(min_size, scale):
+        if min(h, w) < min_size:
             raise DataError(f"{f}: image is {w}x{h}, smaller than one HR patch ({min_size} px)")
+        if min(h, w) < scale:
+            raise DataError(f"{f}: image is {w}x{h}, smaller than the scale x{scale}")
+        lr_path = _find_lr(root, f.stem, scale) if with_lr and hr_dir != root else None
+        if lr_path is not None:
+            pairs.append(_pair_with_shipped_lr(f.stem, hr, read_image(lr_path), lr_path, f, scale))
+            continue
         hr = np.ascontiguousarray(modcrop(hr, scale))
-        lr = np.empty((0, 0, 3), np.uint8)
-        if with_lr:
-            lr_path = _find_lr(root, f.stem, scale) if hr_dir != root else None
-            if lr_path is not None:
-                lr = read_image(lr_path)
-                lh, lw = lr.shape[:2]
-                if (lh * scale, lw * scale) != hr.shape[:2]:
-                    if lh * scale <= h and lw * scale <= w:
-                        hr = np.ascontiguousarray(read_image(f)[: lh * scale, : lw * scale])
-                    else:
-                        raise DataError(f"{lr_path}: LR is {lw}x{lh}, does not match HR {w}x{h} at x{scale}")
-            else:
-                lr = bicubic_downscale(hr, scale)
+        lr = bicubic_downscale(hr, scale) if with_lr else np.empty((0, 0, 3), np.uint8)
         pairs.append(ImagePair(f.stem, hr=hr, lr=lr))
     return pairs

@@ -12,38 +12,69 @@ from nas.errors import ImageReadError
 __all__ = ["IMAGE_EXTENSIONS", "read_image", "write_image"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
+"""Lower-case suffixes treated as images when a folder is scanned."""
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, FileNotFoundError):
+        return "file not found"
+    if isinstance(err, IsADirectoryError):
+        return "is a directory"
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    if isinstance(err, UnidentifiedImageError):
+        return "not a recognised image format"
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Read an image as RGB.
+    """Read an image file as RGB.
+
+    The whole file is decoded here (``Image.load``), so a truncated or corrupt file fails at
+    once rather than in the middle of a search.
 
     Args:
-        path: image file (any format Pillow decodes; greyscale and RGBA become RGB).
+        path: image file in any format Pillow decodes; greyscale, palette and RGBA images are
+            converted to RGB (alpha dropped).
 
     Returns:
-        uint8 array (H, W, 3).
+        uint8 array (H, W, 3) in [0, 255].
 
     Raises:
-        ImageReadError: missing, not an image, or truncated / corrupt (the whole file is decoded,
-            so a truncated PNG fails here and not in the middle of a search). Names the file.
+        ImageReadError: the file is missing, unreadable, not an image, truncated or corrupt;
+            one line, ``"{path}: cannot read image ({reason})"``.
     """
     path = Path(path)
     try:
         with Image.open(path) as im:
             im.load()
             rgb = im.convert("RGB")
-    except FileNotFoundError:
-        raise ImageReadError(f"{path}: cannot read image (file not found)") from None
-    except UnidentifiedImageError:
-        raise ImageReadError(f"{path}: cannot read image (not a recognised image format)") from None
-    except (OSError, ValueError, SyntaxError) as err:
-        raise ImageReadError(f"{path}: cannot read image ({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
-    return np.asarray(rgb, dtype=np.uint8).copy()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        # OSError covers missing / unreadable files, unidentified formats and truncated data
+        raise ImageReadError(f"{path}: cannot read image ({_reason(err)})") from None
+    return np.array(rgb, dtype=np.uint8)
 
 
 def write_image(path: str | Path, img: np.ndarray) -> Path:
-    """Write a uint8 (H, W, 3) or (H, W) array; the format follows the suffix (PNG is lossless)."""
+    """Write an 8-bit image; the format follows the suffix (use PNG for lossless output).
+
+    Args:
+        path: destination file; missing parent folders are created.
+        img: uint8 (H, W, 3) RGB or (H, W) greyscale, in [0, 255].
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        ValueError: ``img`` is not uint8 (H, W) or (H, W, 3), or the suffix is not a known
+            image format.
+        OSError: the file cannot be written.
+    """
+    arr = np.asarray(img)
+    if arr.dtype != np.uint8 or not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
+        raise ValueError(f"write_image expects uint8 (H, W) or (H, W, 3), got {arr.dtype} {arr.shape}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.asarray(img, dtype=np.uint8)).save(path)
+    Image.fromarray(arr).save(path)
     return path

@@ -1,18 +1,24 @@
-"""Metrics: Y-channel PSNR/SSIM (dB), exact parameters, Mult-Adds (fvcore MACs), latency (ms).
+"""Metrics: Y-channel PSNR (dB) / SSIM, exact parameters, Mult-Adds (fvcore MACs), latency (ms).
 
-``nas.metrics.cost`` imports torch lazily through its functions' module; importing the quality
-metrics alone needs only numpy.
+The quality metrics need only numpy and scipy; the cost metrics (``nas.metrics.cost``) import
+torch, so they are loaded on first access (``from nas.metrics import mult_adds`` works as usual).
 """
 
 from nas.metrics.quality import psnr_y, ssim_y, to_uint8
 
-__all__ = ["psnr_y", "ssim_y", "to_uint8", "count_params", "mult_adds", "thop_mult_adds",
-           "measure_latency", "LatencyResult", "lr_size_for_hr"]
+_COST_NAMES = ("count_params", "lr_size_for_hr", "mult_adds", "thop_mult_adds", "measure_latency",
+               "LatencyResult")
+
+__all__ = ["psnr_y", "ssim_y", "to_uint8", *_COST_NAMES]
 
 
-def __getattr__(name):  # cost metrics import torch: load them on first use
-    if name in ("count_params", "mult_adds", "thop_mult_adds", "measure_latency", "LatencyResult", "lr_size_for_hr"):
+def __getattr__(name: str):
+    if name in _COST_NAMES:
         from nas.metrics import cost
 
         return getattr(cost, name)
-    raise AttributeError(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,76 +1,157 @@
 """Cost of a network: exact parameters, Mult-Adds (fvcore) and measured latency.
 
-Mult-Adds follow the SR papers' convention: multiply-accumulate operations (MACs) for an HR
-output of 1280x720 (LR 640x360 / 427x240 / 320x180 at x2 / x3 / x4). They are MACs, not FLOPs.
+Mult-Adds follow the lightweight-SR papers' convention: multiply-accumulate operations (MACs)
+of one forward pass producing a 1280x720 HR image (LR 640x360 / 427x240 / 320x180 at
+x2 / x3 / x4). They are MACs, not FLOPs (1 MAC = 2 FLOPs in most other fields).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
 import statistics
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-__all__ = ["count_params", "lr_size_for_hr", "mult_adds", "thop_mult_adds", "LatencyResult", "measure_latency"]
+__all__ = ["count_params", "lr_size_for_hr", "mult_adds", "thop_mult_adds", "LatencyResult",
+           "measure_latency"]
+
+HR_720P = (720, 1280)
+"""(H, W) of the HR output the papers' Mult-Adds are quoted for."""
 
 
 def count_params(model: nn.Module) -> int:
-    """Exact parameter count: ``sum(p.numel() for p in model.parameters())`` (as the papers and
-    the official code count; fixed ECB masks are parameters and count too)."""
+    """Exact number of parameters, as the papers and the official code count them.
+
+    Args:
+        model: any module.
+
+    Returns:
+        ``sum(p.numel() for p in model.parameters())``: trainable and frozen parameters
+        (fixed ECB masks registered as parameters count too); buffers do not count.
+    """
     return sum(p.numel() for p in model.parameters())
 
 
-def lr_size_for_hr(scale: int, hr_hw: tuple[int, int] = (720, 1280)) -> tuple[int, int]:
-    """LR (H, W) for an HR size: ``ceil(hr / scale)`` (x3 of 1280x720 gives 427x240)."""
+def lr_size_for_hr(scale: int, hr_hw: tuple[int, int] = HR_720P) -> tuple[int, int]:
+    """LR input size for an HR output size: ``ceil(hr / scale)`` per side.
+
+    Args:
+        scale: upscaling factor s >= 1.
+        hr_hw: HR (H, W) in pixels; default 720x1280.
+
+    Returns:
+        LR (H, W): x2 (360, 640), x3 (240, 427), x4 (180, 320) for the default.
+
+    Raises:
+        ValueError: ``scale`` or a side is not positive.
+    """
+    if scale < 1 or min(hr_hw) < 1:
+        raise ValueError(f"scale and HR size must be positive, got x{scale} and {hr_hw}")
     return math.ceil(hr_hw[0] / scale), math.ceil(hr_hw[1] / scale)
 
 
-def mult_adds(model: nn.Module, scale: int, hr_hw: tuple[int, int] = (720, 1280), in_channels: int = 3) -> int:
-    """Mult-Adds (MACs) of one forward pass producing an ``hr_hw`` output, counted by fvcore.
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Put every submodule in eval mode, then restore each one's own ``training`` flag."""
+    flags = {m: m.training for m in model.modules()}
+    model.eval()
+    try:
+        yield model
+    finally:
+        for m, flag in flags.items():
+            m.training = flag
 
-    fvcore counts one multiply-add as one "flop": convolutions exactly (bias not counted),
-    bilinear upsampling included, element-wise ops (activations, additions, sigmoid) ignored.
+
+@contextlib.contextmanager
+def _quiet_fvcore() -> Iterator[None]:
+    """Silence fvcore's log records and the JIT tracer's warnings for the duration."""
+    logger = logging.getLogger("fvcore")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+def mult_adds(model: nn.Module, scale: int, hr_hw: tuple[int, int] = HR_720P, in_channels: int = 3) -> int:
+    """Mult-Adds of one forward pass producing an ``hr_hw`` output, counted by fvcore.
+
+    Mult-Adds (MACs), not FLOPs: fvcore ``FlopCountAnalysis`` counts one multiply-add as one
+    "flop". Convolutions and linear layers are counted exactly (bias not counted); fvcore also
+    counts bilinear upsampling (4 per output element); element-wise ops (activations, sigmoid,
+    additions, multiplications) are ignored. The input is a zeros tensor of the LR size
+    :func:`lr_size_for_hr`, on the model's device.
+
+    fvcore traces the model with ``torch.jit``, so this runs one real forward pass at that size
+    (a few seconds for IMDN at 720p on a small CPU). Python-side control flow is traced along
+    the path taken for that input. The model runs in eval mode under ``torch.no_grad``; each
+    submodule's ``training`` flag is restored afterwards.
 
     Args:
         model: maps (1, C, H, W) to (1, C, sH, sW).
-        scale: upscaling factor s.
+        scale: upscaling factor s >= 1.
+        hr_hw: HR output (H, W) in pixels; default 720x1280 (the papers' convention).
+        in_channels: C (3 for RGB models, 1 for Y-only models).
+
+    Returns:
+        Total MACs as an int.
+
+    Raises:
+        ValueError: ``scale`` or ``hr_hw`` is not positive.
+        RuntimeError: the model cannot be traced or run on the input.
+    """
+    from fvcore.nn import FlopCountAnalysis
+
+    h, w = lr_size_for_hr(scale, hr_hw)
+    x = torch.zeros(1, in_channels, h, w, device=_model_device(model))
+    with _eval_mode(model), torch.no_grad(), _quiet_fvcore():
+        analysis = FlopCountAnalysis(model, x)
+        analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+        return int(analysis.total())
+
+
+def thop_mult_adds(model: nn.Module, scale: int, hr_hw: tuple[int, int] = HR_720P, in_channels: int = 3) -> int:
+    """The same count with ultralytics-thop (``thop.profile``), to cross-check :func:`mult_adds`.
+
+    thop hooks module calls only: convolutions agree with fvcore exactly, but functional calls
+    (``F.interpolate`` in ESA) are missed. Runs on a deep copy (thop adds buffers to modules).
+
+    Args:
+        model: maps (1, C, H, W) to (1, C, sH, sW).
+        scale: upscaling factor s >= 1.
         hr_hw: HR output (H, W) in pixels; default 720x1280.
         in_channels: C.
 
     Returns:
-        MACs as an int.
+        Total MACs as an int.
+
+    Raises:
+        ImportError: ultralytics-thop is not installed (it is a test dependency).
+        ValueError: ``scale`` or ``hr_hw`` is not positive.
     """
-    from fvcore.nn import FlopCountAnalysis
-
-    logging.getLogger("fvcore").setLevel(logging.ERROR)
-    h, w = lr_size_for_hr(scale, hr_hw)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            x = torch.zeros(1, in_channels, h, w)
-            analysis = FlopCountAnalysis(model, x)
-            analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-            total = int(analysis.total())
-    finally:
-        model.train(was_training)
-    return total
-
-
-def thop_mult_adds(model: nn.Module, scale: int, hr_hw: tuple[int, int] = (720, 1280), in_channels: int = 3) -> int:
-    """The same count with ultralytics-thop (``thop.profile``), for cross-checking fvcore.
-    thop counts module calls only (functional calls such as ``F.interpolate`` are missed)."""
     from thop import profile
 
     h, w = lr_size_for_hr(scale, hr_hw)
     m = copy.deepcopy(model).eval()
+    x = torch.zeros(1, in_channels, h, w, device=_model_device(m))
     with torch.no_grad():
-        macs, _ = profile(m, inputs=(torch.zeros(1, in_channels, h, w),), verbose=False)
+        macs, _ = profile(m, inputs=(x,), verbose=False)
     return int(macs)
 
 
@@ -79,11 +160,11 @@ class LatencyResult:
     """A latency measurement.
 
     Attributes:
-        median_ms: median of the timed forward passes (ms).
-        iqr_ms: inter-quartile range of the timed passes (ms).
-        repeats: timed passes.
+        median_ms: median wall-clock time of one forward pass (ms).
+        iqr_ms: inter-quartile range of the timed passes (ms); 0 with fewer than 2 passes.
+        repeats: number of timed passes.
         threads: ``torch.get_num_threads()`` during the measurement.
-        device: torch device string.
+        device: torch device string (``cpu``, ``cuda:0``).
         input_shape: (N, C, H, W) of the LR input.
     """
 
@@ -98,22 +179,32 @@ class LatencyResult:
 def measure_latency(model: nn.Module, lr_hw: tuple[int, int] = (64, 64), in_channels: int = 3,
                     warmup: int = 3, repeats: int = 10, device: str = "cpu",
                     channels_last: bool = True) -> LatencyResult:
-    """Median forward latency in eval mode under ``torch.inference_mode``.
+    """Forward-pass latency of a model in eval mode under ``torch.inference_mode``.
 
-    Works on a deep copy, so the caller's model keeps its mode, device and memory format.
-    On CUDA every pass is synchronised before the clock is read.
+    Times a deep copy of ``model``, so the caller's model keeps its training flag, device and
+    memory format (converting to ``channels_last`` is in place for parameters). Each pass is
+    timed with ``time.perf_counter``; on CUDA the device is synchronised before the clock is
+    read. The input is uniform noise in [0, 1].
 
     Args:
         model: maps (1, C, H, W) to (1, C, sH, sW).
-        lr_hw: LR input (H, W).
-        warmup: untimed passes first.
+        lr_hw: LR input (H, W) in pixels.
+        in_channels: C.
+        warmup: untimed passes first (>= 0).
         repeats: timed passes (>= 1).
-        device: ``cpu`` or ``cuda``.
-        channels_last: time the model in ``torch.channels_last`` (faster on CPU).
+        device: torch device string, e.g. ``cpu`` or ``cuda``.
+        channels_last: run model and input in ``torch.channels_last`` (usually faster on CPU).
 
     Returns:
-        :class:`LatencyResult` in ms.
+        :class:`LatencyResult` (times in ms).
+
+    Raises:
+        ValueError: ``repeats`` < 1, ``warmup`` < 0, or a non-positive input size.
+        RuntimeError: the device is unavailable or the model fails on the input.
     """
+    if repeats < 1 or warmup < 0 or min(lr_hw) < 1 or in_channels < 1:
+        raise ValueError(f"need repeats >= 1, warmup >= 0 and a positive input size; got repeats={repeats}, "
+                         f"warmup={warmup}, lr_hw={lr_hw}, in_channels={in_channels}")
     dev = torch.device(device)
     m = copy.deepcopy(model).to(dev).eval()
     x = torch.rand(1, in_channels, *lr_hw, device=dev)
@@ -126,12 +217,16 @@ def measure_latency(model: nn.Module, lr_hw: tuple[int, int] = (64, 64), in_chan
         for _ in range(warmup):
             m(x)
         sync()
-        for _ in range(max(1, repeats)):
+        for _ in range(repeats):
             t = time.perf_counter()
             m(x)
             sync()
             times.append((time.perf_counter() - t) * 1000.0)
-    q = statistics.quantiles(times, n=4) if len(times) >= 2 else [times[0]] * 3
-    return LatencyResult(median_ms=statistics.median(times), iqr_ms=q[2] - q[0], repeats=len(times),
+    if len(times) >= 2:
+        q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
+        iqr = q3 - q1
+    else:
+        iqr = 0.0
+    return LatencyResult(median_ms=statistics.median(times), iqr_ms=iqr, repeats=len(times),
                          threads=torch.get_num_threads(), device=str(dev),
-                         input_shape=(1, in_channels, *lr_hw))
+                         input_shape=(1, in_channels, int(lr_hw[0]), int(lr_hw[1])))
