@@ -1,84 +1,232 @@
-"""The Pareto plot: PSNR against each cost objective, front joined, references named (plotly).
+"""Plotly figures of a :class:`~nas.report.data.ReportData` (no torch).
 
-Built from the trials table (``nas.report.tables.trials_frame``), so the plot and the CSV never
-disagree. The HTML embeds plotly's JavaScript and opens offline.
+* :func:`pareto_figure`: PSNR (dB) against parameters (M), Mult-Adds (G MACs) and latency (ms).
+  Non-dominated trials (over all four objectives: Optuna's ``best_trials``) are red, dominated
+  ones faded grey; in each panel a step line joins the trials that are non-dominated in *that*
+  plane (PSNR vs that cost), i.e. the 2-D front you read off the panel. References are named
+  markers with their own symbols (red outline when on the front). Rejected / pruned trials with
+  known scores are drawn behind a legend toggle ("hidden" until clicked). Log axes where the
+  plotted values span a decade or more.
+* :func:`objectives_figure`: a scatter matrix of all four objectives (lower triangle).
+* :func:`hypervolume_figure`: hypervolume (fixed reference point) after each COMPLETE trial.
+
+All traces are SVG ``scatter`` (no WebGL), so the report renders in any browser, headless ones
+included, and every plotted trial is one ``path.point`` in the DOM.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import html as _html
+import math
 
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nas.scoring import OBJECTIVES
+from nas.report.data import ReportData, TrialPoint
 
-__all__ = ["pareto_figure", "pareto_figure_html"]
+__all__ = ["AXES", "pareto_figure", "pareto_figure_html", "objectives_figure", "hypervolume_figure",
+           "hover_text", "front_2d", "use_log", "label_positions"]
 
-_REF_SYMBOLS = ["star", "diamond", "square", "triangle-up", "cross", "x", "pentagon", "hexagon"]
+#: objective -> (factor applied for display, axis title); params in M, Mult-Adds in G MACs.
+AXES = {
+    "psnr_db": (1.0, "PSNR-Y (dB), proxy"),
+    "params": (1e-6, "parameters (M)"),
+    "mult_adds": (1e-9, "Mult-Adds (G MACs, 1280x720 HR)"),
+    "latency_ms": (1.0, "latency (ms)"),
+}
+COSTS = ("params", "mult_adds", "latency_ms")
+REF_SYMBOLS = ["star", "diamond", "square", "triangle-up", "pentagon", "hexagon", "cross", "x"]
+FRONT_COLOR = "#d62728"
+DOMINATED_COLOR = "rgba(110,110,110,0.35)"
+REF_COLOR = "#1f77b4"
+HIDDEN_COLOR = "rgba(255,127,14,0.7)"
 
 
-def _hover(df: pd.DataFrame, out_dir: Path | str) -> list[str]:
-    from nas.report.tables import export_command
-
-    text = []
-    for _, r in df.iterrows():
-        name = f"<b>{r['reference'].upper()}</b> " if r["reference"] else ""
-        text.append(
-            f"{name}trial {r['number']}<br>PSNR {r['psnr_db']:.3f} dB | {int(r['params']):,} params"
-            f"<br>{r['mult_adds'] / 1e9:.2f} G Mult-Adds | {r['latency_ms']:.1f} ms"
-            f"<br>{r['iters']} proxy iters<br>{r['summary']}<br><i>{export_command(out_dir, r['number'])}</i>"
-        )
-    return text
+def _v(p: TrialPoint, name: str, values=None) -> float:
+    vals = values if values is not None else p.values
+    return vals[("psnr_db", "params", "mult_adds", "latency_ms").index(name)] * AXES[name][0]
 
 
-def pareto_figure(df: pd.DataFrame, title: str = "", out_dir: Path | str = ".") -> go.Figure:
-    """Three panels: PSNR (dB) against params, Mult-Adds (G) and latency (ms).
+def hover_text(p: TrialPoint, data: ReportData) -> str:
+    """Hover of one point: trial, the four scores with units, fidelity, architecture, command."""
+    lat = data.facts.latency or {}
+    where = f" ({lat.get('device', '?')}, {lat.get('threads', '?')} thr)" if lat else ""
+    vals = p.values or p.plot_values
+    head = f"<b>{_html.escape(p.reference.upper())}</b> (reference) | trial {p.number}" if p.reference \
+        else f"<b>trial {p.number}</b>"
+    lines = [head + f" | {p.status}"]
+    if p.values is None and vals is not None:
+        lines.append(f"scores of the trial it duplicates ({_html.escape(p.reason)})")
+    if vals is not None:
+        lines += [
+            f"PSNR {vals[0]:.3f} dB | {int(vals[1]):,} params ({vals[1] / 1e6:.3f} M)",
+            f"Mult-Adds {vals[2] / 1e9:.2f} G MACs | latency {vals[3]:.1f} ms{where}",
+        ]
+    lines.append(f"fidelity: {p.iters} proxy iters" if p.iters is not None else "fidelity: -")
+    if p.summary:
+        lines.append(_html.escape(p.summary))
+    if p.dominates:
+        lines.append("dominates " + ", ".join(r.upper() for r in p.dominates))
+    if p.reason and p.values is not None:
+        lines.append(_html.escape(p.reason))
+    if p.export_command:
+        lines.append(f"<i>{_html.escape(p.export_command)}</i>")
+    return "<br>".join(lines)
 
-    Args:
-        df: ``trials_frame`` output; only COMPLETE rows are drawn.
+
+def use_log(values) -> bool:
+    """Log axis when the positive values span a decade or more (max / min >= 10)."""
+    vals = [v for v in values if v is not None and v > 0 and math.isfinite(v)]
+    return bool(vals) and max(vals) / min(vals) >= 10
+
+
+def front_2d(points: list[TrialPoint], cost: str) -> list[TrialPoint]:
+    """Trials non-dominated in the (PSNR up, ``cost`` down) plane, by increasing cost."""
+    out: list[TrialPoint] = []
+    best = -math.inf
+    for p in sorted(points, key=lambda q: (_v(q, cost), -q.psnr_db)):
+        if p.psnr_db > best:
+            out.append(p)
+            best = p.psnr_db
+    return out
+
+
+def label_positions(data: ReportData, xname: str, yname: str = "psnr_db") -> dict[str, str]:
+    """``top`` or ``bottom`` for each reference's label in one panel: below the marker when the
+    nearest other reference (in axis-fraction units, log-aware) sits above it, else above."""
+    refs = data.references
+    done = data.complete
+    if len(refs) < 2 or not done:
+        return {name: "top" for name in refs}
+
+    def axis(name: str):
+        vals = [_v(p, name) for p in done]
+        log = use_log(vals)
+        f = (lambda v: math.log10(v)) if log else (lambda v: v)
+        lo, hi = min(f(v) for v in vals), max(f(v) for v in vals)
+        return lambda v: (f(v) - lo) / ((hi - lo) or 1.0)
+
+    fx, fy = axis(xname), axis(yname)
+    pos = {name: (fx(_v(p, xname)), fy(_v(p, yname))) for name, p in refs.items()}
+    out = {}
+    for name, (x, y) in pos.items():
+        others = [(math.hypot(x - ox, y - oy), oy) for o, (ox, oy) in pos.items() if o != name]
+        _, oy = min(others)
+        out[name] = "bottom" if oy > y else "top"
+    return out
+
+
+def _add_points(fig: go.Figure, data: ReportData, xname: str, yname: str, row: int, col: int,
+                show_legend: bool, meta: str) -> None:
+    """Dominated, front, reference and hidden traces of one panel (x = ``xname``, y = ``yname``)."""
+    done = data.complete
+    cand = [p for p in done if not p.reference]
+    groups = [
+        ("dominated", [p for p in cand if not p.on_front], dict(color=DOMINATED_COLOR, size=7)),
+        ("non-dominated (4 objectives)", [p for p in cand if p.on_front],
+         dict(color=FRONT_COLOR, size=9, line=dict(width=0.5, color="white"))),
+    ]
+    for name, pts, marker in groups:
+        fig.add_trace(go.Scatter(
+            x=[_v(p, xname) for p in pts], y=[_v(p, yname) for p in pts], mode="markers", name=name,
+            marker=marker, hovertext=[hover_text(p, data) for p in pts], hoverinfo="text",
+            legendgroup=name, showlegend=show_legend, meta=meta,
+            customdata=[p.number for p in pts]), row=row, col=col)
+    where = label_positions(data, xname, yname)
+    for i, (ref, p) in enumerate(data.references.items()):
+        fig.add_trace(go.Scatter(
+            x=[_v(p, xname)], y=[_v(p, yname)], mode="markers+text", name=f"{ref.upper()} (reference)",
+            text=[ref.upper()], textposition=f"{where[ref]} center", textfont=dict(size=11, color=REF_COLOR),
+            marker=dict(symbol=REF_SYMBOLS[i % len(REF_SYMBOLS)], size=15, color=REF_COLOR,
+                        line=dict(width=2.5 if p.on_front else 1, color=FRONT_COLOR if p.on_front else "black")),
+            hovertext=[hover_text(p, data)], hoverinfo="text", legendgroup=f"ref-{ref}",
+            showlegend=show_legend, meta=meta, customdata=[p.number]), row=row, col=col)
+    hidden = [p for p in data.hidden if (p.values or p.plot_values) is not None]
+    n_hidden = sum(p.status != "running" for p in data.hidden)
+    fig.add_trace(go.Scatter(
+        x=[_v(p, xname, p.values or p.plot_values) for p in hidden],
+        y=[_v(p, yname, p.values or p.plot_values) for p in hidden],
+        mode="markers", name=f"failed / pruned / rejected ({n_hidden})", visible="legendonly",
+        marker=dict(symbol="x-thin-open", size=10, color=HIDDEN_COLOR, line=dict(width=2, color=HIDDEN_COLOR)),
+        hovertext=[hover_text(p, data) for p in hidden], hoverinfo="text", legendgroup="hidden",
+        showlegend=show_legend, meta="hidden", customdata=[p.number for p in hidden]), row=row, col=col)
+
+
+def pareto_figure(data: ReportData, title: str | None = None) -> go.Figure:
+    """Three panels: PSNR (dB) against parameters (M), Mult-Adds (G MACs) and latency (ms).
+
+    Every COMPLETE feasible trial is exactly one marker per panel (trace ``meta`` = ``"trial"``);
+    the step lines (``meta`` = ``"front2d"``) and the hidden trials (``meta`` = ``"hidden"``) are
+    separate traces.
     """
-    done = df[df["state"] == "COMPLETE"].copy()
-    costs = [o for o in OBJECTIVES if o.name != "psnr_db"]
-    fig = make_subplots(rows=1, cols=len(costs), shared_yaxes=True,
-                        subplot_titles=[o.label for o in costs], horizontal_spacing=0.04)
-    if done.empty:
-        fig.update_layout(title=f"{title}: no completed trials yet")
+    title = data.facts.study_name if title is None else title
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.035,
+                        subplot_titles=[f"PSNR vs {AXES[c][1]}" for c in COSTS])
+    done = data.complete
+    if not done:
+        fig.update_layout(title=f"{title}: no completed trials yet", template="plotly_white", height=560)
         return fig
-    done["hover"] = _hover(done, out_dir)
-    scale = {"params": 1.0, "mult_adds": 1e-9, "latency_ms": 1.0}
-    cand = done[done["reference"] == ""]
-    refs = done[done["reference"] != ""]
-    for col, obj in enumerate(costs, start=1):
-        f = scale[obj.name]
-        show = col == 1
-        dominated = cand[~cand["on_front"]]
+    for col, cost in enumerate(COSTS, start=1):
+        stair = front_2d(done, cost)
         fig.add_trace(go.Scatter(
-            x=dominated[obj.name] * f, y=dominated["psnr_db"], mode="markers", name="dominated",
-            marker=dict(color="rgba(120,120,120,0.35)", size=7), hovertext=dominated["hover"],
-            hoverinfo="text", legendgroup="dominated", showlegend=show), row=1, col=col)
-        front = done[done["on_front"]].sort_values(obj.name)
-        fig.add_trace(go.Scatter(
-            x=front[obj.name] * f, y=front["psnr_db"], mode="markers", name="Pareto front",
-            marker=dict(color="#d62728", size=9), hovertext=front["hover"], hoverinfo="text",
-            legendgroup="front", showlegend=show), row=1, col=col)
-        for i, (_, r) in enumerate(refs.iterrows()):
-            fig.add_trace(go.Scatter(
-                x=[r[obj.name] * f], y=[r["psnr_db"]], mode="markers+text", name=r["reference"].upper(),
-                text=[r["reference"].upper()], textposition="top center",
-                marker=dict(symbol=_REF_SYMBOLS[i % len(_REF_SYMBOLS)], size=14, color="#1f77b4",
-                            line=dict(width=1, color="black")),
-                hovertext=[r["hover"]], hoverinfo="text", legendgroup=f"ref{i}", showlegend=show),
-                row=1, col=col)
-        span = (done[obj.name].max() / max(done[obj.name].min(), 1e-12))
-        fig.update_xaxes(title_text=obj.label, type="log" if span > 10 else "linear", row=1, col=col)
-    fig.update_yaxes(title_text="PSNR-Y (dB), proxy", row=1, col=1)
-    fig.update_layout(title=title, template="plotly_white", height=520, width=1500,
-                      legend=dict(orientation="h", y=-0.18))
+            x=[_v(p, cost) for p in stair], y=[p.psnr_db for p in stair], mode="lines", line_shape="hv",
+            line=dict(color=FRONT_COLOR, width=1.5), name="front in each plane (PSNR vs that cost)",
+            hoverinfo="skip", legendgroup="front2d", showlegend=col == 1, meta="front2d"), row=1, col=col)
+        _add_points(fig, data, cost, "psnr_db", 1, col, col == 1, "trial")
+        xs = [_v(p, cost) for p in done]
+        fig.update_xaxes(title_text=AXES[cost][1], type="log" if use_log(xs) else "linear", row=1, col=col)
+    fig.update_yaxes(title_text=AXES["psnr_db"][1], row=1, col=1)
+    fig.update_layout(title=dict(text=title, x=0.01), template="plotly_white", height=600,
+                      margin=dict(l=60, r=20, t=80, b=40), hoverlabel=dict(align="left"),
+                      legend=dict(orientation="h", y=-0.16, x=0))
     return fig
 
 
-def pareto_figure_html(df: pd.DataFrame, title: str = "", out_dir: Path | str = ".") -> str:
-    """Self-contained HTML of :func:`pareto_figure` (plotly.js embedded, no network needed)."""
-    return pareto_figure(df, title, out_dir).to_html(include_plotlyjs=True, full_html=True)
+def objectives_figure(data: ReportData) -> go.Figure:
+    """Scatter matrix (lower triangle) of all four objectives, same colours as the Pareto plot."""
+    names = ("psnr_db", "params", "mult_adds", "latency_ms")
+    n = len(names)
+    fig = make_subplots(rows=n - 1, cols=n - 1, horizontal_spacing=0.05, vertical_spacing=0.06)
+    done = data.complete
+    first = True
+    for i in range(1, n):          # y objective: rows
+        for j in range(i):         # x objective: cols
+            r, c = i, j + 1
+            if done:
+                _add_points(fig, data, names[j], names[i], r, c, first, "matrix")
+                first = False
+                fig.update_xaxes(type="log" if use_log([_v(p, names[j]) for p in done]) else "linear", row=r, col=c)
+                fig.update_yaxes(type="log" if use_log([_v(p, names[i]) for p in done]) else "linear", row=r, col=c)
+            if i == n - 1:
+                fig.update_xaxes(title_text=AXES[names[j]][1], row=r, col=c)
+            if j == 0:
+                fig.update_yaxes(title_text=AXES[names[i]][1], row=r, col=c)
+    for i in range(1, n - 1):      # hide the empty upper triangle
+        for j in range(i + 1, n):
+            fig.update_xaxes(visible=False, row=i, col=j)
+            fig.update_yaxes(visible=False, row=i, col=j)
+    fig.update_layout(template="plotly_white", height=820, title=dict(text="All objectives (scatter matrix)", x=0.01),
+                      margin=dict(l=60, r=20, t=60, b=40), hoverlabel=dict(align="left"),
+                      legend=dict(orientation="h", y=-0.08, x=0))
+    return fig
+
+
+def hypervolume_figure(data: ReportData) -> go.Figure:
+    """Hypervolume (dimensionless) against COMPLETE trials, with the reference point in the title."""
+    h = data.hypervolume
+    fig = go.Figure(go.Scatter(
+        x=[p.n_complete for p in h], y=[p.hypervolume for p in h], mode="lines+markers", line_shape="hv",
+        marker=dict(size=4), name="hypervolume", meta="hv",
+        hovertext=[f"after {p.n_complete} complete trials (last: trial {p.number})<br>hypervolume {p.hypervolume:.4f}"
+                   for p in h], hoverinfo="text"))
+    ref = data.hv_reference.describe() if data.hv_reference else "no reference point (scale unknown)"
+    fig.update_layout(template="plotly_white", height=380, margin=dict(l=60, r=20, t=70, b=50),
+                      title=dict(text=f"Hypervolume after each completed trial<br><sup>reference point {ref}</sup>", x=0.01),
+                      xaxis_title="completed trials", yaxis_title="hypervolume (fraction of the box)")
+    return fig
+
+
+def pareto_figure_html(data: ReportData, title: str | None = None) -> str:
+    """Self-contained HTML of :func:`pareto_figure` (plotly.js embedded, opens offline)."""
+    return pareto_figure(data, title).to_html(include_plotlyjs=True, full_html=True, div_id="nas-pareto",
+                                              config={"displaylogo": False, "responsive": True})

@@ -1,0 +1,475 @@
+"""A study's report as data: run facts, one point per trial, the front, the hypervolume history.
+
+Everything the renderers show (``report.html``, ``pareto.png``, ``nas show``, the CSV/JSON files)
+is read from one :class:`ReportData`, built from the Optuna study that ``nas search`` writes; there
+is no second source of truth. Built in the style of Optuna's ``visualization/_pareto_front.py``
+(``_get_pareto_front_info`` -> ``_ParetoFrontInfo`` -> plot): data first, then rendering.
+
+Units: ``psnr_db`` dB (Y channel), ``params`` parameters, ``mult_adds`` MACs for a 1280x720 HR
+output, ``latency_ms`` milliseconds (the study's latency setting), ``duration_s`` / ``wall_s``
+seconds, ``iters`` proxy-training steps (the fidelity a trial was scored at), ``hypervolume``
+dimensionless (see :mod:`nas.front.hypervolume`). No torch.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+import shlex
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+from optuna.trial import FrozenTrial, TrialState
+
+from nas.front import dominated_references, dominates, hypervolume_history, pareto_trials
+from nas.front.hypervolume import HV_REFERENCES, HypervolumePoint, HypervolumeReference
+from nas.scoring import OBJECTIVE_NAMES, OBJECTIVES, Objective
+
+__all__ = [
+    "COLUMNS",
+    "RunFacts",
+    "TrialPoint",
+    "ReportData",
+    "build_report_data",
+    "export_command",
+    "storage_url_of",
+    "redact_url",
+]
+
+#: Columns of ``trials.csv`` / ``pareto.csv`` (``trials_frame``); kept stable for scripts.
+COLUMNS = ["number", "state", "reference", *OBJECTIVE_NAMES, "iters", "duration_s", "arch_id",
+           "summary", "on_front", "dominates", "fail_reason", "config"]
+
+#: ``TrialPoint.status`` values, in legend order.
+STATUSES = ("front", "dominated", "rejected", "pruned", "failed", "running")
+
+
+def redact_url(url: str) -> str:
+    """A storage URL with its password replaced by ``***`` (safe to print or commit)."""
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        if ":" in creds:
+            return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def storage_url_of(study: optuna.Study) -> str | None:
+    """The URL of the study's RDB storage (password redacted), or ``None`` if not an RDB one.
+
+    Reads Optuna's storage wrappers (``_CachedStorage._backend``); best effort, only used to
+    print commands.
+    """
+    storage: Any = getattr(study, "_storage", None)
+    storage = getattr(storage, "_backend", storage)
+    engine = getattr(storage, "engine", None)
+    if engine is None:
+        return None
+    try:
+        return redact_url(engine.url.render_as_string(hide_password=False))
+    except Exception:  # pragma: no cover - sqlalchemy API drift
+        return None
+
+
+def export_command(out_dir: str | Path | None, number: int, *, storage: str | None = None,
+                   study: str | None = None) -> str:
+    """The exact CLI command that writes trial ``number`` as an ``ArchConfig`` file.
+
+    With ``storage`` (a study not in ``<out_dir>/study.db``, e.g. PostgreSQL) the command names
+    the storage URL (password shown as ``***``) and the study instead of the folder.
+    """
+    if storage is not None:
+        return (f"nas export --storage {shlex.quote(storage)}"
+                + (f" --study {shlex.quote(study)}" if study else "")
+                + f" --trial {number} --out trial{number}.yaml")
+    return f"nas export --out-dir {shlex.quote(str(out_dir))} --trial {number} --out trial{number}.yaml"
+
+
+@dataclass(frozen=True)
+class TrialPoint:
+    """One trial as the report shows it.
+
+    Attributes:
+        number: Optuna trial number.
+        state: Optuna state name (``COMPLETE``, ``FAIL``, ``PRUNED``, ``RUNNING``, ``WAITING``).
+        status: ``front`` (non-dominated COMPLETE), ``dominated``, ``rejected`` (COMPLETE but an
+            Optuna constraint > 0, so infeasible), ``pruned`` (e.g. a duplicate),
+            ``failed`` or ``running``.
+        reference: published network's name (``imdn``...) or ``None`` for a searched candidate.
+        psnr_db: validation PSNR-Y, dB (``None`` if not scored).
+        params: parameters.
+        mult_adds: MACs for a 1280x720 HR output.
+        latency_ms: forward-pass latency, ms (the study's latency setting).
+        iters: proxy-training steps the scores were obtained with (fidelity).
+        duration_s: trial wall time, s.
+        arch_id / summary / config: the architecture (id, one line, ``ArchConfig`` dict).
+        on_front: member of ``study.best_trials``.
+        dominates: references this trial dominates (filled for front trials, as in trials.csv).
+        reason: why it failed / was pruned / rejected.
+        export_command: the ``nas export`` command that writes its ``ArchConfig`` (COMPLETE
+            trials with an architecture), else ``None``.
+        completed_at: ISO time it finished, or ``None``.
+        plot_values: objective values to draw a not-COMPLETE trial at (a duplicate is drawn at
+            its original's scores), else ``None``.
+    """
+
+    number: int
+    state: str
+    status: str
+    reference: str | None
+    psnr_db: float | None
+    params: int | None
+    mult_adds: int | None
+    latency_ms: float | None
+    iters: int | None
+    duration_s: float | None
+    arch_id: str
+    summary: str
+    config: dict | None
+    on_front: bool
+    dominates: tuple[str, ...]
+    reason: str
+    export_command: str | None
+    completed_at: str | None = None
+    plot_values: tuple[float, float, float, float] | None = None
+
+    @property
+    def values(self) -> tuple[float, float, float, float] | None:
+        """``(psnr_db, params, mult_adds, latency_ms)`` or ``None`` when not scored."""
+        if self.psnr_db is None:
+            return None
+        return (self.psnr_db, float(self.params), float(self.mult_adds), self.latency_ms)
+
+    @property
+    def name(self) -> str:
+        """``IMDN`` for a reference, ``trial 12`` otherwise."""
+        return self.reference.upper() if self.reference else f"trial {self.number}"
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the run was: stored on the study by ``nas search`` (``None`` when not recorded).
+
+    Attributes:
+        study_name / storage: the study and its storage URL (password redacted).
+        out_dir: the search's output folder, if known.
+        space_name / space_path / space_digest: the search-space file.
+        scale: upscaling factor. data_source: training / validation images.
+        profile: proxy profile (name, iters, batch, lr_patch, lr, ...).
+        sampler / seed: Optuna sampler and seed. budget: COMPLETE trials asked for, if recorded.
+        states: trials per Optuna state. fidelities: distinct ``iters`` of COMPLETE trials.
+        started / finished: ISO times of the first trial start and the last trial end.
+        wall_s: ``finished - started``, s. compute_s: sum of trial durations, s.
+        latency: latency setting (``lr_hw``, ``threads``, ``device``, ``warmup``, ``repeats``).
+        machine / cpu_count: where it ran. versions: package versions.
+    """
+
+    study_name: str
+    storage: str | None = None
+    out_dir: str | None = None
+    space_name: str | None = None
+    space_path: str | None = None
+    space_digest: str | None = None
+    scale: int | None = None
+    data_source: str | None = None
+    profile: dict = field(default_factory=dict)
+    sampler: str | None = None
+    seed: int | None = None
+    budget: int | None = None
+    states: dict = field(default_factory=dict)
+    fidelities: tuple[int, ...] = ()
+    started: str | None = None
+    finished: str | None = None
+    wall_s: float | None = None
+    compute_s: float | None = None
+    latency: dict = field(default_factory=dict)
+    machine: str | None = None
+    cpu_count: int | None = None
+    versions: dict = field(default_factory=dict)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """``(label, value)`` pairs for headers and terminal output, in a fixed order."""
+        p = self.profile or {}
+        lat = self.latency or {}
+        prof = (f"{p.get('name', '?')}: {p.get('iters', '?')} iters, batch {p.get('batch', '?')}, "
+                f"LR patch {p.get('lr_patch', '?')}, lr {p.get('lr', '?')}, seed {p.get('seed', '?')}"
+                if p else "not recorded")
+        fid = ", ".join(str(i) for i in self.fidelities) or "-"
+        hw = lat.get("lr_hw")
+        latency = (f"{lat.get('device', '?')}, {lat.get('threads', '?')} threads, "
+                   f"{'x'.join(map(str, hw)) if hw else '?'} LR input, median of {lat.get('repeats', '?')} "
+                   f"after {lat.get('warmup', '?')} warm-up" if lat else "not recorded")
+        machine = " ".join(x for x in (self.machine, f"{self.cpu_count} CPUs" if self.cpu_count else None) if x)
+        states = ", ".join(f"{n} {k.lower()}" for k, n in self.states.items()) or "none"
+        versions = ", ".join(f"{k} {v}" for k, v in (self.versions or {}).items() if v) or "not recorded"
+        return [
+            ("study", f"{self.study_name} ({self.storage or 'storage unknown'})"),
+            ("search space", f"{self.space_path or self.space_name or 'not recorded'}"
+             + (f" [{self.space_name}, digest {self.space_digest}]" if self.space_digest else "")),
+            ("scale", f"x{self.scale}" if self.scale else "not recorded"),
+            ("data", self.data_source or "not recorded"),
+            ("proxy profile", prof),
+            ("fidelity (iters) scored", fid),
+            ("sampler / seed", f"{self.sampler or '?'} / {self.seed if self.seed is not None else '?'}"),
+            ("budget", f"{self.budget} COMPLETE trials" if self.budget else "not recorded"),
+            ("trials", states),
+            ("wall time", _fmt_duration(self.wall_s) + (f" ({self.started} .. {self.finished})" if self.started else "")
+             + (f"; {_fmt_duration(self.compute_s)} in trials" if self.compute_s else "")),
+            ("latency measured on", latency),
+            ("machine", machine or "not recorded"),
+            ("versions", versions),
+        ]
+
+
+def _fmt_duration(s: float | None) -> str:
+    if s is None:
+        return "-"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.2f} h"
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """A study's report. Build with :func:`build_report_data`; render with ``nas.report``.
+
+    Attributes:
+        facts: the run (:class:`RunFacts`).
+        objectives: the objective table (names, directions, units, labels).
+        points: one :class:`TrialPoint` per trial, by number.
+        hv_reference: the fixed hypervolume reference point (``None``: scale unknown).
+        hypervolume: hypervolume after each COMPLETE trial (empty if not computed).
+    """
+
+    facts: RunFacts
+    objectives: tuple[Objective, ...]
+    points: tuple[TrialPoint, ...]
+    hv_reference: HypervolumeReference | None = None
+    hypervolume: tuple[HypervolumePoint, ...] = ()
+
+    # ----------------------------------------------------------------- views
+    @property
+    def complete(self) -> list[TrialPoint]:
+        """COMPLETE, feasible trials (the ones plotted as points), by number."""
+        return [p for p in self.points if p.status in ("front", "dominated")]
+
+    @property
+    def front(self) -> list[TrialPoint]:
+        """Non-dominated trials, sorted by params (then PSNR, best first)."""
+        return sorted((p for p in self.points if p.on_front), key=lambda p: (p.params, -p.psnr_db))
+
+    @property
+    def hidden(self) -> list[TrialPoint]:
+        """Rejected, pruned, failed and running trials (behind a toggle in the report)."""
+        return [p for p in self.points if p.status not in ("front", "dominated")]
+
+    @property
+    def references(self) -> dict[str, TrialPoint]:
+        """COMPLETE reference trials by name (first one of each name)."""
+        out: dict[str, TrialPoint] = {}
+        for p in self.complete:
+            if p.reference and p.reference not in out:
+                out[p.reference] = p
+        return out
+
+    def dominated_by(self, reference: str) -> list[TrialPoint]:
+        """COMPLETE trials (front or not) that dominate ``reference``."""
+        ref = self.references.get(reference)
+        if ref is None:
+            return []
+        return [p for p in self.complete if p.number != ref.number and dominates(p.values, ref.values)]
+
+    @property
+    def final_hypervolume(self) -> float | None:
+        return self.hypervolume[-1].hypervolume if self.hypervolume else None
+
+    # ----------------------------------------------------------------- exports
+    def frame(self) -> pd.DataFrame:
+        """One row per trial with :data:`COLUMNS` (the ``trials.csv`` layout)."""
+        rows = [{
+            "number": p.number, "state": p.state, "reference": p.reference or "",
+            "psnr_db": p.psnr_db, "params": p.params, "mult_adds": p.mult_adds, "latency_ms": p.latency_ms,
+            "iters": p.iters, "duration_s": p.duration_s, "arch_id": p.arch_id, "summary": p.summary,
+            "on_front": p.on_front, "dominates": " ".join(p.dominates), "fail_reason": p.reason if p.state == "FAIL" else "",
+            "config": json.dumps(p.config, separators=(",", ":")) if p.config is not None else "",
+        } for p in self.points]
+        df = pd.DataFrame(rows, columns=COLUMNS)
+        for col in ("params", "mult_adds"):
+            df[col] = df[col].astype("Int64")
+        df["on_front"] = df["on_front"].astype(bool)  # also when empty (a boolean mask, not labels)
+        return df
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible dict: facts, objectives, points, front (numbers), references,
+        hypervolume reference point and history."""
+        return {
+            "facts": asdict(self.facts),
+            "objectives": [asdict(o) for o in self.objectives],
+            "points": [{**asdict(p), "name": p.name} for p in self.points],
+            "front": [p.number for p in self.front],
+            "references": {name: {"number": p.number, "on_front": p.on_front,
+                                  "dominated_by": [q.number for q in self.dominated_by(name)]}
+                           for name, p in self.references.items()},
+            "hypervolume_reference": ({**asdict(self.hv_reference), "raw_point": self.hv_reference.raw_point,
+                                       "description": self.hv_reference.describe()}
+                                      if self.hv_reference else None),
+            "hypervolume": [asdict(h) for h in self.hypervolume],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, default=str) + "\n"
+
+
+# --------------------------------------------------------------------------- building
+def _iso(t: _dt.datetime | None) -> str | None:
+    return t.replace(microsecond=0).isoformat(sep=" ") if t else None
+
+
+def _status(t: FrozenTrial, front: set[int]) -> str:
+    if t.state == TrialState.COMPLETE:
+        if any(c > 0.0 for c in t.constraints.values()):  # infeasible: not in best_trials either
+            return "rejected"
+        return "front" if t.number in front else "dominated"
+    if t.state == TrialState.PRUNED:
+        return "pruned"
+    if t.state == TrialState.FAIL:
+        return "failed"
+    return "running"
+
+
+def _reason(t: FrozenTrial) -> str:
+    ua = t.user_attrs
+    if ua.get("fail_reason") or ua.get("prune_reason") or ua.get("reject_reason"):
+        return str(ua.get("fail_reason") or ua.get("prune_reason") or ua.get("reject_reason"))
+    violated = {k: v for k, v in t.constraints.items() if v > 0}
+    return f"constraint violated: {violated}" if violated else ""
+
+
+_DUP = re.compile(r"duplicate of trial (\d+)")
+
+
+def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
+                      storage: str | None = None, with_hypervolume: bool = True) -> ReportData:
+    """Read the report out of a study made by ``nas search``.
+
+    Args:
+        study: the study.
+        out_dir: the search's output folder (export commands use ``--out-dir`` when the study
+            lives in ``<out_dir>/study.db``).
+        storage: storage URL to name in export commands instead of ``out_dir`` (e.g. a
+            PostgreSQL study); default: detected, ``--out-dir`` for ``<out_dir>/study.db``.
+        with_hypervolume: compute the hypervolume history (about 0.3 s for 200 trials).
+    """
+    ua = study.user_attrs
+    url = storage if storage is not None else storage_url_of(study)
+    use_storage = None
+    if url is not None:
+        url = redact_url(url)
+        in_out_dir = out_dir is not None and url.startswith("sqlite:///") and \
+            Path(url.split(":///", 1)[1]).resolve() == (Path(out_dir) / "study.db").resolve()
+        if storage is not None or (out_dir is None or not in_out_dir):
+            use_storage = url
+    if use_storage is None and out_dir is None:
+        out_dir = "."
+
+    trials = study.get_trials(deepcopy=False)
+    front_trials = pareto_trials(study)
+    front = {t.number for t in front_trials}
+    ref_trials: dict[str, FrozenTrial] = {}
+    for t in trials:
+        r = t.user_attrs.get("reference")
+        if t.state == TrialState.COMPLETE and r and r not in ref_trials and _status(t, front) != "rejected":
+            ref_trials[r] = t
+    by_number = {t.number: t for t in trials}
+    n = len(OBJECTIVE_NAMES)
+
+    points = []
+    for t in trials:
+        a = t.user_attrs
+        scored = t.state == TrialState.COMPLETE and t.values is not None and len(t.values) == n
+        values = list(t.values) if scored else [None] * n
+        duration = ((t.datetime_complete - t.datetime_start).total_seconds()
+                    if t.datetime_complete and t.datetime_start else None)
+        plot_values = None
+        if not scored:
+            m = _DUP.search(str(a.get("prune_reason", "")))
+            orig = by_number.get(int(m.group(1))) if m else None
+            if orig is not None and orig.values is not None and len(orig.values) == n:
+                plot_values = tuple(orig.values)
+        points.append(TrialPoint(
+            number=t.number,
+            state=t.state.name,
+            status=_status(t, front),
+            reference=a.get("reference") or None,
+            psnr_db=values[0],
+            params=int(values[1]) if values[1] is not None else None,
+            mult_adds=int(values[2]) if values[2] is not None else None,
+            latency_ms=values[3],
+            iters=a.get("iters"),
+            duration_s=round(duration, 2) if duration is not None else None,
+            arch_id=a.get("arch_id", ""),
+            summary=a.get("summary", ""),
+            config=a.get("config"),
+            on_front=t.number in front,
+            dominates=tuple(dominated_references(t, ref_trials)) if t.number in front else (),
+            reason=_reason(t),
+            export_command=(export_command(out_dir, t.number, storage=use_storage,
+                                           study=study.study_name if use_storage else None)
+                            if scored and "config" in a else None),
+            completed_at=_iso(t.datetime_complete),
+            plot_values=plot_values,
+        ))
+
+    starts = [t.datetime_start for t in trials if t.datetime_start]
+    ends = [t.datetime_complete for t in trials if t.datetime_complete]
+    states: dict[str, int] = {}
+    for t in trials:
+        states[t.state.name] = states.get(t.state.name, 0) + 1
+    budget = ua.get("budget")
+    if isinstance(budget, list):  # one entry per (resumed) run: the latest one counts
+        budget = budget[-1] if budget else None
+    scale = ua.get("scale")
+    facts = RunFacts(
+        study_name=study.study_name,
+        storage=url,
+        out_dir=str(out_dir) if out_dir is not None else None,
+        space_name=ua.get("space_name"),
+        space_path=_relative(ua.get("space_path")),
+        space_digest=ua.get("space_digest"),
+        scale=scale,
+        data_source=ua.get("data_source"),
+        profile=dict(ua.get("profile") or {}),
+        sampler=ua.get("sampler"),
+        seed=ua.get("seed"),
+        budget=budget if isinstance(budget, int) else None,
+        states=states,
+        fidelities=tuple(sorted({p.iters for p in points if p.state == "COMPLETE" and p.iters is not None})),
+        started=_iso(min(starts)) if starts else None,
+        finished=_iso(max(ends)) if ends else None,
+        wall_s=round((max(ends) - min(starts)).total_seconds(), 1) if starts and ends else None,
+        compute_s=round(sum(p.duration_s or 0.0 for p in points), 1),
+        latency=dict(ua.get("latency") or {}),
+        machine=ua.get("machine"),
+        cpu_count=ua.get("cpu_count"),
+        versions=dict(ua.get("versions") or {}),
+    )
+    hv_ref = HV_REFERENCES.get(scale) if isinstance(scale, int) else None
+    history = tuple(hypervolume_history(trials, scale)) if with_hypervolume and hv_ref else ()
+    return ReportData(facts=facts, objectives=OBJECTIVES, points=tuple(points),
+                      hv_reference=hv_ref, hypervolume=history)
+
+
+def _relative(path: str | None) -> str | None:
+    """A stored absolute path shown relative to the working directory when inside it."""
+    if not path:
+        return path
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return path

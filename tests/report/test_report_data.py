@@ -1,0 +1,108 @@
+"""Fast checks (no search, no torch): hypervolume reference points and agreement with Optuna, and
+the report data of a hand-made study (front = ``best_trials``, dominance, hidden trials)."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pytest
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState, create_trial
+
+from nas.front import HV_REFERENCES, compute_hypervolume, hv_reference, hypervolume, hypervolume_history
+from nas.report import build_report_data
+from nas.report.plots import front_2d, pareto_figure, use_log
+from nas.report.terminal import front_view
+from nas.errors import NasError
+
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+DIRECTIONS = ["maximize", "minimize", "minimize", "minimize"]
+
+
+def test_hypervolume_reference_points_and_optuna_agreement():
+    ref = hv_reference(4)
+    assert ref.raw_point == (10.0, 2e6, 1e11, 1000.0)
+    assert {s: r.mult_adds for s, r in HV_REFERENCES.items()} == {2: 4e11, 3: 1.8e11, 4: 1e11, 8: 2.5e10}
+    # the reference point has loss 1 everywhere; half of each range gives 1/16 of the box
+    assert ref.normalise([ref.raw_point]).tolist() == [[1.0, 1.0, 1.0, 1.0]]
+    assert hypervolume([(25.0, 1e6, 5e10, 500.0)], 4) == pytest.approx(1 / 16)
+    assert hypervolume([(5.0, 1e6, 5e10, 500.0)], 4) == 0.0  # outside the box: adds nothing
+    # same numbers as Optuna's own history plot in raw units, divided by the box volume
+    rng = np.random.default_rng(0)
+    vals = np.column_stack([rng.uniform(20, 30, 12), rng.uniform(1e4, 1e6, 12),
+                            rng.uniform(1e9, 5e10, 12), rng.uniform(1, 400, 12)])
+    st = optuna.create_study(directions=["maximize", "minimize", "minimize", "minimize"])
+    for v in vals:
+        st.add_trial(create_trial(values=list(v)))
+    st.set_user_attr("scale", 4)
+    ours = [h.hypervolume for h in hypervolume_history(st)]
+    from optuna.visualization._hypervolume_history import _get_hypervolume_history_info
+
+    raw = _get_hypervolume_history_info(st, np.array(ref.raw_point)).values
+    box = (ref.psnr_ideal_db - ref.psnr_ref_db) * ref.params * ref.mult_adds * ref.latency_ms
+    assert ours == pytest.approx([v / box for v in raw], rel=1e-9)
+    assert compute_hypervolume(np.zeros((0, 4))) == 0.0
+
+
+def test_unknown_scale_has_no_reference_point():
+    with pytest.raises(NasError, match="scale 5"):
+        hv_reference(5)
+
+
+def _study() -> optuna.Study:
+    st = optuna.create_study(directions=DIRECTIONS, study_name="handmade")
+    st.set_user_attr("scale", 4)
+    dist = {"x": FloatDistribution(0, 1)}
+
+    def add(values, state=TrialState.COMPLETE, **attrs):
+        st.add_trial(create_trial(state=state, values=values, params={"x": 0.5} if values else {},
+                                  distributions=dist if values else {},
+                                  user_attrs={"summary": f"arch {len(st.trials)}", "iters": 60,
+                                              "config": {"name": "x"}, **attrs}))
+
+    add([27.0, 700_000, 40e9, 80.0], reference="imdn")      # 0
+    add([26.8, 550_000, 31e9, 70.0], reference="rfdn")      # 1
+    add([27.1, 300_000, 20e9, 40.0])                        # 2 dominates both
+    add([26.0, 20_000, 1e9, 5.0])                           # 3 front (cheap)
+    add([25.0, 900_000, 50e9, 90.0])                        # 4 dominated
+    add(None, state=TrialState.FAIL, fail_reason="RuntimeError: NaN loss")   # 5
+    add(None, state=TrialState.PRUNED, prune_reason="duplicate of trial 4")  # 6
+    return st
+
+
+def test_report_data_of_a_handmade_study():
+    st = _study()
+    data = build_report_data(st, "results/x")
+    assert {p.number for p in data.front} == {t.number for t in st.best_trials} == {2, 3}
+    assert [p.number for p in data.front] == [3, 2]  # by params
+    assert data.points[2].dominates == ("imdn", "rfdn") and data.points[3].dominates == ()
+    assert [p.number for p in data.dominated_by("imdn")] == [2]
+    assert [p.status for p in data.points] == ["dominated", "dominated", "front", "front", "dominated", "failed", "pruned"]
+    assert data.points[6].plot_values == (25.0, 900_000, 50e9, 90.0) and data.points[6].export_command is None
+    assert data.points[2].export_command == "nas export --out-dir results/x --trial 2 --out trial2.yaml"
+    hv = [h.hypervolume for h in data.hypervolume]
+    assert len(hv) == 5 and all(b >= a for a, b in zip(hv, hv[1:])) and hv[-1] == hv[-2]  # trial 4 adds nothing
+    frame = data.frame()
+    assert frame["fail_reason"].tolist()[5] == "RuntimeError: NaN loss"
+    assert frame["on_front"].tolist() == [False, False, True, True, False, False, False]
+    rows = front_view(data, sort="psnr_db")
+    assert rows["number"].tolist() == [2, 0, 1, 3]  # front + references, best PSNR first
+    assert front_view(data, dominating="IMDN")["number"].tolist() == [2]
+    with pytest.raises(NasError, match="--dominating"):
+        front_view(data, dominating="swinir")
+    with pytest.raises(NasError, match="--sort"):
+        front_view(data, sort="speed")
+
+
+def test_plot_conventions():
+    st = _study()
+    data = build_report_data(st, "results/x", with_hypervolume=False)
+    fig = pareto_figure(data)
+    trial_traces = [t for t in fig.data if t.meta == "trial" and t.xaxis == "x"]
+    assert sum(len(t.x) for t in trial_traces) == len(data.complete) == 5  # one marker per COMPLETE trial
+    assert {t.name for t in trial_traces} >= {"IMDN (reference)", "RFDN (reference)"}
+    assert fig.layout.xaxis.type == "log"           # params 20k..900k: more than a decade
+    assert use_log([1, 9.9]) is False and use_log([1, 10]) is True
+    assert [p.number for p in front_2d(data.complete, "params")] == [3, 2]
+    hidden = [t for t in fig.data if t.meta == "hidden"]
+    assert all(t.visible == "legendonly" for t in hidden) and hidden[0].name == "failed / pruned / rejected (2)"
