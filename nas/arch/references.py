@@ -99,6 +99,7 @@ REFERENCES: dict[str, Reference] = {
     "imdn": Reference(
         "imdn", "IMDN (Hui et al., ACM MM 2019)", _imdn,
         source="Hui et al. 2019 §3; Zheng222/IMDN model/architecture.py IMDN", pixel_range=1.0,
+        key_prefix="module.",  # checkpoints/IMDN_x{2,3,4}.pth were saved from nn.DataParallel
     ),
     "rfdn": Reference(
         "rfdn", "RFDN, paper form (Liu et al., ECCV-W 2020)", _rfdn(48, "rfdn"),
@@ -114,7 +115,7 @@ REFERENCES: dict[str, Reference] = {
     "erfdn": Reference(
         "erfdn", "E-RFDN, AIM 2020 ESR winner as released", _erfdn,
         source="Zhang et al. AIM 2020 ESR report; njulj/RFDN RFDN.py (nf 50, 4 RFDB, ESA)",
-        pixel_range=255.0, key_prefix="module.",
+        pixel_range=255.0, key_prefix="",  # trained_model/RFDN_AIM.pth: plain keys (test.py loads strict)
         notes="Released code is x4 only; other scales change only the upsampler.",
     ),
     "imdn_rtc": Reference(

@@ -1,0 +1,344 @@
+"""Reading and writing weights: strict state-dict loading, our checkpoints, safetensors.
+
+Formats:
+
+* **official** ``.pth``: a flat ``{name: tensor}`` state dict as the authors' code saved it
+  (see :mod:`nas.checkpoints.official`).
+* **nas checkpoint** (``nas train`` output, ``.pt``): a ``torch.save`` dict with
+  ``format = "nas-checkpoint/1"``, ``config`` (``ArchConfig.to_dict()``), ``model`` (state dict),
+  ``pixel_range`` and, for training, ``optimizer``, ``scheduler``, ``iteration`` and more.
+* **safetensors** (``nas export --weights``): the model's tensors, with the ``ArchConfig`` JSON and
+  the pixel range in the header metadata (``format = "nas-weights/1"``).
+
+Everything is read with ``torch.load(weights_only=True)`` (no arbitrary pickles executed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from nas.arch import ArchConfig, reference_config
+from nas.errors import CheckpointError
+
+__all__ = [
+    "CHECKPOINT_FORMAT", "WEIGHTS_FORMAT", "PixelRange", "LoadedModel", "read_state_dict",
+    "read_checkpoint", "load_state_dict_strict", "save_checkpoint", "save_safetensors",
+    "read_safetensors", "load_model", "unwrap", "describe",
+]
+
+CHECKPOINT_FORMAT = "nas-checkpoint/1"
+WEIGHTS_FORMAT = "nas-weights/1"
+_LIST_MAX = 6
+
+
+class PixelRange(nn.Module):
+    """Run a model trained on [0, ``pixel_range``] images with [0, 1] images.
+
+    ``forward(x) = model(x * pixel_range) / pixel_range``: exact for any network (no weight
+    folding), so a [0, 255] checkpoint (RFDN / ECBSR code) plugs into our [0, 1] pipeline.
+
+    Args:
+        model: the wrapped network (kept as ``self.model``).
+        pixel_range: the range its weights expect (255.0).
+
+    Shape:
+        (N, C, H, W) in [0, 1] -> (N, C, sH, sW) in [0, 1] (up to the model's own overshoot).
+    """
+
+    def __init__(self, model: nn.Module, pixel_range: float) -> None:
+        super().__init__()
+        self.model = model
+        self.pixel_range = float(pixel_range)
+        for attr in ("config", "scale", "colors", "min_input_size"):
+            if hasattr(model, attr):
+                setattr(self, attr, getattr(model, attr))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x * self.pixel_range) / self.pixel_range
+
+
+def unwrap(model: nn.Module) -> tuple[nn.Module, float]:
+    """``(inner model, pixel range)``: the ``SRNet`` inside a :class:`PixelRange` (or the model, 1.0)."""
+    if isinstance(model, PixelRange):
+        return model.model, model.pixel_range
+    return model, 1.0
+
+
+def _fmt_keys(keys: list[str]) -> str:
+    shown = ", ".join(repr(k) for k in keys[:_LIST_MAX])
+    return shown + (f" and {len(keys) - _LIST_MAX} more" if len(keys) > _LIST_MAX else "")
+
+
+def _torch_load(path: Path) -> Any:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: weights file not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle, zip and weights-only errors all mean "not a usable torch file"
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint torch.load can read safely ({first})") from None
+
+
+def _check_flat(obj: Any, path: Path | str) -> dict[str, torch.Tensor]:
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"{path}: not a state dict (the file holds a {type(obj).__name__})")
+    bad = [k for k, v in obj.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+    if bad:
+        nested = [k for k in ("state_dict", "model", "params", "params_ema", "net") if k in obj]
+        hint = f"; it looks like a training checkpoint holding {nested[0]!r}" if nested else ""
+        raise CheckpointError(
+            f"{path}: not a flat state dict of tensors (entries {_fmt_keys([str(k) for k in bad])} are not "
+            f"tensors{hint})"
+        )
+    return dict(obj)
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read a flat ``{name: tensor}`` state dict (an official ``.pth``).
+
+    Raises:
+        CheckpointError: missing file, not a torch file, or not a flat mapping of tensors (names
+            the file; a nested training checkpoint is named as such, not unwrapped silently).
+    """
+    path = Path(path)
+    return _check_flat(_torch_load(path), path)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a ``nas`` checkpoint (``nas train`` output).
+
+    Returns:
+        The checkpoint dict (``format``, ``config``, ``model``, ``pixel_range``, training state).
+
+    Raises:
+        CheckpointError: not a torch file or not a nas checkpoint (names the file).
+    """
+    path = Path(path)
+    obj = _torch_load(path)
+    if not (isinstance(obj, Mapping) and obj.get("format") == CHECKPOINT_FORMAT):
+        raise CheckpointError(f"{path}: not a nas checkpoint (no format={CHECKPOINT_FORMAT!r} entry)")
+    _check_flat(obj.get("model"), f"{path} [model]")
+    return dict(obj)
+
+
+def load_state_dict_strict(model: nn.Module, state: Mapping[str, torch.Tensor], source: str = "checkpoint") -> None:
+    """Copy ``state`` into ``model``: every key must exist on both sides, every shape must agree.
+
+    Args:
+        model: the target module.
+        state: ``{our key: tensor}``.
+        source: the file (and how its keys were mapped), for messages.
+
+    Raises:
+        CheckpointError: ``"<source>: missing keys 'a', 'b'"``, ``"unexpected keys ..."`` or
+            ``"key 'upsampler.0.weight': checkpoint has shape (48, 64, 3, 3), the model expects
+            (12, 64, 3, 3)"`` (a checkpoint of another architecture or scale).
+    """
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    problems = []
+    if missing:
+        problems.append(f"missing keys {_fmt_keys(missing)}")
+    if unexpected:
+        problems.append(f"unexpected keys {_fmt_keys(unexpected)}")
+    if problems:
+        raise CheckpointError(f"{source}: " + "; ".join(problems) + " (a checkpoint of another architecture?)")
+    for k, v in state.items():
+        if tuple(v.shape) != tuple(own[k].shape):
+            raise CheckpointError(
+                f"{source}: key {k!r}: checkpoint has shape {tuple(v.shape)}, the model expects "
+                f"{tuple(own[k].shape)} (a checkpoint of another architecture or scale?)"
+            )
+    model.load_state_dict(dict(state), strict=True)
+
+
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, config: ArchConfig, **extra: Any) -> Path:
+    """Write a ``nas`` checkpoint atomically (temp file + rename).
+
+    Args:
+        path: ``.pt`` file.
+        model: an ``SRNet`` or a :class:`PixelRange` around one (its pixel range is recorded).
+        config: the model's ``ArchConfig``.
+        **extra: training state (``iteration``, ``optimizer``, ``scheduler``, ...); plain Python
+            values and tensors only (read back with ``weights_only=True``).
+
+    Returns:
+        The path.
+    """
+    inner, pixel_range = unwrap(model)
+    state = {k: v.detach().cpu() for k, v in inner.state_dict().items()}
+    obj = {"format": CHECKPOINT_FORMAT, "config": config.to_dict(), "model": state,
+           "pixel_range": pixel_range, **extra}
+    path = Path(path)
+    _atomic_torch_save(obj, path)
+    return path
+
+
+def save_safetensors(path: str | Path, model: nn.Module, config: ArchConfig, form: str = "train",
+                     extra_meta: dict[str, str] | None = None) -> Path:
+    """Write the model's tensors as safetensors with the config and pixel range in the metadata.
+
+    Args:
+        path: ``.safetensors`` file.
+        model: an ``SRNet`` (or a ``PixelRange`` around one).
+        config: its ``ArchConfig`` (train form).
+        form: ``train`` (``build_model(config)``'s tensors) or ``deploy`` (after
+            :func:`nas.export.deploy_model`: ECBs merged, weight norm folded); recorded so that
+            :func:`load_model` rebuilds the same form.
+        extra_meta: more string metadata.
+    """
+    from safetensors.torch import save_file
+
+    inner, pixel_range = unwrap(model)
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in inner.state_dict().items()}
+    meta = {"format": WEIGHTS_FORMAT, "config": config.to_json(), "pixel_range": repr(float(pixel_range)),
+            "form": form, **(extra_meta or {})}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path), metadata=meta)
+    return path
+
+
+def read_safetensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """``(tensors, metadata)`` of a safetensors file.
+
+    Raises:
+        CheckpointError: missing or not a safetensors file (names it).
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: weights file not found")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+        raise CheckpointError(f"{path}: not a safetensors file ({first})") from None
+    return tensors, meta
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for [0, 1] images, with where it came from.
+
+    Attributes:
+        model: eval-mode module (N, C, H, W) in [0, 1] -> (N, C, sH, sW); an ``SRNet`` or a
+            :class:`PixelRange` around one.
+        config: its ``ArchConfig``.
+        kind: ``official`` | ``nas-checkpoint`` | ``safetensors`` | ``state-dict``.
+        pixel_range: range of the weights (1.0 or 255.0).
+        source: the weights file.
+        info: extra fields of a nas checkpoint (``iteration``, ``best_psnr_db``...), else empty.
+    """
+
+    model: nn.Module
+    config: ArchConfig
+    kind: str
+    pixel_range: float
+    source: str
+    info: dict
+
+
+def _config_from(meta_config: Any, path: Path, given: ArchConfig | None) -> ArchConfig:
+    if given is not None:
+        return given
+    if meta_config is None:
+        raise CheckpointError(f"{path}: holds no ArchConfig; pass a CONFIG file or --reference NAME")
+    data = json.loads(meta_config) if isinstance(meta_config, str) else meta_config
+    return ArchConfig.from_dict(data, source=f"{path} [config]")
+
+
+def load_model(weights: str | Path, config: ArchConfig | None = None, reference: str | None = None,
+               scale: int | None = None, device: str | torch.device = "cpu") -> LoadedModel:
+    """Build a network and load weights of any supported kind into it, strictly.
+
+    Resolution: a ``.safetensors`` file or a ``nas`` checkpoint carries its own config (``config``
+    or ``reference`` then only has to agree in shapes); a flat state dict with ``reference`` is an
+    official checkpoint (:func:`~nas.checkpoints.load_official_weights`: key prefix, renaming,
+    pixel range as declared); a flat state dict with ``config`` must use our key names.
+
+    Args:
+        weights: the weights file.
+        config: architecture (overrides the one stored in the file).
+        reference: a reference name (with ``scale``) instead of ``config``.
+        scale: scale of ``reference`` (default: 4).
+        device: where to put the model.
+
+    Returns:
+        :class:`LoadedModel` (eval mode).
+
+    Raises:
+        CheckpointError: see :func:`load_state_dict_strict` and :func:`read_state_dict`.
+        ArchConfigError: unknown reference, or a stored config that does not validate.
+    """
+    from nas.checkpoints.official import load_official_weights
+    from nas.models import build_model
+
+    path = Path(weights)
+    if reference is not None and config is None:
+        config = reference_config(reference, scale or 4)
+    if path.suffix == ".safetensors":
+        tensors, meta = read_safetensors(path)
+        cfg = _config_from(meta.get("config"), path, config)
+        pixel_range = float(meta.get("pixel_range", "1.0"))
+        model = build_model(cfg)
+        if meta.get("form") == "deploy":
+            from nas.export.deploy import deploy_model
+
+            model = deploy_model(model)
+        load_state_dict_strict(model, tensors, source=str(path))
+        kind, info = "safetensors", {"form": meta.get("form", "train")}
+    else:
+        obj = _torch_load(path)
+        if isinstance(obj, Mapping) and obj.get("format") == CHECKPOINT_FORMAT:
+            cfg = _config_from(obj.get("config"), path, config)
+            model = build_model(cfg)
+            load_state_dict_strict(model, _check_flat(obj.get("model"), f"{path} [model]"), source=str(path))
+            pixel_range = float(obj.get("pixel_range", 1.0))
+            kind = "nas-checkpoint"
+            info = {k: v for k, v in obj.items() if k in ("iteration", "best_psnr_db", "val_psnr_db", "scale")}
+        elif reference is not None:
+            cfg = config
+            model = build_model(cfg)
+            wrapped = load_official_weights(model, path, reference)
+            _, pixel_range = unwrap(wrapped)
+            return LoadedModel(wrapped.to(device).eval(), cfg, "official", pixel_range, str(path), {})
+        else:
+            if config is None:
+                raise CheckpointError(
+                    f"{path}: a plain state dict holds no ArchConfig; pass a CONFIG file, or --reference NAME "
+                    "for an authors' checkpoint"
+                )
+            cfg = config
+            model = build_model(cfg)
+            load_state_dict_strict(model, _check_flat(obj, path), source=str(path))
+            pixel_range, kind, info = 1.0, "state-dict", {}
+    model.eval()
+    out: nn.Module = PixelRange(model, pixel_range) if pixel_range != 1.0 else model
+    return LoadedModel(out.to(device).eval(), cfg, kind, pixel_range, str(path), info)
+
+
+def describe(loaded: LoadedModel) -> str:
+    """One line: ``IMDN_x4.pth: official imdn weights, x4 nf64 | ..., [0, 1]``."""
+    rng = "[0, 1]" if loaded.pixel_range == 1.0 else f"[0, {loaded.pixel_range:g}] (wrapped for [0, 1] input)"
+    return f"{Path(loaded.source).name}: {loaded.kind} weights, {loaded.config.summary()}, range {rng}"
+
