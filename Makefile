@@ -28,12 +28,14 @@ clean:
 	rm -rf $(VENV) .pytest_cache
 
 # Many workers on one study: make workers N=4 STORAGE=postgresql://nas:nas@127.0.0.1:55432/nas STUDY=lsr_x4
+# (on a second machine: FIRST=4, so its worker ids, hence sampler seeds, differ from the first's)
 N       ?= 2
-STUDY   ?= lightweight_sr_x4
+FIRST   ?= 0
+STUDY   ?= lightweight_sr_x4_workers
 STORAGE ?=
 workers: install
 	@test -n "$(STORAGE)" || { echo "set STORAGE=postgresql://user:pass@host:port/db (scripts/pg_local.sh start prints one)"; exit 2; }
 	@pids=""; for i in $$(seq 0 $$(($(N) - 1))); do \
-	  $(BIN)/nas search --budget $(BUDGET) --storage "$(STORAGE)" --study $(STUDY) --worker-id $$i $(ARGS) \
+	  $(BIN)/nas search --budget $(BUDGET) --storage "$(STORAGE)" --study $(STUDY) --worker-id $$(($(FIRST) + $$i)) $(ARGS) \
 	    > workers.$$i.log 2>&1 & pids="$$pids $$!"; done; \
 	  echo "started $(N) workers (logs: workers.*.log)"; rc=0; for p in $$pids; do wait $$p || rc=$$?; done; exit $$rc

@@ -29,6 +29,16 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 # ---------------------------------------------------------------------- search
+def _sigterm_as_interrupt() -> None:
+    """Treat SIGTERM (batch schedulers, `kill`) like Ctrl-C: mark the trial, write outputs, exit."""
+    import signal
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 class _RichProgress:
     """Trials done / budget, the current trial and its step, elapsed time and ETA."""
 
@@ -80,6 +90,10 @@ def search(
     out_dir: Optional[Path] = typer.Option(None, "--out", "--out-dir", help="Output folder (default results/<study>)."),
     threads: Optional[int] = typer.Option(None, help="torch threads (default: torch's choice)."),
     worker_id: int = typer.Option(0, help="This worker's index when several share one study (seeds differ)."),
+    heartbeat: int = typer.Option(20, help="Seconds between heartbeats of the running trial; a trial silent "
+                                           "for 3x as long (killed worker) is marked FAILED and re-queued."),
+    references: str = typer.Option("imdn,rfdn,rfdn_l,erfdn", help="Published configs enqueued first "
+                                   "(comma-separated names from `nas zoo`, or 'none')."),
 ) -> None:
     """Run (or resume) an architecture search; writes trials.csv, pareto.csv, pareto.html."""
     from nas.search import SearchSettings, run_search
@@ -91,9 +105,11 @@ def search(
         data=str(data) if data else None, val_data=str(val_data) if val_data else None,
         profile=profile, iters=iters, sampler=sampler, seed=seed, device=device, study=study,
         storage=storage, out=str(out_dir) if out_dir else None, threads=threads,
-        worker_id=worker_id,
+        worker_id=worker_id, heartbeat=heartbeat,
+        references=tuple(r.strip() for r in references.split(",") if r.strip() and r.strip().lower() != "none"),
     )
     progress = _RichProgress(err)
+    _sigterm_as_interrupt()
     try:
         outcome = run_search(settings, log=lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True),
                              progress=progress)
@@ -121,37 +137,20 @@ def _open_study(out_dir: Optional[Path], study: Optional[str], storage: Optional
 
 def _print_front(out_dir, study_name, storage, sort: str, fmt: str = "table", show_all: bool = False,
                  dominating: Optional[str] = None) -> None:
-    from nas.report import trials_frame
+    from nas.report import build_report_data
+    from nas.report.terminal import front_table, front_view
     from nas.search import load_existing_study
 
     st = load_existing_study(study_name, storage)
-    df = trials_frame(st)
-    if not show_all:
-        df = df[df["on_front"] | ((df["reference"] != "") & (df["state"] == "COMPLETE"))]
-    if dominating:
-        df = df[df["dominates"].str.split().apply(lambda xs: dominating in xs)]
-    if sort not in df.columns:
-        raise NasError(f"--sort: unknown column {sort!r} (known: {', '.join(df.columns)})")
-    df = df.sort_values(sort, ascending=sort not in ("psnr_db",))
+    data = build_report_data(st, out_dir, with_hypervolume=False)
+    df = front_view(data, sort=sort, show_all=show_all, dominating=dominating)
     if fmt == "csv":
         sys.stdout.write(df.to_csv(index=False))
         return
     if fmt == "json":
         sys.stdout.write(df.to_json(orient="records", indent=2) + "\n")
         return
-    table = Table(title=f"{st.study_name}: Pareto front (+ references)" if not show_all else st.study_name)
-    for col in ("#", "ref", "PSNR dB", "params", "Mult-Adds G", "latency ms", "front", "dominates", "architecture"):
-        table.add_column(col, justify="right" if col not in ("architecture", "ref", "dominates") else "left")
-    for _, r in df.iterrows():
-        done = r["state"] == "COMPLETE"
-        table.add_row(
-            str(r["number"]), r["reference"] or "",
-            f"{r['psnr_db']:.3f}" if done else r["state"],
-            f"{int(r['params']):,}" if done else "", f"{r['mult_adds'] / 1e9:.2f}" if done else "",
-            f"{r['latency_ms']:.1f}" if done else "", "*" if r["on_front"] else "", r["dominates"],
-            r["summary"] or r["fail_reason"],
-        )
-    out.print(table)
+    out.print(front_table(df, f"{st.study_name}: Pareto front (+ references)" if not show_all else st.study_name))
 
 
 @app.command()
@@ -174,7 +173,40 @@ def show(
 
 
 @app.command()
+def report(
+    out_dir: Optional[Path] = typer.Option(None, "--out", "--out-dir",
+                                           help="A search's output folder; the report is written there "
+                                                "(default results/lightweight_sr_x4, or results/<study> with --storage)."),
+    study: Optional[str] = typer.Option(None, help="Study name (if the storage holds several)."),
+    storage: Optional[str] = typer.Option(None, help="Storage URL instead of <out>/study.db."),
+    png: bool = typer.Option(True, "--png/--no-png", help="Also write pareto.png (matplotlib)."),
+    screenshot: Optional[Path] = typer.Option(None, help="Also screenshot report.html with headless Chromium "
+                                                         "(1600x1200 PNG), e.g. results/report_screenshot.png."),
+) -> None:
+    """Write report.html (self-contained, offline), report.json and pareto.png for a study."""
+    from nas.report import build_report_data, write_report
+    from nas.report.terminal import facts_table
+
+    if out_dir is None and storage is None:
+        out_dir = Path("results/lightweight_sr_x4")
+    st = _open_study(out_dir, study, storage)
+    out_dir = out_dir if out_dir is not None else Path("results") / st.study_name
+    data = build_report_data(st, out_dir, storage=storage)
+    paths = write_report(st, out_dir, storage=storage, png=png, data=data)
+    out.print(facts_table(data))
+    if screenshot is not None:
+        from nas.report.browser import screenshot as _shot
+
+        paths["screenshot"] = _shot(paths["html"], screenshot)
+    for key in ("html", "png", "json", "screenshot"):
+        if key in paths:
+            err.print(f"wrote {paths[key]}", highlight=False, markup=False)
+
+
+@app.command()
 def export(
+    config_file: Optional[Path] = typer.Argument(None, help="With --weights: the trained model's ArchConfig "
+                                                            "(default: the one stored in the checkpoint)."),
     out: Path = typer.Option(..., "--out", help="Config file to write (.yaml or .json)."),
     reference: Optional[str] = typer.Option(None, help="Export a published network (see `nas zoo`)."),
     scale: int = typer.Option(4, help="Scale for --reference."),
@@ -182,13 +214,24 @@ def export(
     trial: Optional[int] = typer.Option(None, help="Trial number to export."),
     study: Optional[str] = typer.Option(None, help="Study name (if the storage holds several)."),
     storage: Optional[str] = typer.Option(None, help="Storage URL instead of <out-dir>/study.db."),
+    weights: Optional[Path] = typer.Option(None, help="Trained weights to export too: <out>.safetensors "
+                                                      "(deploy form; see nas/export)."),
+    onnx: bool = typer.Option(False, "--onnx", help="With --weights: also <out>.onnx, checked with onnxruntime."),
 ) -> None:
-    """Write an ArchConfig: a reference (--reference NAME --scale S) or a trial (--out-dir DIR --trial N)."""
+    """Write an ArchConfig: a reference (--reference NAME --scale S) or a trial (--out-dir DIR --trial N);
+    with --weights also the trained weights (safetensors) and with --onnx an ONNX graph."""
     from optuna.trial import TrialState
 
     from nas.arch import reference_config
     from nas.search import trial_config
 
+    if weights is None and (onnx or config_file is not None):
+        _fail("--onnx and a CONFIG argument need --weights")
+    if weights is not None and reference is None and trial is None:  # the checkpoint (or CONFIG) has the arch
+        from nas.cli_workflow import export_trained
+
+        export_trained(config_file, None, None, weights, out, onnx)
+        return
     if (reference is None) == (trial is None):
         _fail("pass either --reference NAME or --trial N (with --out-dir)")
     if reference is not None:
@@ -202,6 +245,11 @@ def export(
         if t.state != TrialState.COMPLETE:
             raise NasError(f"trial {trial} of study {st.study_name!r} did not complete (state {t.state.name})")
         config = trial_config(t)
+    if weights is not None:
+        from nas.cli_workflow import export_trained
+
+        export_trained(None, config, reference, weights, out, onnx)
+        return
     try:
         config.save(out)
     except OSError as e:
@@ -275,6 +323,10 @@ def zoo(
     out.print(table)
 
 
+# `nas eval`, `nas upscale`, `nas train` live in nas/cli_workflow.py and register on `app`.
+from nas import cli_workflow as _cli_workflow  # noqa: E402,F401
+
+
 def main() -> None:
     """Console-script entry point: one-line errors (exit 2), no tracebacks for user mistakes."""
     try:
@@ -285,4 +337,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from nas.cli import main as _main  # `python -m nas.cli`: the package module, where cli_workflow registered
+
+    _main()

@@ -4,12 +4,29 @@
 at a time until the study holds ``budget`` COMPLETE trials (counted across all workers of the
 study, references included). Every trial stores its architecture, its scores with units, its
 fidelity and, if it failed, the reason. Outputs are rewritten after every trial.
+
+Several workers may run ``run_search`` on one study (one storage URL, one study name): the set-up
+is serialised (:func:`nas.search.study.setup_lock`), each worker's sampler is seeded differently
+(``--worker-id``), and each sampled trial goes through :mod:`nas.search.admission` (budget never
+exceeded, no architecture evaluated twice). A worker killed mid-trial leaves a RUNNING trial
+whose heartbeat stops; after the grace period (3x ``--heartbeat`` seconds) any worker, or the
+same command run again, marks it FAILED and re-queues its configuration.
+
+SIGINT / SIGTERM: the running trial is marked FAILED (``fail_reason`` "interrupted (SIGINT)"),
+the outputs are written and ``KeyboardInterrupt`` propagates (the CLI exits 130). A signal that
+arrives while Optuna is creating or closing a trial is held until that storage write is done, so
+no trial is left RUNNING without a heartbeat.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import socket
+import tempfile
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -22,13 +39,22 @@ from optuna.trial import Trial, TrialState
 from nas.arch import SEARCH_REFERENCES
 from nas.errors import NasError, StudyError
 from nas.proxy import get_profile
+from nas.search.admission import ADMITTED, BUDGET_REASON, PENDING, admit, claims, decide
 from nas.search.study import (
+    DEFAULT_HEARTBEAT_S,
+    SAMPLERS,
     StudyFacts,
+    _backend,
+    agree_heartbeat,
     count_states,
     enqueue_references,
+    fail_stale,
     make_sampler,
     make_storage,
     open_study,
+    redact_url,
+    reference_params,
+    setup_lock,
 )
 from nas.space import load_space
 
@@ -52,9 +78,11 @@ class SearchSettings:
         study: study name (default ``<space>_x<scale>``).
         storage: Optuna storage URL (default SQLite file ``<out>/study.db``).
         out: output folder (default ``results/<study>``).
-        references: published configs enqueued first.
+        references: published configs enqueued first (``()`` = none).
         threads: torch intra-op threads (``None`` = torch's default).
         worker_id: index of this worker among several on one study; seeds the sampler differently.
+        heartbeat: seconds between two heartbeats of the running trial; a trial without one for
+            3x as long is stale (its worker died): FAILED and its configuration re-queued.
     """
 
     space: str | None = None
@@ -73,10 +101,13 @@ class SearchSettings:
     references: tuple[str, ...] = SEARCH_REFERENCES
     threads: int | None = None
     worker_id: int = 0
+    heartbeat: int = DEFAULT_HEARTBEAT_S
 
 
 @dataclass
 class SearchOutcome:
+    """What a finished ``run_search`` reports (counts are study-wide, all workers)."""
+
     study_name: str
     out_dir: Path
     storage: str
@@ -96,8 +127,75 @@ def _quiet_optuna() -> None:
     logging.getLogger("fvcore").setLevel(logging.ERROR)
 
 
+class _Signals:
+    """SIGINT / SIGTERM -> ``KeyboardInterrupt("SIGINT")``, held back while ``defer`` is set.
+
+    Only installed in the main thread (elsewhere signals stay Python's business). A second
+    signal while one is held raises at once.
+    """
+
+    def __init__(self) -> None:
+        self.defer = False
+        self.pending: str | None = None
+        self._old: dict[int, object] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+
+    def uninstall(self) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+        self._old.clear()
+
+    def _handle(self, signum, frame) -> None:  # noqa: ARG002
+        name = signal.Signals(signum).name
+        if self.defer and self.pending is None:
+            self.pending = name
+            return
+        raise KeyboardInterrupt(name)
+
+    def check(self) -> None:
+        """Raise the held signal, if any."""
+        if self.pending is not None:
+            name, self.pending = self.pending, None
+            raise KeyboardInterrupt(name)
+
+
+def _prepare_out_dir(out_dir: Path) -> bool:
+    """Create ``out_dir`` if needed and check that files can be created in it.
+
+    Returns:
+        True if this call created the folder.
+
+    Raises:
+        NasError: the folder cannot be created or is not writable (names it).
+    """
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise NasError(f"{out_dir}: cannot create output folder ({err.strerror or err})") from None
+    if not out_dir.is_dir():
+        raise NasError(f"{out_dir}: output folder is not a folder")
+    try:  # os.access is not enough: root ignores mode bits, not read-only mounts or chattr +i
+        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".nas-write-probe.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise NasError(f"{out_dir}: output folder is not writable ({err.strerror or err})") from None
+    return created
+
+
 def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=None) -> SearchOutcome:
     """Run (or resume) a search until the study holds ``s.budget`` COMPLETE trials.
+
+    Everything the user passes is checked before any file or database is written: budget,
+    heartbeat, space file, profile, sampler, references (points of the space), storage URL
+    syntax, data folders, output folder; then the study is created or resumed under a set-up
+    lock (facts checked: same space, scale, profile, data).
 
     Args:
         s: settings.
@@ -106,36 +204,50 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             ``step(i, n)``, ``advance(done)`` and ``stop()`` (the CLI's rich progress bar).
 
     Raises:
-        NasError: bad settings, space, data or storage (one line, names the culprit);
-            StudyError when resuming with another space / scale / profile / data.
-        KeyboardInterrupt: after marking the running trial FAILED and writing the outputs.
+        NasError: bad settings, space, data, output folder or storage (one line, names the
+            culprit; storage URLs with the password replaced by ``***``); StudyError when
+            resuming with another space / scale / profile / data, or when the storage fails
+            during the search.
+        KeyboardInterrupt: SIGINT or SIGTERM, after marking the running trial FAILED and
+            writing the outputs.
     """
+    _quiet_optuna()
+    # 1. checks that need neither torch nor any file write
+    if s.budget < 1:
+        raise NasError(f"--budget must be at least 1, got {s.budget}")
+    if s.heartbeat < 1:
+        raise NasError(f"--heartbeat must be at least 1 second, got {s.heartbeat}")
+    if s.worker_id < 0:
+        raise NasError(f"--worker-id must be >= 0, got {s.worker_id}")
+    if s.sampler not in SAMPLERS:
+        raise NasError(f"--sampler: unknown sampler {s.sampler!r} (known: {', '.join(SAMPLERS)})")
+    space = load_space(s.space)
+    profile = get_profile(s.profile, s.iters)
+    ref_params = reference_params(space, s.scale, tuple(s.references))
+    if s.storage:
+        _backend(s.storage)
+
+    # 2. torch, device, data
     import torch
 
     from nas.proxy.data import load_proxy_data
     from nas.proxy.train import resolve_device
     from nas.report.tables import write_outputs
     from nas.scoring.evaluate import LatencySetting, evaluate
-    from nas.search.study import trial_config  # noqa: F401  (documented entry point)
 
-    _quiet_optuna()
-    if s.budget < 1:
-        raise NasError(f"--budget must be at least 1, got {s.budget}")
     if s.threads is not None:
+        if s.threads < 1:
+            raise NasError(f"--threads must be at least 1, got {s.threads}")
         torch.set_num_threads(s.threads)
-    space = load_space(s.space)
-    profile = get_profile(s.profile, s.iters)
     device = resolve_device(s.device)
     data = load_proxy_data(s.scale, profile, s.data, s.val_data)  # fail on bad data before touching any file
     study_name = s.study or default_study_name(space.name, s.scale)
     out_dir = Path(s.out) if s.out else Path("results") / study_name
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise NasError(f"{out_dir}: cannot create output folder ({err.strerror or err})") from None
-    if not os.access(out_dir, os.W_OK):
-        raise NasError(f"{out_dir}: output folder is not writable")
+
+    # 3. output folder, storage, study
+    created_dir = _prepare_out_dir(out_dir)
     storage_url = s.storage or f"sqlite:///{(out_dir / 'study.db').as_posix()}"
+    safe_url = redact_url(storage_url)
     latency = LatencySetting()
     facts = StudyFacts(
         space_name=space.name, space_digest=space.digest, space_path=str(space.path), scale=s.scale,
@@ -145,37 +257,60 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
                  "channels_last": latency.channels_last},
         sampler=s.sampler, seed=s.seed,
     )
-    storage = make_storage(storage_url)
-    # Workers and resumed runs get different sampler seeds; a fresh study uses --seed itself.
-    sampler = make_sampler(s.sampler, s.seed + 100_003 * s.worker_id + _n_trials(storage, study_name))
-    study, created = open_study(study_name, storage, facts, sampler)
-    enqueue_references(study, space, s.scale, s.references)
-    log(f"study {study_name!r} ({'created' if created else 'resumed'}) in {storage_url}; "
+    try:
+        with setup_lock(storage_url) as _:
+            storage = make_storage(storage_url, s.heartbeat)
+            # Workers and resumed runs get different sampler seeds; a fresh study uses --seed itself.
+            sampler_seed = s.seed + 100_003 * s.worker_id + _n_trials(storage, study_name)
+            sampler = make_sampler(s.sampler, sampler_seed)
+            locked = _backend(storage_url) in ("postgresql", "sqlite")
+            study, created = open_study(study_name, storage, facts, sampler, wait_s=0.0 if locked else 30.0)
+            enqueue_references(study, ref_params)
+            grace_s = agree_heartbeat(study, s.heartbeat, created)
+    except BaseException:
+        if created_dir:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()  # only if still empty
+        raise
+    log(f"study {study_name!r} ({'created' if created else 'resumed'}) in {safe_url}; "
         f"space {space.name} [{space.digest}], x{s.scale}, profile {profile.name} "
         f"({profile.iters} iters, batch {profile.batch}, LR patch {profile.lr_patch}), "
-        f"sampler {s.sampler}, device {device}, {torch.get_num_threads()} threads")
+        f"sampler {s.sampler} (seed {sampler_seed}, worker {s.worker_id}), device {device}, "
+        f"{torch.get_num_threads()} threads, heartbeat {s.heartbeat} s (stale after {grace_s} s)")
     log(f"data: {data.source}")
 
     t_start = time.perf_counter()
     consecutive_failures = 0
     files: dict[str, Path] = {}
+    worker = {"host": socket.gethostname(), "pid": os.getpid(), "worker_id": s.worker_id,
+              "sampler_seed": sampler_seed}
+    sig = _Signals()
+
+    def prune(trial: Trial, reason: str) -> None:
+        trial.set_user_attr("prune_reason", reason)
+        raise optuna.TrialPruned(reason)
+
+    current: dict[str, int] = {}  # the trial this worker is running (storage id)
 
     def objective(trial: Trial) -> tuple[float, float, float, float]:
-        states = count_states_excluding(study, trial.number)
-        if states["complete"] + states["running_before"] >= s.budget:
-            trial.set_user_attr("prune_reason", "budget reached by other workers")
-            raise optuna.TrialPruned("budget reached by other workers")
+        current["trial_id"] = trial._trial_id
         try:
+            sig.defer = False
+            sig.check()
+            trial.set_user_attr("worker", worker)
+            if decide(trial.number, None, s.budget, claims(study)).verdict == "yield":
+                prune(trial, BUDGET_REASON)  # cheap early exit; the real check is admit() below
             config = space.suggest(trial, s.scale)
             ref = trial.user_attrs.get("reference")
             config = config.replace(name=ref) if ref else config.replace(name=f"trial{trial.number}")
             trial.set_user_attr("arch_id", config.arch_id)
             trial.set_user_attr("summary", config.summary())
             trial.set_user_attr("config", config.to_dict())
-            dup = _duplicate_of(study, trial.number, config.arch_id)
-            if dup is not None:
-                trial.set_user_attr("prune_reason", f"duplicate of trial {dup}")
-                raise optuna.TrialPruned(f"duplicate of trial {dup}")
+            trial.set_user_attr("admission", PENDING)  # after arch_id: see nas.search.admission
+            verdict = admit(study, trial.number, config.arch_id, s.budget)
+            if verdict.verdict != "admit":
+                prune(trial, verdict.reason)
+            trial.set_user_attr("admission", ADMITTED)
             if progress is not None:
                 progress.trial(trial.number, ref or config.summary())
             on_step = (lambda i, _l: progress.step(i, profile.iters)) if progress is not None else None
@@ -186,41 +321,70 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             reason = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
             trial.set_user_attr("fail_reason", reason[:500])
             raise
-        except KeyboardInterrupt:
-            trial.set_user_attr("fail_reason", "interrupted (SIGINT)")
+        except KeyboardInterrupt as err:
+            sig.defer = True  # let the reason and Optuna's FAIL reach the storage
+            trial.set_user_attr("fail_reason", f"interrupted ({err.args[0] if err.args else 'SIGINT'})")
             raise
+        finally:
+            sig.defer = True  # until Optuna has written the trial's final state
         trial.set_user_attr("iters", scores.iters)
         trial.set_user_attr("timings", {k: round(v, 3) for k, v in scores.timings.items()})
         return scores.values()
 
-    def finished(n_complete: int) -> bool:
-        return n_complete >= s.budget
-
     n_complete = count_states(study).get(TrialState.COMPLETE, 0)
     if progress is not None:
         progress.start(s.budget, min(n_complete, s.budget))
-    interrupted = False
+    failed_with: BaseException | None = None
+    sig.install()
     try:
-        while not finished(n_complete):
+        waiting_logged = False
+        while True:
+            for number in fail_stale(study):
+                log(f"trial {number}: no heartbeat for over {grace_s} s (worker killed?): "
+                    "marked FAILED, its configuration re-queued")
             states = count_states(study)
+            n_complete = states.get(TrialState.COMPLETE, 0)
+            if n_complete >= s.budget:
+                break
             running = states.get(TrialState.RUNNING, 0)
             if n_complete + running >= s.budget:
                 # Other workers (or a killed run whose heartbeat has not expired yet) hold the
                 # remaining budget: wait until they complete or are marked FAILED as stale.
-                log(f"waiting for {running} running trial(s) to finish or go stale "
-                    f"(grace period {storage.grace_period} s)")
-                time.sleep(min(10, storage.heartbeat_interval))
-                optuna.storages.fail_stale_trials(study)
-                n_complete = count_states(study).get(TrialState.COMPLETE, 0)
+                if not waiting_logged:
+                    log(f"waiting for {running} running trial(s) to finish or go stale "
+                        f"(grace period {grace_s} s)")
+                    waiting_logged = True
+                time.sleep(min(2.0, float(s.heartbeat)))
                 continue
+            waiting_logged = False
             before = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
-            study.optimize(objective, n_trials=1, catch=(Exception,), gc_after_trial=True)
+            current.clear()
+            sig.defer = True
+            try:
+                study.optimize(objective, n_trials=1, catch=(Exception,), gc_after_trial=True)
+            except (optuna.exceptions.UpdateFinishedTrialError, ValueError) as err:
+                # This worker's trial was declared stale (its heartbeat was late: a long pause, a
+                # lost connection) and FAILED + re-queued by another worker: Optuna can no longer
+                # write to it ("Cannot tell a FAIL trial"). Its result is dropped; go on.
+                mine = current.get("trial_id")
+                if mine is None or not study._storage.get_trial(mine).state.is_finished():
+                    raise
+                log(f"warning: trial {study._storage.get_trial(mine).number} of this worker was marked "
+                    f"stale while it ran ({err}); its result is dropped, its configuration re-queued")
+            finally:
+                sig.defer = False
+            sig.check()
             new = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and t.number not in before]
             n_complete = count_states(study).get(TrialState.COMPLETE, 0)
             for t in new:
+                if (t.user_attrs.get("worker") or {}).get("pid") != worker["pid"]:
+                    continue  # another worker's trial: its own log reports it
                 _log_trial(t, log, n_complete_after=n_complete, budget=s.budget)
-                consecutive_failures = 0 if t.state == TrialState.COMPLETE else consecutive_failures + 1
-            files = write_outputs(study, out_dir)
+                if t.state == TrialState.COMPLETE:
+                    consecutive_failures = 0
+                elif t.user_attrs.get("prune_reason") != BUDGET_REASON:
+                    consecutive_failures += 1
+            files = _write_outputs(write_outputs, study, out_dir, log) or files
             if progress is not None:
                 progress.advance(min(n_complete, s.budget))
             if consecutive_failures >= _MAX_CONSECUTIVE_FAILURES:
@@ -229,21 +393,59 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
                     f"{consecutive_failures} trials in a row did not complete (last: "
                     f"{last.get('fail_reason') or last.get('prune_reason') or 'unknown'}); stopping"
                 )
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as err:
+        failed_with = err
+        raise
+    except NasError as err:
+        failed_with = err
+        raise
+    except Exception as err:  # the storage failed mid-search (server gone, disk full, ...)
+        failed_with = err
+        import sqlalchemy.exc
+
+        if isinstance(err, sqlalchemy.exc.SQLAlchemyError):
+            line = next((ln for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+            raise StudyError(f"{safe_url}: storage error during the search ({line.strip()})") from None
         raise
     finally:
+        sig.uninstall()
         if progress is not None:
             progress.stop()
         try:
-            files = write_outputs(study, out_dir)
+            files = _write_outputs(write_outputs, study, out_dir, log) or files
         except Exception:  # never mask the original error
-            if not interrupted:
+            if failed_with is None:
                 raise
     states = count_states(study)
     return SearchOutcome(study_name=study_name, out_dir=out_dir, storage=storage_url,
                          complete=states.get(TrialState.COMPLETE, 0), failed=states.get(TrialState.FAIL, 0),
                          wall_s=time.perf_counter() - t_start, files=files)
+
+
+def _write_outputs(write_outputs, study: optuna.Study, out_dir: Path, log: Callable[[str], None],
+                   attempts: int = 3) -> dict[str, Path] | None:
+    """Rewrite the output files; a failure that is not the user's (e.g. the study changing under
+    the report while other workers finish trials) is retried, then logged: it never stops the
+    search, whose results are safe in the study.
+
+    Returns:
+        The files written, or None if writing failed ``attempts`` times.
+
+    Raises:
+        NasError: the output folder is not writable (names it).
+    """
+    for attempt in range(attempts):
+        try:
+            return write_outputs(study, out_dir)
+        except NasError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            if attempt + 1 == attempts:
+                log(f"warning: could not write the outputs in {out_dir} ({type(err).__name__}: {err}); "
+                    "the study is intact, the next trial retries")
+                return None
+            time.sleep(0.5)
+    return None
 
 
 def _n_trials(storage, study_name: str) -> int:
@@ -252,25 +454,6 @@ def _n_trials(storage, study_name: str) -> int:
     except KeyError:
         return 0
     return storage.get_n_trials(sid)
-
-
-def count_states_excluding(study: optuna.Study, number: int) -> dict[str, int]:
-    """COMPLETE trials, and RUNNING trials started before ``number`` (they may still complete)."""
-    complete = running_before = 0
-    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)):
-        if t.state == TrialState.COMPLETE:
-            complete += 1
-        elif t.number < number:
-            running_before += 1
-    return {"complete": complete, "running_before": running_before}
-
-
-def _duplicate_of(study: optuna.Study, number: int, arch_id: str) -> int | None:
-    """The first COMPLETE or RUNNING trial (other than ``number``) with the same architecture."""
-    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)):
-        if t.number != number and t.user_attrs.get("arch_id") == arch_id:
-            return t.number
-    return None
 
 
 def _log_trial(t, log: Callable[[str], None], n_complete_after: int, budget: int) -> None:

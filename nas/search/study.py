@@ -3,24 +3,38 @@
 One study = one search space at one scale with one proxy profile and one data source; those
 facts are stored as study user attributes at creation, and resuming with different ones is
 refused (so a study never mixes incomparable scores).
+
+Several workers (processes, possibly on several machines) may share one study through one
+storage (PostgreSQL for real parallel work). What makes that safe:
+
+* :func:`setup_lock` serialises the set-up (table creation, study creation, the study facts,
+  the reference enqueueing) across workers: a PostgreSQL advisory lock, or ``flock`` on the
+  SQLite file's folder. Study creation is therefore create-once-then-load, and the references
+  are enqueued exactly once (``skip_if_exists``).
+* :func:`make_storage` turns on Optuna's heartbeat: every running trial writes a heartbeat every
+  ``heartbeat`` seconds; a trial without one for ``3 * heartbeat`` seconds (its worker was killed
+  or lost) is *stale*. :func:`fail_stale` marks it FAILED with a reason and re-queues its
+  configuration once (:class:`RetryStaleTrial`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import inspect
 import json
 import os
 import platform
+import re
+import time
+import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import optuna
 from optuna.storages import RDBStorage
-
-try:  # Optuna >= 4.9
-    from optuna.storages import RetryHeartbeatStaleTrialCallback as _Retry
-except ImportError:  # pragma: no cover
-    from optuna.storages import RetryFailedTrialCallback as _Retry
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.arch import ArchConfig, reference_config
@@ -30,19 +44,41 @@ from nas.space import SearchSpace
 
 __all__ = [
     "SAMPLERS",
+    "DEFAULT_HEARTBEAT_S",
+    "GRACE_FACTOR",
     "StudyFacts",
+    "RetryStaleTrial",
     "make_storage",
     "make_sampler",
+    "setup_lock",
     "open_study",
     "load_existing_study",
+    "reference_params",
     "enqueue_references",
+    "fail_stale",
+    "agree_heartbeat",
     "trial_config",
+    "count_states",
+    "redact_url",
 ]
 
 SAMPLERS = ("tpe", "nsga2", "random", "gp")
-_RETRY_ARG = "heartbeat_stale_trial_callback" if _Retry.__name__.startswith("RetryHeartbeat") else "failed_trial_callback"
+#: Seconds between two heartbeats of a running trial (``nas search --heartbeat``).
+DEFAULT_HEARTBEAT_S = 20
+#: A running trial without a heartbeat for ``GRACE_FACTOR * heartbeat`` seconds is stale.
+GRACE_FACTOR = 3
+#: Optuna >= 4.9 renamed ``failed_trial_callback`` to ``heartbeat_stale_trial_callback``.
+_RETRY_ARG = ("heartbeat_stale_trial_callback"
+              if "heartbeat_stale_trial_callback" in inspect.signature(RDBStorage.__init__).parameters
+              else "failed_trial_callback")
 #: Facts that must match when a study is resumed.
 _PINNED = ("space_name", "space_digest", "scale", "profile", "data_source")
+#: The study user attribute written last at creation: once present, the facts are complete.
+_FACTS_MARKER = "space_digest"
+#: Trial user attributes that describe one attempt, not the configuration; not copied to a retry.
+_ATTEMPT_ATTRS = ("admission", "fail_reason", "prune_reason", "worker", "iters", "timings")
+#: PostgreSQL advisory-lock key of the study set-up (any 64-bit constant, the same for all workers).
+_PG_LOCK_KEY = zlib.crc32(b"nas.search.study.setup")
 
 
 @dataclass(frozen=True)
@@ -77,44 +113,184 @@ class StudyFacts:
         }
 
 
-def make_storage(url: str) -> RDBStorage:
-    """An Optuna ``RDBStorage`` with heartbeats, so a killed worker's trial is marked FAILED and
-    its configuration retried (``RetryFailedTrialCallback``).
+# ---------------------------------------------------------------------- URLs and errors
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages and logs)."""
+    out = url
+    if "://" in url:
+        scheme, rest = url.split("://", 1)
+        authority, sep, path = rest.partition("/")
+        if "@" in authority:
+            creds, host = authority.rsplit("@", 1)
+            if ":" in creds:
+                out = f"{scheme}://{creds.split(':', 1)[0]}:***@{host}{sep}{path}"
+    return re.sub(r"(password=)[^&]*", r"\1***", out)
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).password
+    except Exception:
+        return None
+
+
+def _first_line(err: BaseException, url: str) -> str:
+    """The first non-empty line of an error message, without the URL's password."""
+    text = str(err).strip()
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(err).__name__)
+    password = _url_password(url)
+    if password:
+        line = line.replace(password, "***")
+    return line
+
+
+def _backend(url: str) -> str:
+    """``postgresql`` / ``sqlite`` / ``mysql`` ... for a storage URL.
 
     Raises:
-        StudyError: the database cannot be opened (one line naming the URL without password).
+        StudyError: not a URL SQLAlchemy understands.
     """
-    safe = _redact(url)
-    kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        kwargs = {"connect_args": {"timeout": 60}}
-        db_path = url.split(":///", 1)[-1]
-        if db_path and db_path != ":memory:":
-            parent = Path(db_path).parent
-            if not parent.is_dir():
-                raise StudyError(f"{safe}: folder {parent} does not exist")
+    from sqlalchemy.engine import make_url
+
     try:
-        return RDBStorage(
-            url,
-            engine_kwargs=kwargs,
-            heartbeat_interval=20,
-            grace_period=60,
-            **{_RETRY_ARG: _Retry(max_retry=1)},
-        )
-    except ImportError as err:
-        raise StudyError(f"{safe}: database driver missing ({err})") from None
-    except Exception as err:  # sqlalchemy errors: unreachable server, bad password, read-only file
-        msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise StudyError(f"{safe}: cannot open storage ({msg})") from None
+        return make_url(url).get_backend_name()
+    except Exception:
+        raise StudyError(f"{redact_url(url)}: not a storage URL (expected e.g. "
+                         "sqlite:///results/study.db or postgresql://user:password@host:5432/db)") from None
 
 
-def _redact(url: str) -> str:
-    if "://" in url and "@" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return url
+def _sqlite_path(url: str) -> Path | None:
+    from sqlalchemy.engine import make_url
+
+    db = make_url(url).database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db)
+
+
+# ---------------------------------------------------------------------- storage
+def make_storage(url: str, heartbeat: int = DEFAULT_HEARTBEAT_S) -> RDBStorage:
+    """An Optuna ``RDBStorage`` with heartbeats.
+
+    A running trial records a heartbeat every ``heartbeat`` seconds; one without a heartbeat for
+    ``GRACE_FACTOR * heartbeat`` seconds (its worker was killed) is stale: :func:`fail_stale`
+    (and Optuna itself, before each trial) marks it FAILED, and :class:`RetryStaleTrial`
+    re-queues its configuration once.
+
+    Args:
+        url: SQLAlchemy URL (``sqlite:///path/study.db``, ``postgresql://user:pw@host:port/db``).
+        heartbeat: heartbeat interval in seconds (>= 1); the grace period is 3x.
+
+    Raises:
+        NasError: ``heartbeat`` < 1.
+        StudyError: the database cannot be opened: unknown URL, missing driver, folder missing,
+            server unreachable, authentication failed, not a database (one line naming the URL
+            with the password replaced by ``***``).
+    """
+    if heartbeat < 1:
+        raise NasError(f"--heartbeat must be at least 1 second, got {heartbeat}")
+    safe = redact_url(url)
+    backend = _backend(url)
+    kwargs: dict[str, Any] = {}
+    if backend == "sqlite":
+        kwargs = {"connect_args": {"timeout": 60}}
+        path = _sqlite_path(url)
+        if path is not None and not path.parent.is_dir():
+            raise StudyError(f"{safe}: folder {path.parent} does not exist")
+    else:
+        kwargs = {"pool_pre_ping": True}
+    attempts = 1 if backend in ("sqlite", "postgresql") else 3  # others: no set-up lock, retry races
+    for attempt in range(attempts):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna's terms
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(
+                    url,
+                    engine_kwargs=kwargs,
+                    heartbeat_interval=heartbeat,
+                    grace_period=GRACE_FACTOR * heartbeat,
+                    **{_RETRY_ARG: RetryStaleTrial(max_retry=1)},
+                )
+        except ImportError as err:
+            raise StudyError(f"{safe}: database driver missing ({err})") from None
+        except Exception as err:  # sqlalchemy errors: unreachable server, bad password, read-only file
+            if attempt + 1 < attempts:
+                time.sleep(1.0)
+                continue
+            raise StudyError(f"{safe}: cannot open storage ({_first_line(err, url)})") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def setup_lock(url: str, timeout_s: float = 300.0) -> Iterator[None]:
+    """Serialise a study's set-up across workers sharing the storage at ``url``.
+
+    PostgreSQL: a session-level advisory lock (released by the server if the worker dies).
+    SQLite: ``flock`` on the database file's folder (workers on one machine). Other backends:
+    no lock (``open_study`` then tolerates the creation race by waiting for the facts).
+
+    Args:
+        url: storage URL.
+        timeout_s: give up after this many seconds of waiting (s).
+
+    Raises:
+        StudyError: the server is unreachable or refuses the login (names the URL without
+            password), or the lock was not obtained within ``timeout_s``.
+    """
+    safe = redact_url(url)
+    backend = _backend(url)
+    if backend == "postgresql":
+        import sqlalchemy
+        from sqlalchemy.pool import NullPool
+
+        try:
+            engine = sqlalchemy.create_engine(url, poolclass=NullPool)
+            conn = engine.connect()
+        except ImportError as err:
+            raise StudyError(f"{safe}: database driver missing ({err}); pip install 'psycopg[binary]'") from None
+        except Exception as err:
+            raise StudyError(f"{safe}: cannot connect ({_first_line(err, url)})") from None
+        try:
+            deadline = time.monotonic() + timeout_s
+            while not conn.execute(sqlalchemy.text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_LOCK_KEY}).scalar():
+                if time.monotonic() > deadline:
+                    raise StudyError(f"{safe}: another worker held the study set-up lock for over {timeout_s:.0f} s")
+                time.sleep(0.1)
+            conn.commit()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+                    conn.commit()
+        finally:
+            with contextlib.suppress(Exception):
+                conn.close()
+            engine.dispose()
+        return
+    path = _sqlite_path(url) if backend == "sqlite" else None
+    if path is None or not path.parent.is_dir():
+        yield
+        return
+    import fcntl
+
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StudyError(f"{safe}: another process held the study set-up lock for over "
+                                     f"{timeout_s:.0f} s") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
@@ -136,33 +312,51 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
     raise NasError(f"unknown sampler {name!r} (known: {', '.join(SAMPLERS)})")
 
 
+# ---------------------------------------------------------------------- study
 def open_study(study_name: str, storage: RDBStorage, facts: StudyFacts,
-               sampler: optuna.samplers.BaseSampler) -> tuple[optuna.Study, bool]:
+               sampler: optuna.samplers.BaseSampler, wait_s: float = 0.0) -> tuple[optuna.Study, bool]:
     """Create the study, or load it and check it was created with the same facts.
 
+    Create-once-then-load: ``DuplicatedStudyError`` (another worker created it first) means load.
+    The facts are written right after creation, ``space_digest`` last; a worker that loads a
+    study whose facts are not complete yet waits up to ``wait_s`` seconds for them (only needed
+    without :func:`setup_lock`), then adopts the study if it holds no trial.
+
     Returns:
-        ``(study, created)``.
+        ``(study, created)``; ``created`` is True when this call wrote the facts.
 
     Raises:
-        StudyError: the existing study was created with another space, scale, profile or data.
+        StudyError: the existing study has other objectives, holds trials but no ``nas search``
+            facts, or was created with another space, scale, profile or data (names the field).
     """
+    created = False
     try:
         study = optuna.create_study(study_name=study_name, storage=storage, sampler=sampler,
                                     directions=list(DIRECTIONS))
         created = True
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
-        created = False
-    if created or "space_digest" not in study.user_attrs:
-        study.set_metric_names(list(OBJECTIVE_NAMES))
-        for k, v in facts.to_attrs().items():
-            study.set_user_attr(k, v)
-        return study, True
     if list(study.directions) != [optuna.study.StudyDirection[d.upper()] for d in DIRECTIONS]:
         raise StudyError(f"study {study_name!r} has other objectives; it was not made by nas search")
+    if not created:
+        deadline = time.monotonic() + wait_s
+        while _FACTS_MARKER not in study.user_attrs and time.monotonic() < deadline:
+            time.sleep(0.2)
+    if created or _FACTS_MARKER not in study.user_attrs:
+        if not created and study.get_trials(deepcopy=False):
+            raise StudyError(f"study {study_name!r} holds trials but no nas search facts (space, scale, "
+                             "profile); refusing to add to it (use another --study)")
+        study.set_metric_names(list(OBJECTIVE_NAMES))
+        attrs = facts.to_attrs()
+        for k, v in attrs.items():
+            if k != _FACTS_MARKER:
+                study.set_user_attr(k, v)
+        study.set_user_attr(_FACTS_MARKER, attrs[_FACTS_MARKER])  # last: marks the facts complete
+        return study, True
     mine = facts.__dict__
+    theirs_all = study.user_attrs
     for key in _PINNED:
-        theirs = study.user_attrs.get(key)
+        theirs = theirs_all.get(key)
         if json.dumps(theirs, sort_keys=True) != json.dumps(mine[key], sort_keys=True):
             raise StudyError(
                 f"study {study_name!r} was created with {key}={_short(theirs)}, this run has "
@@ -180,37 +374,146 @@ def load_existing_study(study_name: str | None, storage_url: str) -> optuna.Stud
     """Load a study made by ``nas search`` (the only one in the storage if no name is given).
 
     Raises:
-        StudyError: no such study, or several and none named.
+        StudyError: storage unreachable, no such study, or several and none named.
     """
     storage = make_storage(storage_url)
-    names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    try:
+        names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
+    except Exception as err:
+        raise StudyError(f"{redact_url(storage_url)}: cannot read studies ({_first_line(err, storage_url)})") from None
     if study_name is None:
         if len(names) != 1:
-            raise StudyError(f"{_redact(storage_url)}: {len(names)} studies found"
+            raise StudyError(f"{redact_url(storage_url)}: {len(names)} studies found"
                              + (f" ({', '.join(names)}); pass --study" if names else ""))
         study_name = names[0]
     if study_name not in names:
-        raise StudyError(f"{_redact(storage_url)}: no study named {study_name!r}"
+        raise StudyError(f"{redact_url(storage_url)}: no study named {study_name!r}"
                          + (f" (found: {', '.join(names)})" if names else ""))
     return optuna.load_study(study_name=study_name, storage=storage)
 
 
-def enqueue_references(study: optuna.Study, space: SearchSpace, scale: int,
-                       names: tuple[str, ...]) -> list[str]:
-    """Enqueue the published configurations once (``skip_if_exists``), first in the study.
+# ---------------------------------------------------------------------- references
+def reference_params(space: SearchSpace, scale: int, names: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Trial params of each published configuration in ``names`` (checked before any storage
+    is touched).
 
     Raises:
+        ArchConfigError: unknown reference name, or one that does not exist at ``scale``.
         SearchSpaceError: a reference is not a point of ``space`` (names it and the field).
     """
-    done = []
-    for name in names:
-        config = reference_config(name, scale)
-        params = space.to_params(config)
+    return {name: space.to_params(reference_config(name, scale)) for name in names}
+
+
+def enqueue_references(study: optuna.Study, space_or_params: SearchSpace | dict[str, dict[str, Any]],
+                       scale: int | None = None, names: tuple[str, ...] = ()) -> list[str]:
+    """Enqueue the published configurations once (``skip_if_exists``), first in the study.
+
+    Call it under :func:`setup_lock` so that concurrent workers cannot both enqueue one.
+
+    Args:
+        study: the study.
+        space_or_params: ``{name: params}`` from :func:`reference_params`, or a search space
+            (then ``scale`` and ``names`` are required).
+
+    Raises:
+        SearchSpaceError: a reference is not a point of the space (names it and the field).
+    """
+    if isinstance(space_or_params, SearchSpace):
+        assert scale is not None
+        params_by_name = reference_params(space_or_params, scale, names)
+    else:
+        params_by_name = space_or_params
+    for name, params in params_by_name.items():
         study.enqueue_trial(params, user_attrs={"reference": name}, skip_if_exists=True)
-        done.append(name)
-    return done
+    return list(params_by_name)
 
 
+# ---------------------------------------------------------------------- stale trials
+def agree_heartbeat(study: optuna.Study, heartbeat: int, created: bool) -> int:
+    """Record this worker's heartbeat interval on the study and return the grace period (s)
+    that every worker must use before declaring a trial stale.
+
+    Workers may be started with different ``--heartbeat`` values; a worker must not call a
+    trial stale that another worker is still running, only with a longer interval. So the study
+    keeps the longest interval any worker has used (``heartbeat_s``; studies made before this
+    attribute existed used 20 s), and the grace period is ``GRACE_FACTOR`` times it. Call under
+    :func:`setup_lock` (read-modify-write). Also sets the storage's grace period.
+
+    Returns:
+        The grace period in seconds.
+    """
+    recorded = study.user_attrs.get("heartbeat_s", None if created else DEFAULT_HEARTBEAT_S)
+    longest = max(heartbeat, recorded or 0)
+    if recorded != longest:
+        study.set_user_attr("heartbeat_s", longest)
+    backend = getattr(study._storage, "_backend", study._storage)
+    if isinstance(backend, RDBStorage):
+        backend.grace_period = GRACE_FACTOR * longest
+    return GRACE_FACTOR * longest
+
+
+class RetryStaleTrial:
+    """Re-queue a stale trial's configuration (same params, same ``reference``) as a WAITING
+    trial, at most ``max_retry`` times per original trial.
+
+    Like Optuna's ``RetryHeartbeatStaleTrialCallback`` (same ``failed_trial`` /
+    ``retry_history`` system attributes), but the attributes of the failed attempt
+    (``admission``, ``fail_reason``, ``worker``, ...) are not copied, and the retry records
+    ``retry_of`` (the stale trial's number) as a user attribute.
+    """
+
+    def __init__(self, max_retry: int | None = 1):
+        self.max_retry = max_retry
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        history = list(trial.system_attrs.get("retry_history", [])) + [trial.number]
+        if self.max_retry is not None and len(history) > self.max_retry:
+            return
+        system_attrs = {**trial.system_attrs, "failed_trial": trial.system_attrs.get("failed_trial", trial.number),
+                        "retry_history": history}
+        user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in _ATTEMPT_ATTRS}
+        user_attrs["retry_of"] = trial.number
+        study.add_trial(optuna.trial.create_trial(
+            state=TrialState.WAITING, params=trial.params, distributions=trial.distributions,
+            user_attrs=user_attrs, system_attrs=system_attrs,
+        ))
+
+
+def fail_stale(study: optuna.Study) -> list[int]:
+    """Mark FAILED every RUNNING trial whose heartbeat is older than the grace period, with the
+    reason in its ``fail_reason`` attribute, and re-queue each (storage's stale-trial callback).
+
+    Safe with concurrent workers: a trial is failed (and re-queued) by exactly one of them.
+
+    Returns:
+        The numbers of the trials this call failed.
+    """
+    storage = study._storage
+    backend = getattr(storage, "_backend", storage)
+    if not isinstance(backend, RDBStorage) or backend.heartbeat_interval is None:
+        return []
+    grace = backend.grace_period
+    failed: list[int] = []
+    for trial_id in storage._get_stale_trial_ids(study._study_id):
+        try:
+            storage.set_trial_user_attr(trial_id, "fail_reason",
+                                        f"stale: no heartbeat for over {grace} s (worker killed or lost)")
+            if storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
+                failed.append(trial_id)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another worker failed it first, or it finished meanwhile
+    callback = getattr(backend, "get_heartbeat_stale_trial_callback", None) or backend.get_failed_trial_callback
+    cb = callback()
+    numbers = []
+    for trial_id in failed:
+        trial = copy.deepcopy(storage.get_trial(trial_id))
+        numbers.append(trial.number)
+        if cb is not None:
+            cb(study, trial)
+    return numbers
+
+
+# ---------------------------------------------------------------------- trials
 def trial_config(trial: FrozenTrial) -> ArchConfig:
     """The ``ArchConfig`` a trial evaluated (stored as the ``config`` user attribute).
 
@@ -224,6 +527,7 @@ def trial_config(trial: FrozenTrial) -> ArchConfig:
 
 
 def count_states(study: optuna.Study) -> dict[TrialState, int]:
+    """Number of trials in each state."""
     out: dict[TrialState, int] = {}
     for t in study.get_trials(deepcopy=False):
         out[t.state] = out.get(t.state, 0) + 1
