@@ -379,7 +379,10 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         out_dir = "."
 
     trials = study.get_trials(deepcopy=False)
-    front_trials = pareto_trials(study)
+    # Other workers may finish trials between the two reads: a trial counts as on the front only
+    # if it is COMPLETE in this snapshot too.
+    complete_here = {t.number for t in trials if t.state == TrialState.COMPLETE and t.values is not None}
+    front_trials = [t for t in pareto_trials(study) if t.number in complete_here]
     front = {t.number for t in front_trials}
     ref_trials: dict[str, FrozenTrial] = {}
     for t in trials:

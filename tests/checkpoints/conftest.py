@@ -1,13 +1,3 @@
-"""One torch thread for these tests: tiny tensors gain nothing from more, and on a 2-core machine
-shared with a background search, two threads are up to 50x slower (oversubscription)."""
+"""Tests of nas/checkpoints run with one torch thread (tests/fixtures.py)."""
 
-import pytest
-import torch
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from tests.fixtures import _one_torch_thread  # noqa: F401
