@@ -80,7 +80,8 @@ def search(
     scale: int = typer.Option(4, help="Upscaling factor: 2, 3, 4 or 8."),
     data: Optional[Path] = typer.Option(None, help="Training images: DIV2K-style folder (default: built-in photographs)."),
     val_data: Optional[Path] = typer.Option(None, help="Validation folder, Set5/Set14 style."),
-    profile: str = typer.Option("default", help="Proxy profile: default, fast, smoke, long."),
+    profile: str = typer.Option("default", help="Proxy profile: default, halving (successive halving "
+                                "20 -> 60 -> 180 iters), fast, long, smoke, smoke-halving."),
     iters: Optional[int] = typer.Option(None, help="Override the profile's proxy iterations."),
     sampler: str = typer.Option("tpe", help="tpe | nsga2 | random | gp."),
     seed: int = typer.Option(0, help="Sampler seed."),
@@ -94,6 +95,13 @@ def search(
                                            "for 3x as long (killed worker) is marked FAILED and re-queued."),
     references: str = typer.Option("imdn,rfdn,rfdn_l,erfdn", help="Published configs enqueued first "
                                    "(comma-separated names from `nas zoo`, or 'none')."),
+    max_params: Optional[int] = typer.Option(None, help="Reject candidates with more parameters, before training."),
+    max_mult_adds: Optional[float] = typer.Option(None, help="Reject candidates above this many Mult-Adds "
+                                                  "(MACs for a 1280x720 HR output, e.g. 2e10), before training."),
+    max_latency_ms: Optional[float] = typer.Option(None, help="Reject candidates slower than this (ms, the "
+                                                   "study's latency setting), before training."),
+    checkpoint_dir: Optional[Path] = typer.Option(None, help="Between-rung checkpoints of successive halving "
+                                                  "(default <out>/checkpoints; share it between machines)."),
 ) -> None:
     """Run (or resume) an architecture search; writes trials.csv, pareto.csv, pareto.html."""
     from nas.search import SearchSettings, run_search
@@ -105,7 +113,8 @@ def search(
         data=str(data) if data else None, val_data=str(val_data) if val_data else None,
         profile=profile, iters=iters, sampler=sampler, seed=seed, device=device, study=study,
         storage=storage, out=str(out_dir) if out_dir else None, threads=threads,
-        worker_id=worker_id, heartbeat=heartbeat,
+        worker_id=worker_id, heartbeat=heartbeat, max_params=max_params, max_mult_adds=max_mult_adds,
+        max_latency_ms=max_latency_ms, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
         references=tuple(r.strip() for r in references.split(",") if r.strip() and r.strip().lower() != "none"),
     )
     progress = _RichProgress(err)

@@ -30,6 +30,11 @@ class ProxyProfile:
         val_max_side: validation images are centre-cropped to at most this HR side (px).
         channels_last: train and time in ``torch.channels_last`` (about 1.4x faster on CPU).
         augment: random flips and 90-degree rotations of the patches.
+        rungs: successive-halving rungs (1 = a fixed proxy: every candidate trains ``iters``).
+            With ``rungs > 1`` every candidate trains ``iters`` steps (rung 0); the best
+            ``1/eta`` of each rung (non-dominated sorting, :mod:`nas.schedule.halving`) continue
+            to ``iters * eta**r`` steps in all at rung ``r``.
+        eta: reduction factor between rungs (>= 2).
     """
 
     name: str
@@ -41,6 +46,39 @@ class ProxyProfile:
     val_max_side: int = 384
     channels_last: bool = True
     augment: bool = True
+    rungs: int = 1
+    eta: int = 3
+
+    def __post_init__(self) -> None:
+        if self.iters < 1 or self.rungs < 1 or self.eta < 2 or self.batch < 1 or self.lr_patch < 4:
+            raise NasError(f"proxy profile {self.name!r}: need iters >= 1, rungs >= 1, eta >= 2, batch >= 1 "
+                           f"and lr_patch >= 4 (got iters={self.iters}, rungs={self.rungs}, eta={self.eta}, "
+                           f"batch={self.batch}, lr_patch={self.lr_patch})")
+
+    @property
+    def multi_fidelity(self) -> bool:
+        """True when candidates are promoted through several rungs."""
+        return self.rungs > 1
+
+    def rung_iters(self, rung: int) -> int:
+        """Steps trained in all at ``rung`` (0-based): ``iters * eta**rung``.
+
+        Raises:
+            ValueError: ``rung`` outside ``0 .. rungs-1``.
+        """
+        if not 0 <= rung < self.rungs:
+            raise ValueError(f"rung {rung} outside 0..{self.rungs - 1} of profile {self.name!r}")
+        return self.iters * self.eta ** rung
+
+    @property
+    def rung_stops(self) -> list[int]:
+        """``[rung_iters(0), ..., rung_iters(rungs-1)]``."""
+        return [self.rung_iters(r) for r in range(self.rungs)]
+
+    @property
+    def top_iters(self) -> int:
+        """Steps trained by a candidate that reaches the top rung (the final front's fidelity)."""
+        return self.rung_iters(self.rungs - 1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +96,10 @@ PROFILES: dict[str, ProxyProfile] = {
     "smoke": ProxyProfile("smoke", iters=4, batch=2, lr_patch=16, val_max_side=96),
     # 10x the default: the reference schedule for proxy-fidelity calibration
     "long": ProxyProfile("long", iters=600, batch=8, lr_patch=24, lr=2e-3),
+    # multi-objective successive halving: every candidate 20 steps, the best third 60, the best
+    # ninth 180 (warm-restart cosine per rung); ~47 steps a candidate on average
+    "halving": ProxyProfile("halving", iters=20, batch=8, lr_patch=24, lr=2e-3, rungs=3, eta=3),
+    "smoke-halving": ProxyProfile("smoke-halving", iters=2, batch=2, lr_patch=16, val_max_side=96, rungs=3, eta=2),
 }
 
 

@@ -9,8 +9,10 @@ images, SR quantised to 8 bit, PSNR on the Y channel (BT.601) with ``scale`` pix
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -22,7 +24,8 @@ from nas.metrics import psnr_y, to_uint8
 from nas.proxy.data import ProxyData
 from nas.proxy.profiles import ProxyProfile
 
-__all__ = ["DivergedError", "ProxyResult", "train_proxy", "validate_psnr", "resolve_device"]
+__all__ = ["DivergedError", "ProxyResult", "train_proxy", "train_segment", "train_rungs", "validate_psnr",
+           "resolve_device", "save_train_state", "load_train_state"]
 
 
 class DivergedError(NasError):
@@ -35,10 +38,11 @@ class ProxyResult:
 
     Attributes:
         psnr_db: mean validation PSNR (dB, Y channel, border ``scale`` px shaved).
-        iters: optimiser steps trained (the fidelity).
+        iters: optimiser steps trained in all (the fidelity), counting steps of earlier rungs.
         final_loss: mean L1 loss of the last 10 % of steps.
         train_s: wall time of the training loop (s).
         val_s: wall time of validation (s).
+        start: global step this run started from (0 unless continued from a rung below).
         it_per_s: training steps per second.
     """
 
@@ -47,10 +51,11 @@ class ProxyResult:
     final_loss: float
     train_s: float
     val_s: float
+    start: int = 0
 
     @property
     def it_per_s(self) -> float:
-        return self.iters / self.train_s if self.train_s > 0 else float("nan")
+        return (self.iters - self.start) / self.train_s if self.train_s > 0 else float("nan")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -93,7 +98,8 @@ def validate_psnr(model: nn.Module, data: ProxyData, device: torch.device,
 def train_proxy(model: nn.Module, data: ProxyData, profile: ProxyProfile,
                 device: torch.device | str = "cpu",
                 on_step: Callable[[int, float], None] | None = None) -> ProxyResult:
-    """Train ``model`` in place with ``profile`` on ``data``, then validate.
+    """Train ``model`` in place with ``profile`` on ``data`` (steps ``0 .. profile.iters``), then
+    validate. The fixed-proxy protocol; :func:`train_segment` with ``start=0``.
 
     Args:
         model: maps (N, 3, H, W) in [0, 1] to (N, 3, sH, sW); freshly initialised.
@@ -108,29 +114,72 @@ def train_proxy(model: nn.Module, data: ProxyData, profile: ProxyProfile,
     Raises:
         DivergedError: the loss became NaN or infinite (names the step).
     """
+    result, _ = train_segment(model, data, profile, device, start=0, stop=profile.iters, on_step=on_step)
+    return result
+
+
+def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
+                  device: torch.device | str = "cpu", *, start: int, stop: int,
+                  optimizer_state: dict | None = None,
+                  on_step: Callable[[int, float], None] | None = None) -> tuple[ProxyResult, dict]:
+    """Train ``model`` in place for the global steps ``start .. stop``, then validate.
+
+    One *segment* is one cosine cycle: the learning rate goes from ``profile.lr`` to
+    ``profile.lr * 0.01`` over ``stop - start`` steps (a warm restart when ``start > 0``, as in
+    SGDR, Loshchilov & Hutter 2017). Successive halving trains rung ``r`` as the segment
+    ``[rung_iters(r-1), rung_iters(r))``, continuing from the rung below's weights and Adam
+    state, so every candidate at a rung has had the same protocol. The batch of global step
+    ``i`` is ``data.batch(i, ...)``: a continued run sees exactly the patches a run from scratch
+    would. ``start=0, stop=profile.iters`` is the fixed proxy (:func:`train_proxy`).
+
+    Args:
+        model: maps (N, 3, H, W) in [0, 1] to (N, 3, sH, sW); trained in place.
+        data: proxy data.
+        profile: batch, patch, learning rate, seed, augmentation (``profile.iters`` unused).
+        device: torch device.
+        start / stop: global step range, ``0 <= start < stop``.
+        optimizer_state: Adam ``state_dict`` at ``start`` (``None``: fresh Adam).
+        on_step: called as ``on_step(global_step, loss)`` after every step.
+
+    Returns:
+        ``(result, optimizer_state)``: PSNR (dB) after the segment with ``result.iters == stop``
+        (the fidelity), and Adam's state to continue from.
+
+    Raises:
+        ValueError: an empty or negative step range.
+        DivergedError: the loss became NaN or infinite (names the step).
+    """
+    if not 0 <= start < stop:
+        raise ValueError(f"need 0 <= start < stop, got start={start}, stop={stop}")
     device = torch.device(device)
     model.to(device)
     if profile.channels_last:
         model.to(memory_format=torch.channels_last)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=profile.lr, betas=(0.9, 0.999))
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=profile.iters, eta_min=profile.lr * 0.01)
+    if optimizer_state is not None:
+        opt.load_state_dict(optimizer_state)
+        for group in opt.param_groups:
+            group["lr"] = profile.lr
+            group["initial_lr"] = profile.lr
+    n = stop - start
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n, eta_min=profile.lr * 0.01)
     loss_fn = nn.L1Loss()
-    tail = max(1, profile.iters // 10)
+    tail = max(1, n // 10)
     tail_losses: list[float] = []
     t0 = time.perf_counter()
-    for step in range(profile.iters):
+    for step in range(start, stop):
         lr, hr = data.batch(step, profile.batch, profile.lr_patch, profile.seed, profile.augment)
         lr, hr = _prepare(lr, device, profile.channels_last), _prepare(hr, device, profile.channels_last)
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(lr), hr)
         value = loss.item()
         if not math.isfinite(value):
-            raise DivergedError(f"loss became {value} at step {step + 1}/{profile.iters}")
+            raise DivergedError(f"loss became {value} at step {step + 1}/{stop}")
         loss.backward()
         opt.step()
         sched.step()
-        if step >= profile.iters - tail:
+        if step >= stop - tail:
             tail_losses.append(value)
         if on_step is not None:
             on_step(step + 1, value)
@@ -142,5 +191,64 @@ def train_proxy(model: nn.Module, data: ProxyData, profile: ProxyProfile,
     val_s = time.perf_counter() - t1
     if not math.isfinite(psnr):
         raise DivergedError(f"validation PSNR is {psnr}")
-    return ProxyResult(psnr_db=psnr, iters=profile.iters, final_loss=float(np.mean(tail_losses)),
-                       train_s=train_s, val_s=val_s)
+    result = ProxyResult(psnr_db=psnr, iters=stop, final_loss=float(np.mean(tail_losses)),
+                         train_s=train_s, val_s=val_s, start=start)
+    return result, opt.state_dict()
+
+
+def train_rungs(model: nn.Module, data: ProxyData, profile: ProxyProfile, rung_stops: list[int],
+                device: torch.device | str = "cpu") -> list[ProxyResult]:
+    """Train through successive-halving rungs without stopping: one :func:`train_segment` per
+    rung, ``[0, rung_stops[0])``, ``[rung_stops[0], rung_stops[1])``, ..., validating after each.
+    What a candidate that is promoted to the top rung goes through (used to calibrate the
+    proxy, ``benchmarks/fidelity.py``).
+
+    Returns:
+        One result per rung (PSNR in dB at ``rung_stops[i]`` iterations).
+
+    Raises:
+        ValueError: ``rung_stops`` not strictly increasing and positive.
+        DivergedError: the loss became NaN or infinite.
+    """
+    if not rung_stops or any(b <= a for a, b in zip([0, *rung_stops], rung_stops)):
+        raise ValueError(f"rung_stops must be positive and strictly increasing, got {rung_stops}")
+    results, state, start = [], None, 0
+    for stop in rung_stops:
+        result, state = train_segment(model, data, profile, device, start=start, stop=stop,
+                                      optimizer_state=state)
+        results.append(result)
+        start = stop
+    return results
+
+
+def save_train_state(path: str | Path, model: nn.Module, optimizer_state: dict, step: int,
+                     arch_id: str) -> None:
+    """Write a continuation checkpoint (weights, Adam state, global step, ``arch_id``) atomically
+    (temporary file + rename), so a killed worker never leaves a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save({"step": step, "arch_id": arch_id, "model": model.state_dict(),
+                "optimizer": optimizer_state}, tmp)
+    os.replace(tmp, path)
+
+
+def load_train_state(path: str | Path, model: nn.Module, step: int, arch_id: str) -> dict | None:
+    """Load a continuation checkpoint into ``model`` if it is the one expected.
+
+    Returns:
+        Adam's state dict, or ``None`` (model untouched) when the file is missing, unreadable,
+        or holds another architecture or another step: the caller then replays the rungs below
+        from scratch, which gives the same protocol.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if state.get("step") != step or state.get("arch_id") != arch_id:
+            return None
+        model.load_state_dict(state["model"])
+        return state["optimizer"]
+    except Exception:  # noqa: BLE001 - a bad checkpoint only costs a replay
+        return None

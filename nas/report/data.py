@@ -25,9 +25,10 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.front import dominated_references, dominates, hypervolume_history, pareto_trials
+from nas.front import dominates, hypervolume_history
 from nas.front.hypervolume import HV_REFERENCES, HypervolumePoint, HypervolumeReference
 from nas.scoring import OBJECTIVE_NAMES, OBJECTIVES, Objective
+from nas.search.rungs import RungEntry, rung_table
 
 __all__ = [
     "COLUMNS",
@@ -42,10 +43,10 @@ __all__ = [
 
 #: Columns of ``trials.csv`` / ``pareto.csv`` (``trials_frame``); kept stable for scripts.
 COLUMNS = ["number", "state", "reference", *OBJECTIVE_NAMES, "iters", "duration_s", "arch_id",
-           "summary", "on_front", "dominates", "fail_reason", "config"]
+           "summary", "on_front", "dominates", "fail_reason", "config", "rung", "psnr_by_iters"]
 
 #: ``TrialPoint.status`` values, in legend order.
-STATUSES = ("front", "dominated", "rejected", "pruned", "failed", "running")
+STATUSES = ("front", "dominated", "stopped", "rejected", "pruned", "failed", "running")
 
 
 def redact_url(url: str) -> str:
@@ -96,15 +97,19 @@ class TrialPoint:
     Attributes:
         number: Optuna trial number.
         state: Optuna state name (``COMPLETE``, ``FAIL``, ``PRUNED``, ``RUNNING``, ``WAITING``).
-        status: ``front`` (non-dominated COMPLETE), ``dominated``, ``rejected`` (COMPLETE but an
-            Optuna constraint > 0, so infeasible), ``pruned`` (e.g. a duplicate),
+        status: ``front`` (non-dominated among the COMPLETE trials at the top fidelity),
+            ``dominated``, ``stopped`` (successive halving did not promote it to the top rung:
+            scored at a lower fidelity, so not compared with the front), ``rejected`` (an
+            Optuna constraint > 0: over a ``--max-*`` limit), ``pruned`` (e.g. a duplicate),
             ``failed`` or ``running``.
         reference: published network's name (``imdn``...) or ``None`` for a searched candidate.
-        psnr_db: validation PSNR-Y, dB (``None`` if not scored).
+        psnr_db: validation PSNR-Y, dB (``None`` if not scored), at the highest rung reached.
         params: parameters.
         mult_adds: MACs for a 1280x720 HR output.
         latency_ms: forward-pass latency, ms (the study's latency setting).
         iters: proxy-training steps the scores were obtained with (fidelity).
+        rung: successive-halving rung of ``psnr_db`` (0 = first; always 0 for a fixed proxy).
+        psnr_by_iters: PSNR (dB) at every rung reached, keyed by steps trained.
         duration_s: trial wall time, s.
         arch_id / summary / config: the architecture (id, one line, ``ArchConfig`` dict).
         on_front: member of ``study.best_trials``.
@@ -136,6 +141,8 @@ class TrialPoint:
     export_command: str | None
     completed_at: str | None = None
     plot_values: tuple[float, float, float, float] | None = None
+    rung: int | None = None
+    psnr_by_iters: dict = field(default_factory=dict)
 
     @property
     def values(self) -> tuple[float, float, float, float] | None:
@@ -256,8 +263,13 @@ class ReportData:
     # ----------------------------------------------------------------- views
     @property
     def complete(self) -> list[TrialPoint]:
-        """COMPLETE, feasible trials (the ones plotted as points), by number."""
+        """COMPLETE, feasible trials at the top fidelity (the ones compared), by number."""
         return [p for p in self.points if p.status in ("front", "dominated")]
+
+    @property
+    def stopped(self) -> list[TrialPoint]:
+        """Candidates successive halving stopped below the top rung (scored at a lower fidelity)."""
+        return [p for p in self.points if p.status == "stopped"]
 
     @property
     def front(self) -> list[TrialPoint]:
@@ -267,7 +279,7 @@ class ReportData:
     @property
     def hidden(self) -> list[TrialPoint]:
         """Rejected, pruned, failed and running trials (behind a toggle in the report)."""
-        return [p for p in self.points if p.status not in ("front", "dominated")]
+        return [p for p in self.points if p.status not in ("front", "dominated", "stopped")]
 
     @property
     def references(self) -> dict[str, TrialPoint]:
@@ -298,9 +310,12 @@ class ReportData:
             "iters": p.iters, "duration_s": p.duration_s, "arch_id": p.arch_id, "summary": p.summary,
             "on_front": p.on_front, "dominates": " ".join(p.dominates), "fail_reason": p.reason if p.state == "FAIL" else "",
             "config": json.dumps(p.config, separators=(",", ":")) if p.config is not None else "",
+            "rung": p.rung,
+            "psnr_by_iters": json.dumps({str(k): round(v, 4) for k, v in p.psnr_by_iters.items()})
+            if p.psnr_by_iters else "",
         } for p in self.points]
         df = pd.DataFrame(rows, columns=COLUMNS)
-        for col in ("params", "mult_adds"):
+        for col in ("params", "mult_adds", "rung"):
             df[col] = df[col].astype("Int64")
         df["on_front"] = df["on_front"].astype(bool)  # also when empty (a boolean mask, not labels)
         return df
@@ -331,12 +346,16 @@ def _iso(t: _dt.datetime | None) -> str | None:
     return t.replace(microsecond=0).isoformat(sep=" ") if t else None
 
 
-def _status(t: FrozenTrial, front: set[int]) -> str:
+def _status(t: FrozenTrial, front: set[int], stopped: set[int] = frozenset()) -> str:
     if t.state == TrialState.COMPLETE:
         if any(c > 0.0 for c in t.constraints.values()):  # infeasible: not in best_trials either
             return "rejected"
+        if t.number in stopped:
+            return "stopped"
         return "front" if t.number in front else "dominated"
     if t.state == TrialState.PRUNED:
+        if any(c > 0.0 for c in t.constraints.values()):  # over a --max-* limit, never trained
+            return "rejected"
         return "pruned"
     if t.state == TrialState.FAIL:
         return "failed"
@@ -379,24 +398,37 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         out_dir = "."
 
     trials = study.get_trials(deepcopy=False)
-    # Other workers may finish trials between the two reads: a trial counts as on the front only
-    # if it is COMPLETE in this snapshot too.
-    complete_here = {t.number for t in trials if t.state == TrialState.COMPLETE and t.values is not None}
-    front_trials = [t for t in pareto_trials(study) if t.number in complete_here]
-    front = {t.number for t in front_trials}
-    ref_trials: dict[str, FrozenTrial] = {}
-    for t in trials:
-        r = t.user_attrs.get("reference")
-        if t.state == TrialState.COMPLETE and r and r not in ref_trials and _status(t, front) != "rejected":
-            ref_trials[r] = t
-    by_number = {t.number: t for t in trials}
+    # Each candidate at the highest rung it reached (successive halving; a fixed proxy has rung
+    # 0 only). The front compares candidates at the top fidelity only.
+    table = rung_table(trials, ua)
+    best: dict[int, RungEntry] = {}
+    for r in sorted(table):
+        for number, entry in table[r].items():
+            best[number] = entry
+    history: dict[int, dict[int, float]] = {}
+    for r in sorted(table):
+        for number, entry in table[r].items():
+            if entry.iters is not None:
+                history.setdefault(number, {})[int(entry.iters)] = entry.values[0]
+    top_iters = max((e.iters for e in best.values() if e.iters is not None), default=None)
+    at_top = {n: e for n, e in best.items() if e.iters == top_iters}
+    stopped = set(best) - set(at_top)
+    front = {n for n, e in at_top.items()
+             if not any(o is not e and dominates(o.values, e.values) for o in at_top.values())}
+    refs_at_top = {}
+    for n in sorted(at_top):
+        r = at_top[n].reference
+        if r and r not in refs_at_top:
+            refs_at_top[r] = at_top[n]
     n = len(OBJECTIVE_NAMES)
 
+    by_number = {t.number: t for t in trials}
     points = []
     for t in trials:
         a = t.user_attrs
+        entry = best.get(t.number)
         scored = t.state == TrialState.COMPLETE and t.values is not None and len(t.values) == n
-        values = list(t.values) if scored else [None] * n
+        values = list(entry.values) if entry is not None else (list(t.values) if scored else [None] * n)
         duration = ((t.datetime_complete - t.datetime_start).total_seconds()
                     if t.datetime_complete and t.datetime_start else None)
         plot_values = None
@@ -408,25 +440,29 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         points.append(TrialPoint(
             number=t.number,
             state=t.state.name,
-            status=_status(t, front),
+            status=_status(t, front, stopped),
             reference=a.get("reference") or None,
             psnr_db=values[0],
             params=int(values[1]) if values[1] is not None else None,
             mult_adds=int(values[2]) if values[2] is not None else None,
             latency_ms=values[3],
-            iters=a.get("iters"),
+            iters=entry.iters if entry is not None else a.get("iters"),
             duration_s=round(duration, 2) if duration is not None else None,
             arch_id=a.get("arch_id", ""),
             summary=a.get("summary", ""),
             config=a.get("config"),
             on_front=t.number in front,
-            dominates=tuple(dominated_references(t, ref_trials)) if t.number in front else (),
+            dominates=(tuple(name for name, r in refs_at_top.items()
+                             if r.number != t.number and dominates(entry.values, r.values))
+                       if t.number in front else ()),
             reason=_reason(t),
             export_command=(export_command(out_dir, t.number, storage=use_storage,
                                            study=study.study_name if use_storage else None)
                             if scored and "config" in a else None),
             completed_at=_iso(t.datetime_complete),
             plot_values=plot_values,
+            rung=entry.rung if entry is not None else (0 if scored else None),
+            psnr_by_iters=history.get(t.number, {}),
         ))
 
     starts = [t.datetime_start for t in trials if t.datetime_start]
@@ -463,9 +499,29 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         versions=dict(ua.get("versions") or {}),
     )
     hv_ref = HV_REFERENCES.get(scale) if isinstance(scale, int) else None
-    history = tuple(hypervolume_history(trials, scale)) if with_hypervolume and hv_ref else ()
+    hv = tuple(_hypervolume_history(trials, table, top_iters, scale)) if with_hypervolume and hv_ref else ()
     return ReportData(facts=facts, objectives=OBJECTIVES, points=tuple(points),
-                      hv_reference=hv_ref, hypervolume=history)
+                      hv_reference=hv_ref, hypervolume=hv)
+
+
+def _hypervolume_history(trials: list[FrozenTrial], table: dict[int, dict[int, RungEntry]],
+                         top_iters: int | None, scale: int) -> list[HypervolumePoint]:
+    """Hypervolume after each COMPLETE trial (fixed proxy), or, with successive halving, after
+    each score at the top fidelity (in the order they were obtained): the front only ever
+    holds candidates compared at one fidelity."""
+    top_rung = max((r for r, entries in table.items() if entries and top_iters is not None
+                    and any(e.iters == top_iters for e in entries.values())), default=0)
+    if top_rung == 0:
+        return hypervolume_history(trials, scale)
+    by_number = {t.number: t for t in trials}
+    pseudo = []
+    for e in table[top_rung].values():
+        t = by_number[e.number]
+        pseudo.append(FrozenTrial(
+            number=e.number, state=TrialState.COMPLETE, value=None, values=list(e.values),
+            datetime_start=t.datetime_start, datetime_complete=e.at or t.datetime_complete, params={},
+            distributions={}, user_attrs={}, system_attrs={}, intermediate_values={}, trial_id=t._trial_id))
+    return hypervolume_history(pseudo, scale)
 
 
 def _relative(path: str | None) -> str | None:

@@ -1,7 +1,7 @@
 """Plotly figures of a :class:`~nas.report.data.ReportData` (no torch).
 
 * :func:`pareto_figure`: PSNR (dB) against parameters (M), Mult-Adds (G MACs) and latency (ms).
-  Non-dominated trials (over all four objectives: Optuna's ``best_trials``) are red, dominated
+  Non-dominated trials (over all four objectives, among the trials at the top fidelity) are red, dominated
   ones faded grey; in each panel a step line joins the trials that are non-dominated in *that*
   plane (PSNR vs that cost), i.e. the 2-D front you read off the panel. References are named
   markers with their own symbols (red outline when on the front). Rejected / pruned trials with
@@ -40,6 +40,7 @@ FRONT_COLOR = "#d62728"
 DOMINATED_COLOR = "rgba(110,110,110,0.35)"
 REF_COLOR = "#1f77b4"
 HIDDEN_COLOR = "rgba(255,127,14,0.7)"
+STOPPED_COLOR = "rgba(44,160,44,0.55)"
 
 
 def _v(p: TrialPoint, name: str, values=None) -> float:
@@ -63,6 +64,8 @@ def hover_text(p: TrialPoint, data: ReportData) -> str:
             f"Mult-Adds {vals[2] / 1e9:.2f} G MACs | latency {vals[3]:.1f} ms{where}",
         ]
     lines.append(f"fidelity: {p.iters} proxy iters" if p.iters is not None else "fidelity: -")
+    if len(p.psnr_by_iters) > 1:
+        lines.append("rungs: " + ", ".join(f"{v:.2f} dB @ {k}" for k, v in sorted(p.psnr_by_iters.items())))
     if p.summary:
         lines.append(_html.escape(p.summary))
     if p.dominates:
@@ -132,6 +135,15 @@ def _add_points(fig: go.Figure, data: ReportData, xname: str, yname: str, row: i
             marker=marker, hovertext=[hover_text(p, data) for p in pts], hoverinfo="text",
             legendgroup=name, showlegend=show_legend, meta=meta,
             customdata=[p.number for p in pts]), row=row, col=col)
+    stopped = data.stopped
+    if stopped:  # successive halving: scored at a lower rung, not compared with the front
+        fig.add_trace(go.Scatter(
+            x=[_v(p, xname) for p in stopped], y=[_v(p, yname) for p in stopped], mode="markers",
+            name=f"stopped at a lower rung ({len(stopped)}; fewer iters)",
+            marker=dict(symbol="circle-open", size=6, color=STOPPED_COLOR),
+            hovertext=[hover_text(p, data) for p in stopped], hoverinfo="text", legendgroup="stopped",
+            visible="legendonly", showlegend=show_legend, meta="stopped",
+            customdata=[p.number for p in stopped]), row=row, col=col)
     where = label_positions(data, xname, yname)
     for i, (ref, p) in enumerate(data.references.items()):
         fig.add_trace(go.Scatter(

@@ -1,7 +1,8 @@
 """Score one candidate: build, count, train the proxy, validate, time.
 
 This is where the pipeline meets torch: ``ArchConfig -> build_model -> params / Mult-Adds ->
-train_proxy -> PSNR -> latency``. Each stage's wall time is recorded (``Scores.timings``), so the
+latency -> train_proxy -> PSNR`` (costs first: constraints reject before any training), and
+for successive halving ``checkpoint -> continue_rung -> PSNR at a higher rung``. Each stage's wall time is recorded (``Scores.timings``), so the
 benchmark in ``benchmarks/trial_breakdown.py`` can split a trial's cost.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 
@@ -17,9 +19,10 @@ from nas.metrics import count_params, measure_latency, mult_adds
 from nas.models import build_model
 from nas.proxy.data import ProxyData
 from nas.proxy.profiles import ProxyProfile
-from nas.proxy.train import train_proxy
+from nas.proxy.train import load_train_state, save_train_state, train_segment
 
-__all__ = ["LatencySetting", "Scores", "cheap_scores", "evaluate"]
+__all__ = ["LatencySetting", "Costs", "Scores", "RungScore", "cheap_scores", "measure_costs", "evaluate",
+           "continue_rung"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,23 @@ class LatencySetting:
     warmup: int = 3
     repeats: int = 10
     channels_last: bool = True
+
+
+@dataclass
+class Costs:
+    """The objectives known before training.
+
+    Attributes:
+        params: exact parameter count.
+        mult_adds: Mult-Adds (MACs, fvcore) for a 1280x720 HR output.
+        latency_ms: median forward latency (ms) on ``LatencySetting.lr_hw``.
+        timings: wall seconds per stage (build_s, mult_adds_s, latency_s).
+    """
+
+    params: int
+    mult_adds: int
+    latency_ms: float
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -82,23 +102,116 @@ def cheap_scores(config: ArchConfig, seed: int = 0) -> tuple[int, int, torch.nn.
     return params, macs, model, timings
 
 
+def measure_costs(config: ArchConfig, seed: int = 0, latency: LatencySetting = LatencySetting(),
+                  device: torch.device | str = "cpu") -> tuple[Costs, torch.nn.Module]:
+    """The objectives that need no training: exact params, Mult-Adds and latency (an untrained
+    network runs as fast as a trained one), so constraints can reject a candidate before any
+    training (issue 7: "cheap objectives first").
+
+    Returns:
+        ``(costs, model)``; the model is freshly initialised with ``seed`` (ready to train).
+
+    Raises:
+        ArchConfigError: the config cannot be built.
+        RuntimeError: the forward pass fails (e.g. out of memory).
+    """
+    params, macs, model, timings = cheap_scores(config, seed=seed)
+    t = time.perf_counter()
+    lat = measure_latency(model, lr_hw=latency.lr_hw, in_channels=config.colors,
+                          warmup=latency.warmup, repeats=latency.repeats, device=str(device),
+                          channels_last=latency.channels_last)
+    timings["latency_s"] = time.perf_counter() - t
+    return Costs(params=params, mult_adds=macs, latency_ms=lat.median_ms, timings=timings), model
+
+
 def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
              device: torch.device | str = "cpu", latency: LatencySetting = LatencySetting(),
-             on_step=None) -> Scores:
-    """Score ``config``: exact params, Mult-Adds, proxy PSNR and latency.
+             on_step=None, costs: tuple[Costs, torch.nn.Module] | None = None,
+             checkpoint: str | Path | None = None) -> Scores:
+    """Score ``config``: exact params, Mult-Adds, latency, then proxy PSNR at rung 0.
+
+    With a fixed profile (``profile.rungs == 1``) this is the whole proxy: ``profile.iters``
+    steps. With successive halving it is rung 0; ``checkpoint`` (if given) then receives the
+    weights and Adam state so :func:`continue_rung` can take the candidate further.
+
+    Args:
+        costs: the result of :func:`measure_costs` if already computed (saves a rebuild).
+        checkpoint: continuation file written after training (multi-fidelity profiles only).
 
     Raises:
         ArchConfigError: the config cannot be built.
         DivergedError: the proxy loss became NaN/Inf.
         RuntimeError: e.g. out of memory (the search marks the trial FAILED with the message).
     """
-    params, macs, model, timings = cheap_scores(config, seed=profile.seed)
-    result = train_proxy(model, data, profile, device, on_step=on_step)
+    cost, model = costs if costs is not None else measure_costs(config, profile.seed, latency, device)
+    timings = dict(cost.timings)
+    result, opt_state = train_segment(model, data, profile, device, start=0, stop=profile.iters, on_step=on_step)
     timings["train_s"], timings["validate_s"] = result.train_s, result.val_s
-    t = time.perf_counter()
-    lat = measure_latency(model, lr_hw=latency.lr_hw, in_channels=config.colors,
-                          warmup=latency.warmup, repeats=latency.repeats, device=str(device),
-                          channels_last=latency.channels_last)
-    timings["latency_s"] = time.perf_counter() - t
-    return Scores(psnr_db=result.psnr_db, params=params, mult_adds=macs,
-                  latency_ms=lat.median_ms, iters=result.iters, timings=timings)
+    if checkpoint is not None and profile.multi_fidelity:
+        save_train_state(checkpoint, model, opt_state, result.iters, config.arch_id)
+    return Scores(psnr_db=result.psnr_db, params=cost.params, mult_adds=cost.mult_adds,
+                  latency_ms=cost.latency_ms, iters=result.iters, timings=timings)
+
+
+@dataclass
+class RungScore:
+    """A candidate's score after a successive-halving rung >= 1.
+
+    Attributes:
+        rung: the rung (1 = first promotion).
+        psnr_db: validation PSNR-Y (dB) after ``iters`` steps in all.
+        iters: steps trained in all (the fidelity).
+        train_s / val_s: wall seconds of this rung's training (plus any replay) and validation.
+        replayed: the checkpoint of the rung below was missing, so the lower rungs were
+            re-trained from scratch first (same protocol, more time).
+    """
+
+    rung: int
+    psnr_db: float
+    iters: int
+    train_s: float
+    val_s: float
+    replayed: bool
+
+
+def continue_rung(config: ArchConfig, data: ProxyData, profile: ProxyProfile, rung: int,
+                  device: torch.device | str = "cpu", checkpoint: str | Path | None = None,
+                  on_step=None) -> RungScore:
+    """Train a promoted candidate from rung ``rung - 1`` to ``rung`` and validate it.
+
+    Continues from ``checkpoint`` (weights + Adam state at ``profile.rung_iters(rung - 1)``
+    steps) with one more warm-restart cosine cycle to ``profile.rung_iters(rung)`` steps
+    (:func:`nas.proxy.train.train_segment`). If the checkpoint is missing or is not the expected
+    one (another machine, deleted), the rungs below are replayed from scratch first: the same
+    protocol, so the score is the same up to floating-point nondeterminism. The checkpoint is
+    replaced by the new state, or deleted once the top rung is reached.
+
+    Raises:
+        ValueError: ``rung`` is not in ``1 .. profile.rungs - 1``.
+        ArchConfigError / DivergedError / RuntimeError: as :func:`evaluate`.
+    """
+    if not 1 <= rung < profile.rungs:
+        raise ValueError(f"rung {rung} is not a continuation rung of profile {profile.name!r} "
+                         f"(1..{profile.rungs - 1})")
+    torch.manual_seed(profile.seed)
+    model = build_model(config)
+    prev = profile.rung_iters(rung - 1)
+    state = load_train_state(checkpoint, model, prev, config.arch_id) if checkpoint is not None else None
+    replayed = state is None
+    train_s = 0.0
+    if replayed:
+        start = 0
+        for r in range(rung):
+            res, state = train_segment(model, data, profile, device, start=start, stop=profile.rung_iters(r),
+                                       optimizer_state=state, on_step=on_step)
+            train_s += res.train_s + res.val_s
+            start = profile.rung_iters(r)
+    result, state = train_segment(model, data, profile, device, start=prev, stop=profile.rung_iters(rung),
+                                  optimizer_state=state, on_step=on_step)
+    if checkpoint is not None:
+        if rung < profile.rungs - 1:
+            save_train_state(checkpoint, model, state, result.iters, config.arch_id)
+        else:
+            Path(checkpoint).unlink(missing_ok=True)
+    return RungScore(rung=rung, psnr_db=result.psnr_db, iters=result.iters,
+                     train_s=train_s + result.train_s, val_s=result.val_s, replayed=replayed)

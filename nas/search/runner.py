@@ -40,6 +40,7 @@ from nas.arch import SEARCH_REFERENCES
 from nas.errors import NasError, StudyError
 from nas.proxy import get_profile
 from nas.search.admission import ADMITTED, BUDGET_REASON, PENDING, admit, claims, decide
+from nas.search import rungs
 from nas.search.study import (
     DEFAULT_HEARTBEAT_S,
     SAMPLERS,
@@ -55,6 +56,7 @@ from nas.search.study import (
     redact_url,
     reference_params,
     setup_lock,
+    trial_config,
 )
 from nas.space import load_space
 
@@ -83,6 +85,14 @@ class SearchSettings:
         worker_id: index of this worker among several on one study; seeds the sampler differently.
         heartbeat: seconds between two heartbeats of the running trial; a trial without one for
             3x as long is stale (its worker died): FAILED and its configuration re-queued.
+        max_params / max_mult_adds / max_latency_ms: cost limits (count, MACs, ms). A candidate
+            over a limit is rejected after its costs are measured and before any training: the
+            trial is PRUNED with Optuna constraints set (``(value - limit) / limit`` per limit),
+            so constraint-aware samplers (TPE, the default) learn to avoid the region. The
+            published references are evaluated regardless (they are the reference points).
+        checkpoint_dir: where successive halving keeps each candidate's weights between rungs
+            (default ``<out>/checkpoints``; workers on several machines need a shared folder,
+            else a promotion re-trains the lower rungs from scratch: same result, more time).
     """
 
     space: str | None = None
@@ -102,6 +112,15 @@ class SearchSettings:
     threads: int | None = None
     worker_id: int = 0
     heartbeat: int = DEFAULT_HEARTBEAT_S
+    max_params: int | None = None
+    max_mult_adds: float | None = None
+    max_latency_ms: float | None = None
+    checkpoint_dir: str | None = None
+
+    def limits(self) -> dict[str, float]:
+        """The cost limits given, by objective name (``params``, ``mult_adds``, ``latency_ms``)."""
+        out = {"params": self.max_params, "mult_adds": self.max_mult_adds, "latency_ms": self.max_latency_ms}
+        return {k: float(v) for k, v in out.items() if v is not None}
 
 
 @dataclass
@@ -219,6 +238,10 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         raise NasError(f"--heartbeat must be at least 1 second, got {s.heartbeat}")
     if s.worker_id < 0:
         raise NasError(f"--worker-id must be >= 0, got {s.worker_id}")
+    for flag, value in (("--max-params", s.max_params), ("--max-mult-adds", s.max_mult_adds),
+                        ("--max-latency-ms", s.max_latency_ms)):
+        if value is not None and not value > 0:
+            raise NasError(f"{flag} must be positive, got {value}")
     if s.sampler not in SAMPLERS:
         raise NasError(f"--sampler: unknown sampler {s.sampler!r} (known: {', '.join(SAMPLERS)})")
     space = load_space(s.space)
@@ -233,7 +256,7 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
     from nas.proxy.data import load_proxy_data
     from nas.proxy.train import resolve_device
     from nas.report.tables import write_outputs
-    from nas.scoring.evaluate import LatencySetting, evaluate
+    from nas.scoring.evaluate import LatencySetting, continue_rung, evaluate, measure_costs
 
     if s.threads is not None:
         if s.threads < 1:
@@ -274,10 +297,15 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         raise
     log(f"study {study_name!r} ({'created' if created else 'resumed'}) in {safe_url}; "
         f"space {space.name} [{space.digest}], x{s.scale}, profile {profile.name} "
-        f"({profile.iters} iters, batch {profile.batch}, LR patch {profile.lr_patch}), "
+        f"({_fidelity_text(profile)}, batch {profile.batch}, LR patch {profile.lr_patch}), "
         f"sampler {s.sampler} (seed {sampler_seed}, worker {s.worker_id}), device {device}, "
         f"{torch.get_num_threads()} threads, heartbeat {s.heartbeat} s (stale after {grace_s} s)")
     log(f"data: {data.source}")
+    limits = s.limits()
+    if limits:
+        log("limits: " + ", ".join(f"{k} <= {_fmt_limit(k, v)}" for k, v in limits.items())
+            + " (candidates over a limit are rejected before training)")
+    ckpt_dir = Path(s.checkpoint_dir) if s.checkpoint_dir else out_dir / "checkpoints"
 
     t_start = time.perf_counter()
     consecutive_failures = 0
@@ -313,8 +341,21 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             trial.set_user_attr("admission", ADMITTED)
             if progress is not None:
                 progress.trial(trial.number, ref or config.summary())
+            costs = measure_costs(config, profile.seed, latency, device)
+            over = _over_limits(costs[0], limits)
+            if limits and not ref:
+                for name, limit in limits.items():  # normalised: comparable across objectives
+                    trial.set_constraint(name, (getattr(costs[0], name) - limit) / limit)
+            if over and not ref:
+                trial.set_user_attr("costs", {"params": costs[0].params, "mult_adds": costs[0].mult_adds,
+                                              "latency_ms": round(costs[0].latency_ms, 3)})
+                prune(trial, "over the limit: " + "; ".join(over))
+            if over:
+                trial.set_user_attr("over_limits", over)
             on_step = (lambda i, _l: progress.step(i, profile.iters)) if progress is not None else None
-            scores = evaluate(config, data, profile, device, latency, on_step=on_step)
+            ckpt = ckpt_dir / f"trial_{trial.number:05d}.pt" if profile.multi_fidelity else None
+            scores = evaluate(config, data, profile, device, latency, on_step=on_step, costs=costs,
+                              checkpoint=ckpt)
         except optuna.TrialPruned:
             raise
         except Exception as err:  # the trial FAILS with the reason; the search goes on
@@ -331,6 +372,66 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         trial.set_user_attr("timings", {k: round(v, 3) for k, v in scores.timings.items()})
         return scores.values()
 
+    lock = lambda: setup_lock(storage_url, timeout_s=120.0)  # noqa: E731
+
+    def promote_one() -> bool:
+        """Run one pending successive-halving promotion, if any; True if one was run."""
+        if not profile.multi_fidelity:
+            return False
+        trials = study.get_trials(deepcopy=False)
+        for number, rung in rungs.promotions(trials, study.user_attrs, profile.rungs, profile.eta, grace_s):
+            if not rungs.claim(study, number, rung, worker, grace_s, lock):
+                continue
+            run_promotion(next(t for t in trials if t.number == number), rung)
+            return True
+        return False
+
+    def run_promotion(t, rung: int) -> None:
+        ua = t.user_attrs
+        label = ua.get("reference") or ua.get("summary", "")
+        config = trial_config(t)
+        target = profile.rung_iters(rung)
+        beat = {"t": time.monotonic()}
+
+        def on_step(i: int, _loss: float) -> None:
+            if progress is not None:
+                progress.step(i, target)
+            if time.monotonic() - beat["t"] >= s.heartbeat:
+                beat["t"] = time.monotonic()
+                rungs.heartbeat(study, t.number, rung, worker)
+
+        t0 = time.perf_counter()
+        sig.defer = False
+        try:
+            sig.check()
+            if progress is not None:
+                progress.trial(t.number, f"{label} -> rung {rung} ({target} iters)")
+            res = continue_rung(config, data, profile, rung, device,
+                                checkpoint=ckpt_dir / f"trial_{t.number:05d}.pt", on_step=on_step)
+        except KeyboardInterrupt:
+            sig.defer = True
+            rungs.release(study, t.number, rung)
+            raise
+        except Exception as err:  # the continuation fails; the candidate stays at the rung below
+            sig.defer = True
+            reason = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+            rungs.record_failure(study, t.number, rung, reason, worker)
+            log(f"trial {t.number} rung {rung} FAILED: {reason} ({label})")
+            return
+        sig.defer = True
+        rungs.record_result(study, t.number, rung, res.psnr_db, res.iters, res.train_s, res.val_s,
+                            res.replayed, worker)
+        before = t.values[0] if t.values else float("nan")
+        log(f"trial {t.number} {label} rung {rung}: {res.psnr_db:.3f} dB at {res.iters} iters "
+            f"({before:.3f} dB at {profile.iters}){' [lower rungs replayed: no checkpoint]' if res.replayed else ''} "
+            f"({time.perf_counter() - t0:.1f} s)")
+
+    def others_busy() -> bool:
+        """Another worker (or a killed run not yet stale) may still produce a trial or a rung
+        result, and with it a new promotion."""
+        states = count_states(study)
+        return states.get(TrialState.RUNNING, 0) > 0 or bool(rungs.live_claims(study.user_attrs, grace_s))
+
     n_complete = count_states(study).get(TrialState.COMPLETE, 0)
     if progress is not None:
         progress.start(s.budget, min(n_complete, s.budget))
@@ -342,9 +443,27 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             for number in fail_stale(study):
                 log(f"trial {number}: no heartbeat for over {grace_s} s (worker killed?): "
                     "marked FAILED, its configuration re-queued")
+            sig.defer = True
+            try:
+                promoted = promote_one()
+            finally:
+                sig.defer = False
+            sig.check()
+            if promoted:
+                files = _write_outputs(write_outputs, study, out_dir, log) or files
+                continue
             states = count_states(study)
             n_complete = states.get(TrialState.COMPLETE, 0)
             if n_complete >= s.budget:
+                if profile.multi_fidelity and others_busy():
+                    # another worker's trial or promotion may still make a candidate promotable
+                    if not waiting_logged:
+                        log("budget reached; waiting for other workers' trials and promotions")
+                        waiting_logged = True
+                    time.sleep(min(2.0, float(s.heartbeat)))
+                    continue
+                if profile.multi_fidelity:
+                    _remove_checkpoints(ckpt_dir, log)
                 break
             running = states.get(TrialState.RUNNING, 0)
             if n_complete + running >= s.budget:
@@ -420,6 +539,48 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
     return SearchOutcome(study_name=study_name, out_dir=out_dir, storage=storage_url,
                          complete=states.get(TrialState.COMPLETE, 0), failed=states.get(TrialState.FAIL, 0),
                          wall_s=time.perf_counter() - t_start, files=files)
+
+
+def _remove_checkpoints(ckpt_dir: Path, log: Callable[[str], None]) -> None:
+    """Delete the between-rung checkpoints once every promotion is done (a later, larger budget
+    re-trains the lower rungs of a promoted candidate instead: same protocol)."""
+    if not ckpt_dir.is_dir():
+        return
+    n = 0
+    for f in ckpt_dir.glob("trial_*.pt"):
+        with contextlib.suppress(OSError):
+            f.unlink()
+            n += 1
+    with contextlib.suppress(OSError):
+        ckpt_dir.rmdir()
+    if n:
+        log(f"removed {n} between-rung checkpoint(s) from {ckpt_dir}")
+
+
+def _fidelity_text(profile) -> str:
+    if profile.multi_fidelity:
+        return (f"successive halving: {' -> '.join(map(str, profile.rung_stops))} iters, eta {profile.eta}")
+    return f"{profile.iters} iters"
+
+
+def _fmt_limit(name: str, value: float) -> str:
+    if name == "params":
+        return f"{int(value):,} params"
+    if name == "mult_adds":
+        return f"{value / 1e9:.3g} G MACs"
+    return f"{value:g} ms"
+
+
+def _over_limits(costs, limits: dict[str, float]) -> list[str]:
+    """``["params 901,395 > 500,000 params", ...]`` for each limit ``costs`` exceeds."""
+    out = []
+    for name, limit in limits.items():
+        value = float(getattr(costs, name))
+        if value > limit:
+            shown = f"{int(value):,}" if name == "params" else (f"{value / 1e9:.3g} G" if name == "mult_adds"
+                                                                  else f"{value:.1f} ms")
+            out.append(f"{name} {shown} > {_fmt_limit(name, limit)}")
+    return out
 
 
 def _write_outputs(write_outputs, study: optuna.Study, out_dir: Path, log: Callable[[str], None],

@@ -357,12 +357,29 @@ def open_study(study_name: str, storage: RDBStorage, facts: StudyFacts,
     theirs_all = study.user_attrs
     for key in _PINNED:
         theirs = theirs_all.get(key)
-        if json.dumps(theirs, sort_keys=True) != json.dumps(mine[key], sort_keys=True):
+        if key == "profile":  # the protocol must match, not its name; fields added later take defaults
+            theirs, ours = _protocol(theirs), _protocol(mine[key])
+        else:
+            ours = mine[key]
+        if json.dumps(theirs, sort_keys=True) != json.dumps(ours, sort_keys=True):
             raise StudyError(
                 f"study {study_name!r} was created with {key}={_short(theirs)}, this run has "
-                f"{key}={_short(mine[key])}; refusing to mix them (use another --study or --out)"
+                f"{key}={_short(ours)}; refusing to mix them (use another --study or --out)"
             )
     return study, False
+
+
+#: Proxy-profile fields added after studies were first stored, with the value they implied.
+_PROFILE_DEFAULTS = {"rungs": 1, "eta": 3}
+
+
+def _protocol(profile: Any) -> Any:
+    """A stored proxy profile without its name, missing later fields filled with their defaults."""
+    if not isinstance(profile, dict):
+        return profile
+    out = {**_PROFILE_DEFAULTS, **profile}
+    out.pop("name", None)
+    return out
 
 
 def _short(v: Any) -> str:

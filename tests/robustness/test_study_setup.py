@@ -117,7 +117,7 @@ def test_a_worker_whose_trial_was_declared_stale_goes_on(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'out' / 'study.db'}"
     calls: list[str] = []
 
-    def fake_evaluate(config, data, profile, device, latency, on_step=None):
+    def fake_evaluate(config, data, profile, device, latency, on_step=None, **_kw):
         calls.append(config.name)
         if len(calls) == 2:  # meanwhile, another worker declares this trial stale
             other = optuna.load_study(study_name="tiny_test_x4", storage=url)

@@ -1,0 +1,216 @@
+"""Successive halving inside an Optuna study: rung results, promotions and claims (no torch).
+
+Optuna's pruners are single-objective (``trial.report`` / ``should_prune`` raise in
+multi-objective studies, Optuna RFC #3450), so ``nas`` runs asynchronous successive halving
+(ASHA, Li et al. 2020) itself, with the multi-objective promotion rule of
+:func:`nas.schedule.halving.promote` (non-dominated sorting + crowding distance, as archai's
+``SuccessiveHalvingSearch``):
+
+* One Optuna trial is one candidate. It is told once, with its **rung-0** scores, so the sampler
+  learns from every candidate at one and the same fidelity, and ``--budget`` counts candidates.
+* Rung ``r >= 1`` results are study user attributes (they stay writable after a trial
+  finished): ``rung:<trial number>:<r>`` -> ``{"psnr_db", "iters", "train_s", "val_s", "at",
+  "worker", "replayed"}`` or ``{"failed": reason, ...}``.
+* Before sampling a new candidate a worker looks for a *promotion*: a candidate in the best
+  ``1/eta`` of rung ``r`` (by the rule above, references always included) that has no rung
+  ``r+1`` result yet and no live claim; the deepest rung goes first. It claims it
+  (``claim:<number>:<r>`` -> ``{"worker", "beat", "token"}``, written under the study's set-up
+  lock so two workers never claim the same promotion), refreshes the claim's ``beat`` while
+  training, and writes the result. A claim whose beat is older than the grace period (its
+  worker was killed) is free again: the resumed or another worker continues at that rung.
+* The final front compares candidates at the top rung only (same fidelity);
+  :func:`rung_table` is what the report reads.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from nas.schedule.halving import RungCandidate, promote
+
+__all__ = ["RESULT_PREFIX", "CLAIM_PREFIX", "RungEntry", "rung_table", "rung_results", "promotions",
+           "live_claims", "claim", "heartbeat", "release", "record_result", "record_failure"]
+
+RESULT_PREFIX = "rung:"
+CLAIM_PREFIX = "claim:"
+
+
+@dataclass(frozen=True)
+class RungEntry:
+    """A candidate scored at one rung.
+
+    Attributes:
+        number: Optuna trial number.
+        rung: 0-based rung.
+        values: ``(psnr_db, params, mult_adds, latency_ms)`` (dB, count, MACs, ms); the costs
+            are the trial's (they do not change with training).
+        iters: proxy steps trained in all (the fidelity).
+        reference: published network's name, else ``None``.
+        at: when the score was obtained (UTC), or ``None``.
+    """
+
+    number: int
+    rung: int
+    values: tuple[float, float, float, float]
+    iters: int | None
+    reference: str | None
+    at: _dt.datetime | None = None
+
+
+def _key(prefix: str, number: int, rung: int) -> str:
+    return f"{prefix}{number}:{rung}"
+
+
+def _parse(key: str, prefix: str) -> tuple[int, int] | None:
+    if not key.startswith(prefix):
+        return None
+    try:
+        number, rung = key[len(prefix):].split(":")
+        return int(number), int(rung)
+    except ValueError:
+        return None
+
+
+def rung_results(attrs: dict[str, Any]) -> dict[tuple[int, int], dict[str, Any]]:
+    """``{(trial number, rung): result dict}`` from the study's user attributes."""
+    out = {}
+    for k, v in attrs.items():
+        nr = _parse(k, RESULT_PREFIX)
+        if nr is not None and isinstance(v, dict):
+            out[nr] = v
+    return out
+
+
+def _feasible(t: FrozenTrial) -> bool:
+    return all(c <= 0.0 for c in t.constraints.values())
+
+
+def rung_table(trials: list[FrozenTrial], attrs: dict[str, Any]) -> dict[int, dict[int, RungEntry]]:
+    """Every candidate's score at every rung it reached: ``{rung: {trial number: entry}}``.
+
+    Rung 0 is the COMPLETE, feasible trials (their Optuna values); rung ``r >= 1`` the stored
+    results (failed continuations are left out: the candidate stopped at the rung below).
+    """
+    table: dict[int, dict[int, RungEntry]] = {0: {}}
+    by_number = {}
+    for t in trials:
+        if t.state != TrialState.COMPLETE or t.values is None or len(t.values) != 4 or not _feasible(t):
+            continue
+        by_number[t.number] = t
+        table[0][t.number] = RungEntry(t.number, 0, tuple(t.values), t.user_attrs.get("iters"),
+                                       t.user_attrs.get("reference") or None, t.datetime_complete)
+    for (number, rung), res in sorted(rung_results(attrs).items()):
+        t = by_number.get(number)
+        if t is None or "psnr_db" not in res or rung < 1:
+            continue
+        at = None
+        if res.get("at"):
+            try:
+                at = _dt.datetime.fromisoformat(res["at"])
+            except ValueError:
+                at = None
+        table.setdefault(rung, {})[number] = RungEntry(
+            number, rung, (float(res["psnr_db"]), *t.values[1:]), res.get("iters"),
+            t.user_attrs.get("reference") or None, at)
+    return table
+
+
+def live_claims(attrs: dict[str, Any], grace_s: float, now: float | None = None) -> set[tuple[int, int]]:
+    """``(number, rung)`` of the claims whose worker beat within ``grace_s`` seconds and that
+    have no result yet."""
+    now = time.time() if now is None else now
+    done = set(rung_results(attrs))
+    out = set()
+    for k, v in attrs.items():
+        nr = _parse(k, CLAIM_PREFIX)
+        if nr is None or nr in done or not isinstance(v, dict) or v.get("released"):
+            continue
+        if now - float(v.get("beat", 0.0)) <= grace_s:
+            out.add(nr)
+    return out
+
+
+def promotions(trials: list[FrozenTrial], attrs: dict[str, Any], rungs: int, eta: int,
+               grace_s: float, now: float | None = None) -> list[tuple[int, int]]:
+    """Promotions that may start now, deepest rung first: ``[(trial number, target rung)]``.
+
+    A candidate at rung ``r < rungs - 1`` is promotable when :func:`promote` picks it among
+    all candidates scored at rung ``r`` so far (references always), it has no result at
+    ``r + 1`` (failed included: never retried forever) and nobody holds a live claim on it.
+    """
+    if rungs < 2:
+        return []
+    table = rung_table(trials, attrs)
+    attempted = set(rung_results(attrs))
+    claimed = live_claims(attrs, grace_s, now)
+    out = []
+    for r in range(rungs - 2, -1, -1):
+        entries = table.get(r, {})
+        if not entries:
+            continue
+        cands = [RungCandidate(key=e.number, values=e.values, always=e.reference is not None)
+                 for e in entries.values()]
+        for number in promote(cands, eta):
+            if (number, r + 1) not in attempted and (number, r + 1) not in claimed:
+                out.append((number, r + 1))
+    return out
+
+
+def _worker_tag(worker: dict[str, Any]) -> dict[str, Any]:
+    return {k: worker.get(k) for k in ("host", "pid", "worker_id")}
+
+
+def claim(study: optuna.Study, number: int, rung: int, worker: dict[str, Any], grace_s: float,
+          lock: Callable[[], Any]) -> bool:
+    """Claim the promotion of trial ``number`` to ``rung`` for this worker.
+
+    Read-check-write under ``lock`` (the study's set-up lock: PostgreSQL advisory lock or a
+    file lock), so two workers never both get it.
+
+    Returns:
+        True if this worker now holds the claim; False if it is done or someone else's.
+    """
+    with lock():
+        attrs = study.user_attrs
+        if (number, rung) in rung_results(attrs) or (number, rung) in live_claims(attrs, grace_s):
+            return False
+        study.set_user_attr(_key(CLAIM_PREFIX, number, rung),
+                            {"worker": _worker_tag(worker), "beat": time.time(), "token": uuid.uuid4().hex})
+    return True
+
+
+def heartbeat(study: optuna.Study, number: int, rung: int, worker: dict[str, Any]) -> None:
+    """Refresh this worker's claim (called every few seconds while it trains)."""
+    study.set_user_attr(_key(CLAIM_PREFIX, number, rung),
+                        {"worker": _worker_tag(worker), "beat": time.time(), "token": "beat"})
+
+
+def release(study: optuna.Study, number: int, rung: int) -> None:
+    """Give a claim back without a result (interrupted): the promotion is free again."""
+    study.set_user_attr(_key(CLAIM_PREFIX, number, rung), {"released": True, "beat": 0.0})
+
+
+def _now_iso() -> str:
+    return _dt.datetime.now().replace(microsecond=0).isoformat()
+
+
+def record_result(study: optuna.Study, number: int, rung: int, psnr_db: float, iters: int,
+                  train_s: float, val_s: float, replayed: bool, worker: dict[str, Any]) -> None:
+    """Store a candidate's score at ``rung`` (PSNR in dB after ``iters`` steps in all)."""
+    study.set_user_attr(_key(RESULT_PREFIX, number, rung), {
+        "psnr_db": float(psnr_db), "iters": int(iters), "train_s": round(train_s, 3), "val_s": round(val_s, 3),
+        "replayed": bool(replayed), "at": _now_iso(), "worker": _worker_tag(worker)})
+
+
+def record_failure(study: optuna.Study, number: int, rung: int, reason: str, worker: dict[str, Any]) -> None:
+    """Store that the continuation to ``rung`` failed (diverged, out of memory...): the candidate
+    stays at the rung below and is not retried."""
+    study.set_user_attr(_key(RESULT_PREFIX, number, rung),
+                        {"failed": reason[:500], "at": _now_iso(), "worker": _worker_tag(worker)})

@@ -1,0 +1,130 @@
+"""`nas search` with successive halving and cost limits, run in-process on the built-in photographs
+(smoke profiles: seconds per candidate, the ranking itself is meaningless here)."""
+
+from __future__ import annotations
+
+import optuna
+import pandas as pd
+import pytest
+
+from nas.search import SearchSettings, run_search
+from nas.search import rungs as rung_store
+from nas.search.study import load_existing_study
+
+
+def _settings(tmp_path, **kw) -> SearchSettings:
+    base = dict(budget=5, profile="smoke-halving", references=("erfdn",), out=str(tmp_path / "run"),
+                threads=1, seed=0, sampler="random")
+    base.update(kw)
+    return SearchSettings(**base)
+
+
+def _study(tmp_path) -> optuna.Study:
+    return load_existing_study(None, f"sqlite:///{tmp_path / 'run' / 'study.db'}")
+
+
+def _rung_keys(study) -> dict[tuple[int, int], dict]:
+    return rung_store.rung_results(study.user_attrs)
+
+
+def test_halving_promotes_through_the_rungs_and_compares_at_the_top_fidelity(tmp_path):
+    out = run_search(_settings(tmp_path), log=lambda m: None)
+    assert out.complete == 5
+    study = _study(tmp_path)
+    results = _rung_keys(study)
+    ref = next(t.number for t in study.trials if t.user_attrs.get("reference") == "erfdn")
+    assert (ref, 1) in results and (ref, 2) in results  # references always reach the top rung
+    for (number, rung) in results:  # a rung result only for candidates scored at the rung below
+        assert rung == 1 or (number, rung - 1) in results
+    assert results[(ref, 2)]["iters"] == 8 and not results[(ref, 2)]["replayed"]
+    df = pd.read_csv(tmp_path / "run" / "trials.csv")
+    done = df[df.state == "COMPLETE"]
+    front = df[df.on_front]
+    assert len(front) >= 1 and set(front.iters) == {8}  # the front holds top-rung candidates only
+    top = {n for (n, r) in results if r == 2}
+    assert set(done[done.iters == 8].number) == top
+    assert set(done[done.iters < 8].number).isdisjoint(set(front.number))
+    assert not (tmp_path / "run" / "checkpoints").exists()  # removed once every promotion is done
+    # the reference's row reports its top-rung PSNR and every rung's score
+    row = df[df.number == ref].iloc[0]
+    assert row.psnr_db == pytest.approx(results[(ref, 2)]["psnr_db"])
+    assert set(eval(row.psnr_by_iters)) == {"2", "4", "8"}
+
+
+class _InterruptAtRung2:
+    """A progress display whose first rung-2 promotion is "interrupted" (as Ctrl-C would)."""
+
+    def __init__(self):
+        self.fired = False
+
+    def start(self, total, done): ...
+    def step(self, i, n): ...
+    def advance(self, done): ...
+    def stop(self): ...
+
+    def trial(self, number, label):
+        if "rung 2" in label and not self.fired:
+            self.fired = True
+            raise KeyboardInterrupt("SIGINT")
+
+
+def test_interrupted_promotion_resumes_at_the_same_rung_from_its_checkpoint(tmp_path):
+    stopper = _InterruptAtRung2()
+    with pytest.raises(KeyboardInterrupt):
+        run_search(_settings(tmp_path), log=lambda m: None, progress=stopper)
+    assert stopper.fired
+    study = _study(tmp_path)
+    done_before = {t.number: t.values for t in study.trials if t.state.name == "COMPLETE"}
+    before = _rung_keys(study)
+    assert not any(r == 2 for (_n, r) in before)  # interrupted at the first rung-2 promotion
+    assert list((tmp_path / "run" / "checkpoints").glob("trial_*.pt"))  # rung-1 states kept
+
+    out = run_search(_settings(tmp_path), log=lambda m: None)
+    study = _study(tmp_path)
+    after = _rung_keys(study)
+    assert out.complete == 5
+    assert before.items() <= after.items()  # nothing redone
+    # no rung-0 trial retrained after the interruption: the same trials, the same scores
+    assert {t.number: t.values for t in study.trials if t.number in done_before} == done_before
+    assert not [t for t in study.trials if t.state.name == "FAIL"]
+    rung2 = [v for (n, r), v in after.items() if r == 2]
+    assert rung2 and not any(v["replayed"] for v in rung2)  # continued from the rung-1 checkpoints
+
+
+def test_limits_reject_before_training_and_the_sampler_sees_constraints(tmp_path, monkeypatch):
+    import nas.scoring.evaluate as ev
+
+    trained: list[int] = []
+    real = ev.train_segment
+
+    def spy(model, *a, **kw):
+        trained.append(sum(p.numel() for p in model.parameters()))
+        return real(model, *a, **kw)
+
+    monkeypatch.setattr(ev, "train_segment", spy)
+    limit = 60_000
+    out = run_search(_settings(tmp_path, profile="smoke", budget=3, max_params=limit, sampler="tpe"),
+                     log=lambda m: None)
+    assert out.complete == 3
+    study = _study(tmp_path)
+    rejected = [t for t in study.trials if t.state.name == "PRUNED" and "over the limit" in
+                t.user_attrs.get("prune_reason", "")]
+    assert rejected, "the space has candidates over 60k parameters; some must have been sampled"
+    for t in rejected:
+        assert t.constraints["params"] > 0 and t.user_attrs["costs"]["params"] > limit
+        assert "timings" not in t.user_attrs  # never trained
+    assert all(n <= limit for n in trained if n != 433_448)  # only the reference (exempt) is larger
+    assert 433_448 in trained
+    for t in study.trials:
+        if t.state.name == "COMPLETE" and not t.user_attrs.get("reference"):
+            assert t.values[1] <= limit and t.constraints["params"] <= 0
+    df = pd.read_csv(tmp_path / "run" / "trials.csv")
+    assert set(df[df.number.isin([t.number for t in rejected])].state) == {"PRUNED"}
+
+
+def test_bad_limit_is_one_clear_error(tmp_path):
+    from nas.errors import NasError
+
+    with pytest.raises(NasError, match="--max-params must be positive"):
+        run_search(_settings(tmp_path, max_params=0), log=lambda m: None)
+    assert not (tmp_path / "run").exists()
