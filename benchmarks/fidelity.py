@@ -338,8 +338,21 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(threads: int, scale: int, data_dir: str | None, val_dir: str | None, device: str) -> None:
-    """Worker-process start: set the torch thread count once; data is loaded on first use."""
+    """Worker-process start: set the torch thread count once; data is loaded on first use.
+
+    On Linux the worker also asks the kernel for SIGTERM when its parent dies, so killing the
+    benchmark never leaves orphaned workers training on (they would hold the cores for hours).
+    """
     import torch
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
     torch.set_num_threads(threads)
     _WORKER.update(threads=threads, scale=scale, data_dir=data_dir, val_dir=val_dir, device=device, data={})

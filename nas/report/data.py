@@ -43,7 +43,7 @@ __all__ = [
 
 #: Columns of ``trials.csv`` / ``pareto.csv`` (``trials_frame``); kept stable for scripts.
 COLUMNS = ["number", "state", "reference", *OBJECTIVE_NAMES, "iters", "duration_s", "arch_id",
-           "summary", "on_front", "dominates", "fail_reason", "config", "rung", "psnr_by_iters"]
+           "summary", "on_front", "dominates", "fail_reason", "config", "rung", "psnr_by_iters", "status"]
 
 #: ``TrialPoint.status`` values, in legend order.
 STATUSES = ("front", "dominated", "stopped", "rejected", "pruned", "failed", "running")
@@ -313,6 +313,7 @@ class ReportData:
             "rung": p.rung,
             "psnr_by_iters": json.dumps({str(k): round(v, 4) for k, v in p.psnr_by_iters.items()})
             if p.psnr_by_iters else "",
+            "status": p.status,
         } for p in self.points]
         df = pd.DataFrame(rows, columns=COLUMNS)
         for col in ("params", "mult_adds", "rung"):

@@ -54,7 +54,7 @@ def front_table(df: pd.DataFrame, title: str) -> Table:
         done = r["state"] == "COMPLETE"
         table.add_row(
             str(r["number"]), r["reference"] or "",
-            f"{r['psnr_db']:.3f}" if done else r["state"],
+            f"{r['psnr_db']:.3f}" if done else str(r.get("status") or r["state"]).upper(),
             f"{int(r['params']):,}" if done else "", f"{r['mult_adds'] / 1e9:.2f}" if done else "",
             f"{r['latency_ms']:.1f}" if done else "",
             "" if pd.isna(r["iters"]) else str(int(r["iters"])),
