@@ -78,6 +78,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+from _common import finite_or_none, write_atomic
 from scipy import stats as _stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,25 +151,7 @@ def ground_truth(long_s0: Sequence[float | None], long_s1: Sequence[float | None
 
 
 # ---------------------------------------------------------------------------------- small helpers
-def _finite_or_none(x: Any) -> Any:
-    """JSON-safe copy: NaN / inf floats become None (recursively)."""
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _finite_or_none(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_finite_or_none(v) for v in x]
-    return x
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if isinstance(data, str):
-        tmp.write_text(data)
-    else:
-        tmp.write_bytes(data)
-    os.replace(tmp, path)
+_finite_or_none = finite_or_none
 
 
 def _fmt(x: float | None, nd: int = 3) -> str:

@@ -98,6 +98,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from _common import finite_or_none, write_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: The default methods: name -> ``nas search`` flags.
@@ -265,17 +267,6 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if isinstance(text, bytes):
-        tmp.write_bytes(text)
-    else:
-        tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def execute_run(cmd: list[str], run_dir: Path, meta: dict[str, Any]) -> dict[str, Any]:
@@ -757,14 +748,7 @@ def render_png(result: dict[str, Any], path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    return obj
+_jsonable = finite_or_none
 
 
 # ---------------------------------------------------------------------------------- entry point

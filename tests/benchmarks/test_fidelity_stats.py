@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "fidelity.py"
+from tests.benchmarks import load_benchmark
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("fidelity_benchmark", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fid = _load()
+fid = load_benchmark("fidelity")
 
 
 def test_perfect_ranking():

@@ -4,27 +4,18 @@ decision and the scoring of a hand-made study (no training, no torch, no subproc
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.util
 import sys
 from pathlib import Path
 
 import optuna
 import pytest
+
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "search_compare.py"
+from tests.benchmarks import load_benchmark
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("search_compare_benchmark", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-sc = _load()
+sc = load_benchmark("search_compare")
 
 FIXED = {"name": "default", "iters": 60, "rungs": 1, "eta": 3}
 HALVING = {"name": "halving", "iters": 20, "rungs": 3, "eta": 3}

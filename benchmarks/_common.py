@@ -1,0 +1,32 @@
+"""Helpers shared by the benchmark scripts (imported as ``_common``: the scripts run as
+``python benchmarks/<name>.py``, so this folder is on ``sys.path``)."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+
+def finite_or_none(x: Any) -> Any:
+    """JSON-safe copy: NaN / inf floats become ``None`` (recursively through dicts, lists, tuples)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: finite_or_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [finite_or_none(v) for v in x]
+    return x
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``,
+    so a killed benchmark never leaves a half-written result."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if isinstance(data, bytes):
+        tmp.write_bytes(data)
+    else:
+        tmp.write_text(data)
+    os.replace(tmp, path)
