@@ -14,7 +14,7 @@ multi-objective studies, Optuna RFC #3450), so ``nas`` runs asynchronous success
 * Before sampling a new candidate a worker looks for a *promotion*: a candidate in the best
   ``1/eta`` of rung ``r`` (by the rule above, references always included) that has no rung
   ``r+1`` result yet and no live claim; the deepest rung goes first. It claims it
-  (``claim:<number>:<r>`` -> ``{"worker", "beat", "token"}``, written under the study's set-up
+  (``claim:<number>:<r>`` -> ``{"worker", "beat"}``, written under the study's set-up
   lock so two workers never claim the same promotion), refreshes the claim's ``beat`` while
   training, and writes the result. A claim whose beat is older than the grace period (its
   worker was killed) is free again: the resumed or another worker continues at that rung.
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -182,14 +181,14 @@ def claim(study: optuna.Study, number: int, rung: int, worker: dict[str, Any], g
         if (number, rung) in rung_results(attrs) or (number, rung) in live_claims(attrs, grace_s):
             return False
         study.set_user_attr(_key(CLAIM_PREFIX, number, rung),
-                            {"worker": _worker_tag(worker), "beat": time.time(), "token": uuid.uuid4().hex})
+                            {"worker": _worker_tag(worker), "beat": time.time()})
     return True
 
 
 def heartbeat(study: optuna.Study, number: int, rung: int, worker: dict[str, Any]) -> None:
     """Refresh this worker's claim (called every few seconds while it trains)."""
     study.set_user_attr(_key(CLAIM_PREFIX, number, rung),
-                        {"worker": _worker_tag(worker), "beat": time.time(), "token": "beat"})
+                        {"worker": _worker_tag(worker), "beat": time.time()})
 
 
 def release(study: optuna.Study, number: int, rung: int) -> None:
