@@ -20,7 +20,7 @@ from optuna.study._multi_objective import _fast_non_domination_rank  # private: 
 
 from nas.scoring import DIRECTIONS
 
-__all__ = ["RungCandidate", "non_domination_ranks", "crowding_distance", "promote", "rung_iters"]
+__all__ = ["RungCandidate", "non_domination_ranks", "crowding_distance", "promote", "places", "rung_iters"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def promote(candidates: Sequence[RungCandidate], eta: int = 3,
     pool = [c for c in candidates if not c.always]
     if not pool:
         return forced
-    k = max(1, len(candidates) // eta)
+    k = places(len(candidates), eta)
     ranks = non_domination_ranks([c.values for c in pool], directions)
     chosen: list[Hashable] = []
     for front in range(ranks.max() + 1):
@@ -103,6 +103,12 @@ def promote(candidates: Sequence[RungCandidate], eta: int = 3,
             members = [members[j] for j in np.argsort(-cd, kind="stable")[:room]]
         chosen.extend(pool[i].key for i in members)
     return forced + chosen
+
+
+def places(n: int, eta: int) -> int:
+    """Ranked places at a rung of ``n`` candidates: ``max(1, n // eta)`` (the references are
+    promoted on top of these)."""
+    return max(1, n // eta)
 
 
 def rung_iters(base_iters: int, eta: int, rung: int) -> int:

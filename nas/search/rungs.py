@@ -32,7 +32,7 @@ from typing import Any, Callable
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.schedule.halving import RungCandidate, promote
+from nas.schedule.halving import RungCandidate, places, promote
 
 __all__ = ["RESULT_PREFIX", "CLAIM_PREFIX", "RungEntry", "rung_table", "rung_results", "promotions",
            "live_claims", "claim", "heartbeat", "release", "record_result", "record_failure"]
@@ -143,6 +143,12 @@ def promotions(trials: list[FrozenTrial], attrs: dict[str, Any], rungs: int, eta
     A candidate at rung ``r < rungs - 1`` is promotable when :func:`promote` picks it among
     all candidates scored at rung ``r`` so far (references always), it has no result at
     ``r + 1`` (failed included: never retried forever) and nobody holds a live claim on it.
+
+    Promotions are irrevocable, so plain ASHA promotes more than ``1/eta`` over a run (each
+    newcomer that enters the current best ``1/eta`` goes up, and with four objectives many
+    newcomers land on the first front). A quota keeps the rule's share: the searched (not
+    reference) candidates promoted from rung ``r`` never exceed ``places(n_r, eta)``, the ranked
+    places of the ``n_r`` candidates scored there so far.
     """
     if rungs < 2:
         return []
@@ -156,9 +162,16 @@ def promotions(trials: list[FrozenTrial], attrs: dict[str, Any], rungs: int, eta
             continue
         cands = [RungCandidate(key=e.number, values=e.values, always=e.reference is not None)
                  for e in entries.values()]
+        taken = {(n, r + 1) for n in entries} & (attempted | claimed)
+        room = places(len(cands), eta) - sum(1 for n, _ in taken if entries[n].reference is None)
         for number in promote(cands, eta):
-            if (number, r + 1) not in attempted and (number, r + 1) not in claimed:
-                out.append((number, r + 1))
+            if (number, r + 1) in taken:
+                continue
+            if entries[number].reference is None:
+                if room <= 0:
+                    continue
+                room -= 1
+            out.append((number, r + 1))
     return out
 
 

@@ -86,3 +86,14 @@ def test_failed_continuation_is_not_retried_and_stays_at_the_rung_below():
 def test_fixed_proxy_has_no_promotions():
     study = _study(ROWS)
     assert rungs.promotions(study.get_trials(), study.user_attrs, rungs=1, eta=3, grace_s=60) == []
+
+
+def test_promotion_quota_holds_the_one_in_eta_share():
+    study = _study(ROWS)
+    # two dominated candidates were promoted early (ASHA is irrevocable) ...
+    for n in (3, 4):
+        rungs.record_result(study, n, 1, 28.5, 60, 1.0, 0.1, False, WORKER)
+    got = rungs.promotions(study.get_trials(), study.user_attrs, rungs=3, eta=3, grace_s=60)
+    # ... so the 2 ranked places of rung 0 (7 // 3) are used up: only the reference goes on,
+    # although candidates 1 and 2 now rank best
+    assert [p for p in got if p[1] == 1] == [(0, 1)]
