@@ -14,7 +14,7 @@ smallest to the largest, so the set covers the parameter range evenly on a log s
 Every architecture is trained by four independent units of work, each from a fresh model
 (``torch.manual_seed(profile.seed)`` then ``build_model``), on the same proxy data:
 
-* ``proxy``: the fixed proxy of ``nas search``, profile ``--proxy-profile`` (``default``: 60 steps);
+* ``proxy``: the fixed proxy of ``nas search``, profile ``--proxy-profile`` (``fixed``: 60 steps);
 * ``halving``: the successive-halving chain, profile ``--halving-profile`` (``halving``: one
   warm-restart cosine segment per rung, validated at 20, 60 and 180 steps in all), i.e. what a
   candidate promoted to the top rung goes through;
@@ -164,7 +164,9 @@ def _hms(seconds: float) -> str:
 
 
 def _unit_key(arch_id: str, protocol: str, profile: dict, data_key: str) -> str:
-    return json.dumps({"arch_id": arch_id, "protocol": protocol, "profile": profile, "data": data_key},
+    # the training protocol, not the profile's name, identifies a unit (``fixed`` was ``default``)
+    protocol_fields = {k: v for k, v in profile.items() if k != "name"}
+    return json.dumps({"arch_id": arch_id, "protocol": protocol, "profile": protocol_fields, "data": data_key},
                       sort_keys=True, separators=(",", ":"))
 
 
@@ -617,7 +619,7 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--pool", type=int, default=300, help="random points drawn before picking the candidates")
     ap.add_argument("--max-params", type=int, default=800_000,
                     help="largest candidate drawn (parameters; 0 = no limit); the references are always in")
-    ap.add_argument("--proxy-profile", default="default")
+    ap.add_argument("--proxy-profile", default="fixed")
     ap.add_argument("--halving-profile", default="halving")
     ap.add_argument("--long-profile", default="long")
     ap.add_argument("--data", default=None, help="DIV2K-style training folder (default: built-in photographs)")

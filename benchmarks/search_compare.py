@@ -7,11 +7,11 @@ Each *method* is a named set of ``nas search`` flags. The default set:
 ============  ======================================  =============================================
 method        flags                                   what it is
 ============  ======================================  =============================================
-``default``   ``--profile halving --sampler tpe``     what ``nas`` recommends: TPE + successive
+``default``   ``--profile default --sampler tpe``     what ``nas`` recommends: TPE + successive
                                                       halving (20 -> 60 -> 180 steps)
-``random``    ``--profile halving --sampler random``  random search, same schedule (the baseline)
-``nsga2``     ``--profile halving --sampler nsga2``   Optuna's NSGA-II, same schedule
-``tpe-fixed`` ``--profile default --sampler tpe``     TPE with the fixed 60-step proxy
+``random``    ``--profile default --sampler random``  random search, same schedule (the baseline)
+``nsga2``     ``--profile default --sampler nsga2``   Optuna's NSGA-II, same schedule
+``tpe-fixed`` ``--profile fixed --sampler tpe``       TPE with the fixed 60-step proxy
 ============  ======================================  =============================================
 
 (``--method NAME="FLAGS"``, repeated, replaces the whole set.) Every method runs once per seed
@@ -30,7 +30,7 @@ the same ``nas search`` again (Optuna study in ``study.db``). So the benchmark r
 
 Score of a run (read with :func:`nas.report.build_report_data`, the same code as ``nas report``):
 the hypervolume (HV) of its front, i.e. of the COMPLETE candidates at the run's top fidelity
-(180 steps for ``halving``, 60 for ``default``), in normalised objective space with the fixed
+(180 steps for the successive-halving ``default`` profile, 60 for ``fixed``), in normalised objective space with the fixed
 reference point of the scale (:data:`nas.front.hypervolume.HV_REFERENCES`; x4: PSNR 10 dB (ideal
 40 dB), 2 M params, 100 G Mult-Adds, 1000 ms), computed by Optuna's exact (WFG) hypervolume code.
 Also: the HV history (HV after each top-fidelity score, with the number of COMPLETE trials at that
@@ -104,10 +104,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: The default methods: name -> ``nas search`` flags.
 DEFAULT_METHODS: dict[str, str] = {
-    "default": "--profile halving --sampler tpe",
-    "random": "--profile halving --sampler random",
-    "nsga2": "--profile halving --sampler nsga2",
-    "tpe-fixed": "--profile default --sampler tpe",
+    "default": "--profile default --sampler tpe",
+    "random": "--profile default --sampler random",
+    "nsga2": "--profile default --sampler nsga2",
+    "tpe-fixed": "--profile fixed --sampler tpe",
 }
 #: Flags the benchmark sets itself (same for every method); a method may not pass them.
 RESERVED_FLAGS = ("--budget", "--seed", "--scale", "--threads", "--out", "--out-dir", "--storage", "--study")

@@ -1,7 +1,7 @@
 """Benchmark: where one trial's time goes, the proxy trainer against a plain loop, and the
 projected wall time of `nas search --budget 200`.
 
-Measures, on the built-in data with a given proxy profile (default: ``default``):
+Measures, on the built-in data with a given proxy profile (default: ``fixed``, the 60-step proxy):
   * per stage (build, Mult-Adds, train, validate, latency, storage) for the four references and
     ``--sample`` random candidates of the default space (seeded);
   * the proxy trainer's it/s against a plain channels_last torch loop (same model, same batch
@@ -65,7 +65,7 @@ def proxy_its(config, data, profile, iters: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--profile", default="default")
+    ap.add_argument("--profile", default="fixed")
     ap.add_argument("--sample", type=int, default=8, help="random candidates of the default space")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--ratio-iters", type=int, default=30)

@@ -80,9 +80,9 @@ def search(
     scale: int = typer.Option(4, help="Upscaling factor: 2, 3, 4 or 8."),
     data: Optional[Path] = typer.Option(None, help="Training images: DIV2K-style folder (default: built-in photographs)."),
     val_data: Optional[Path] = typer.Option(None, help="Validation folder, Set5/Set14 style."),
-    profile: str = typer.Option("default", help="Proxy profile: default, halving (successive halving "
-                                "20 -> 60 -> 180 iters), fast, long, smoke, smoke-halving."),
-    iters: Optional[int] = typer.Option(None, help="Override the profile's proxy iterations."),
+    profile: str = typer.Option("default", help="Proxy profile: default (successive halving 20 -> 60 -> 180 "
+                                "iters, eta 3; alias halving), fixed (60 iters each), fast, long, smoke, smoke-halving."),
+    iters: Optional[int] = typer.Option(None, help="Override the profile's proxy iterations (rung 0 with successive halving)."),
     sampler: str = typer.Option("tpe", help="tpe | nsga2 | random | gp."),
     seed: int = typer.Option(0, help="Sampler seed."),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),

@@ -362,9 +362,10 @@ def open_study(study_name: str, storage: RDBStorage, facts: StudyFacts,
         else:
             ours = mine[key]
         if json.dumps(theirs, sort_keys=True) != json.dumps(ours, sort_keys=True):
+            hint = _profile_hint(theirs) if key == "profile" else ""
             raise StudyError(
                 f"study {study_name!r} was created with {key}={_short(theirs)}, this run has "
-                f"{key}={_short(ours)}; refusing to mix them (use another --study or --out)"
+                f"{key}={_short(ours)}; refusing to mix them ({hint}use another --study or --out)"
             )
     return study, False
 
@@ -380,6 +381,24 @@ def _protocol(profile: Any) -> Any:
     out = {**_PROFILE_DEFAULTS, **profile}
     out.pop("name", None)
     return out
+
+
+def _profile_hint(stored: Any) -> str:
+    """``"resume it with --profile fixed, or "`` when a named profile (maybe with ``--iters``) has
+    the stored protocol; empty otherwise."""
+    from nas.proxy.profiles import PROFILES
+
+    if not isinstance(stored, dict):
+        return ""
+    stored = _protocol(stored)
+    protocols = {name: _protocol(prof.to_dict()) for name, prof in PROFILES.items()}
+    for name, ours in protocols.items():  # an exact match first, then one with --iters
+        if ours == stored:
+            return f"resume it with --profile {name}, or "
+    for name, ours in protocols.items():
+        if {k: v for k, v in ours.items() if k != "iters"} == {k: v for k, v in stored.items() if k != "iters"}:
+            return f"resume it with --profile {name} --iters {stored.get('iters')}, or "
+    return ""
 
 
 def _short(v: Any) -> str:

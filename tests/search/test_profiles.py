@@ -1,0 +1,25 @@
+"""The proxy profiles users pick by name, and the hint a study gives when resumed with another."""
+
+from __future__ import annotations
+
+from nas.proxy.profiles import PROFILES, get_profile
+from nas.search.study import _profile_hint, _protocol
+
+
+def test_default_is_successive_halving_and_fixed_keeps_the_old_proxy():
+    d = get_profile("default")
+    assert d.multi_fidelity and d.rung_stops == [20, 60, 180] and d.eta == 3
+    assert _protocol(d.to_dict()) == _protocol(get_profile("halving").to_dict())  # the alias
+    f = get_profile("fixed")
+    assert not f.multi_fidelity and f.iters == 60 and f.top_iters == 60
+    # the committed fixed-proxy study stored its profile before `rungs`/`eta` existed, as "default"
+    old = {k: v for k, v in f.to_dict().items() if k not in ("rungs", "eta")} | {"name": "default"}
+    assert _protocol(old) == _protocol(f.to_dict())
+
+
+def test_resume_hint_names_the_profile_of_the_stored_protocol():
+    assert _profile_hint(PROFILES["fixed"].to_dict()) == "resume it with --profile fixed, or "
+    assert _profile_hint(PROFILES["fast"].to_dict()) == "resume it with --profile fast, or "
+    assert _profile_hint(get_profile("fixed", iters=90).to_dict()) == "resume it with --profile fixed --iters 90, or "
+    assert _profile_hint({**PROFILES["fixed"].to_dict(), "lr_patch": 17}) == ""
+    assert _profile_hint("not a dict") == ""
