@@ -113,7 +113,8 @@ class TrialPoint:
         duration_s: trial wall time, s.
         arch_id / summary / config: the architecture (id, one line, ``ArchConfig`` dict).
         on_front: member of ``study.best_trials``.
-        dominates: references this trial dominates (filled for front trials, as in trials.csv).
+        dominates: references this trial dominates at the same fidelity (every candidate scored
+            at the top fidelity, on the front or not, as in trials.csv; empty for the others).
         reason: why it failed / was pruned / rejected.
         export_command: the ``nas export`` command that writes its ``ArchConfig`` (COMPLETE
             trials with an architecture), else ``None``.
@@ -458,7 +459,7 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             on_front=t.number in front,
             dominates=(tuple(name for name, r in refs_at_top.items()
                              if r.number != t.number and dominates(entry.values, r.values))
-                       if t.number in front else ()),
+                       if t.number in at_top else ()),
             reason=_reason(t),
             export_command=(export_command(out_dir, t.number, storage=use_storage,
                                            study=study.study_name if use_storage else None)

@@ -30,9 +30,9 @@ def front_view(data: ReportData, sort: str = "params", show_all: bool = False,
     """
     df = data.frame()
     df["export_command"] = [p.export_command or "" for p in data.points]
-    if not show_all:
+    if not show_all and not dominating:
         df = df[df["on_front"] | ((df["reference"] != "") & (df["state"] == "COMPLETE"))]
-    if dominating:
+    if dominating:  # every candidate that dominates it, on the front or not
         known = set(data.references)
         dominating = dominating.lower()
         if dominating not in known:

@@ -67,6 +67,7 @@ def _study() -> optuna.Study:
     add([25.0, 900_000, 50e9, 90.0])                        # 4 dominated
     add(None, state=TrialState.FAIL, fail_reason="RuntimeError: NaN loss")   # 5
     add(None, state=TrialState.PRUNED, prune_reason="duplicate of trial 4")  # 6
+    add([27.05, 400_000, 25e9, 50.0])                       # 7 dominated by 2, dominates both
     return st
 
 
@@ -76,18 +77,20 @@ def test_report_data_of_a_handmade_study():
     assert {p.number for p in data.front} == {t.number for t in st.best_trials} == {2, 3}
     assert [p.number for p in data.front] == [3, 2]  # by params
     assert data.points[2].dominates == ("imdn", "rfdn") and data.points[3].dominates == ()
-    assert [p.number for p in data.dominated_by("imdn")] == [2]
-    assert [p.status for p in data.points] == ["dominated", "dominated", "front", "front", "dominated", "failed", "pruned"]
+    assert [p.number for p in data.dominated_by("imdn")] == [2, 7]
+    assert data.points[7].dominates == ("imdn", "rfdn") and data.points[4].dominates == ()  # off the front too
+    assert [p.status for p in data.points] == ["dominated", "dominated", "front", "front", "dominated", "failed", "pruned",
+                                               "dominated"]
     assert data.points[6].plot_values == (25.0, 900_000, 50e9, 90.0) and data.points[6].export_command is None
     assert data.points[2].export_command == "nas export --out-dir results/x --trial 2 --out trial2.yaml"
     hv = [h.hypervolume for h in data.hypervolume]
-    assert len(hv) == 5 and all(b >= a for a, b in zip(hv, hv[1:])) and hv[-1] == hv[-2]  # trial 4 adds nothing
+    assert len(hv) == 6 and all(b >= a for a, b in zip(hv, hv[1:])) and hv[-1] == hv[-2]  # trial 4 adds nothing
     frame = data.frame()
     assert frame["fail_reason"].tolist()[5] == "RuntimeError: NaN loss"
-    assert frame["on_front"].tolist() == [False, False, True, True, False, False, False]
+    assert frame["on_front"].tolist() == [False, False, True, True, False, False, False, False]
     rows = front_view(data, sort="psnr_db")
     assert rows["number"].tolist() == [2, 0, 1, 3]  # front + references, best PSNR first
-    assert front_view(data, dominating="IMDN")["number"].tolist() == [2]
+    assert front_view(data, dominating="IMDN")["number"].tolist() == [2, 7]  # front or not
     with pytest.raises(NasError, match="--dominating"):
         front_view(data, dominating="swinir")
     with pytest.raises(NasError, match="--sort"):
@@ -99,7 +102,7 @@ def test_plot_conventions():
     data = build_report_data(st, "results/x", with_hypervolume=False)
     fig = pareto_figure(data)
     trial_traces = [t for t in fig.data if t.meta == "trial" and t.xaxis == "x"]
-    assert sum(len(t.x) for t in trial_traces) == len(data.complete) == 5  # one marker per COMPLETE trial
+    assert sum(len(t.x) for t in trial_traces) == len(data.complete) == 6  # one marker per COMPLETE trial
     assert {t.name for t in trial_traces} >= {"IMDN (reference)", "RFDN (reference)"}
     assert fig.layout.xaxis.type == "log"           # params 20k..900k: more than a decade
     assert use_log([1, 9.9]) is False and use_log([1, 10]) is True
