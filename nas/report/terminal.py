@@ -23,7 +23,8 @@ def front_view(data: ReportData, sort: str = "params", show_all: bool = False,
     Args:
         sort: column to sort by (``psnr_db`` descending, everything else ascending).
         show_all: every trial, not only the front and the references.
-        dominating: only trials that dominate this reference (by name).
+        dominating: only searched candidates (front or not; references excluded) that dominate
+            this reference (by name), as the report's *dominated by*.
 
     Raises:
         NasError: unknown ``sort`` column or unknown reference name.
@@ -38,7 +39,7 @@ def front_view(data: ReportData, sort: str = "params", show_all: bool = False,
         if dominating not in known:
             raise NasError(f"--dominating: no completed reference {dominating!r} in this study "
                            f"(known: {', '.join(sorted(known)) or 'none'})")
-        df = df[df["dominates"].str.split().apply(lambda xs: dominating in xs)]
+        df = df[(df["reference"] == "") & df["dominates"].str.split().apply(lambda xs: dominating in xs)]
     if sort not in df.columns:
         raise NasError(f"--sort: unknown column {sort!r} (known: {', '.join(df.columns)})")
     return df.sort_values(sort, ascending=sort not in ("psnr_db",), kind="stable")
