@@ -172,6 +172,8 @@ class RunFacts:
         states: trials per Optuna state. fidelities: distinct ``iters`` of COMPLETE trials.
         started / finished: ISO times of the first trial start and the last trial end.
         wall_s: ``finished - started``, s. compute_s: sum of trial durations, s.
+        promotion_s: successive halving, training + validation time of the promotions
+            (rungs >= 1), s; ``None`` for a fixed proxy.
         latency: latency setting (``lr_hw``, ``threads``, ``device``, ``warmup``, ``repeats``).
         machine / cpu_count: where it ran. versions: package versions.
     """
@@ -194,6 +196,7 @@ class RunFacts:
     finished: str | None = None
     wall_s: float | None = None
     compute_s: float | None = None
+    promotion_s: float | None = None
     latency: dict = field(default_factory=dict)
     machine: str | None = None
     cpu_count: int | None = None
@@ -226,7 +229,8 @@ class RunFacts:
             ("budget", f"{self.budget} COMPLETE trials" if self.budget else "not recorded"),
             ("trials", states),
             ("wall time", _fmt_duration(self.wall_s) + (f" ({self.started} .. {self.finished})" if self.started else "")
-             + (f"; {_fmt_duration(self.compute_s)} in trials" if self.compute_s else "")),
+             + (f"; {_fmt_duration(self.compute_s)} in trials" if self.compute_s else "")
+             + (f" + {_fmt_duration(self.promotion_s)} in promotions" if self.promotion_s else "")),
             ("latency measured on", latency),
             ("machine", machine or "not recorded"),
             ("versions", versions),
@@ -266,6 +270,17 @@ class ReportData:
     def complete(self) -> list[TrialPoint]:
         """COMPLETE, feasible trials at the top fidelity (the ones compared), by number."""
         return [p for p in self.points if p.status in ("front", "dominated")]
+
+    def compared_text(self) -> str:
+        """``"27 completed trials"``, or with successive halving ``"200 completed trials, 27 at
+        the top fidelity (180 iters)"``: how many candidates the front was chosen from."""
+        n_done = sum(1 for p in self.points if p.state == "COMPLETE")
+        n_top = len(self.complete)
+        if n_done == n_top:
+            return f"{n_done} completed trials"
+        iters = next((p.iters for p in self.complete if p.iters is not None), None)
+        at = f" ({iters} iters)" if iters is not None else ""
+        return f"{n_done} completed trials, {n_top} at the top fidelity{at}"
 
     @property
     def stopped(self) -> list[TrialPoint]:
@@ -472,6 +487,10 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
 
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
+    # successive halving: promotions (rung >= 1) run between and after the trials
+    promotions = [v for k, v in ua.items() if k.startswith("rung:") and isinstance(v, dict)]
+    ends += [e.at for r, entries in table.items() if r > 0 for e in entries.values() if e.at is not None]
+    promotion_s = sum(float(v.get("train_s") or 0.0) + float(v.get("val_s") or 0.0) for v in promotions)
     states: dict[str, int] = {}
     for t in trials:
         states[t.state.name] = states.get(t.state.name, 0) + 1
@@ -498,6 +517,7 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         finished=_iso(max(ends)) if ends else None,
         wall_s=round((max(ends) - min(starts)).total_seconds(), 1) if starts and ends else None,
         compute_s=round(sum(p.duration_s or 0.0 for p in points), 1),
+        promotion_s=round(promotion_s, 1) if promotions else None,
         latency=dict(ua.get("latency") or {}),
         machine=ua.get("machine"),
         cpu_count=ua.get("cpu_count"),

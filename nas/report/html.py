@@ -149,7 +149,7 @@ def render_report_html(data: ReportData, title: str | None = None) -> str:
     title = title or f"{data.facts.study_name}: Pareto report"
     done = data.complete
     hv = data.final_hypervolume
-    kpi = (f"{len(done)} completed trials, {len(data.front)} non-dominated, "
+    kpi = (f"{data.compared_text()}, {len(data.front)} non-dominated, "
            f"{len(data.references)} references"
            + (f"; hypervolume {hv:.4f}" if hv is not None else ""))
     doms = [f"{name.upper()}: {len(data.dominated_by(name))}" for name in data.references]

@@ -224,17 +224,20 @@ def objectives_figure(data: ReportData) -> go.Figure:
 
 
 def hypervolume_figure(data: ReportData) -> go.Figure:
-    """Hypervolume (dimensionless) against COMPLETE trials, with the reference point in the title."""
+    """Hypervolume (dimensionless) against COMPLETE trials (fixed proxy) or against candidates
+    scored at the top fidelity (successive halving), with the reference point in the title."""
     h = data.hypervolume
+    unit = "top-fidelity scores" if data.stopped else "complete trials"
     fig = go.Figure(go.Scatter(
         x=[p.n_complete for p in h], y=[p.hypervolume for p in h], mode="lines+markers", line_shape="hv",
         marker=dict(size=4), name="hypervolume", meta="hv",
-        hovertext=[f"after {p.n_complete} complete trials (last: trial {p.number})<br>hypervolume {p.hypervolume:.4f}"
+        hovertext=[f"after {p.n_complete} {unit} (last: trial {p.number})<br>hypervolume {p.hypervolume:.4f}"
                    for p in h], hoverinfo="text"))
     ref = data.hv_reference.describe() if data.hv_reference else "no reference point (scale unknown)"
+    title = "Hypervolume after each " + ("score at the top fidelity" if data.stopped else "completed trial")
     fig.update_layout(template="plotly_white", height=380, margin=dict(l=60, r=20, t=70, b=50),
-                      title=dict(text=f"Hypervolume after each completed trial<br><sup>reference point {ref}</sup>", x=0.01),
-                      xaxis_title="completed trials", yaxis_title="hypervolume (fraction of the box)")
+                      title=dict(text=f"{title}<br><sup>reference point {ref}</sup>", x=0.01),
+                      xaxis_title=unit, yaxis_title="hypervolume (fraction of the box)")
     return fig
 
 

@@ -30,7 +30,7 @@ def pareto_png(data: ReportData, path: str | Path, title: str | None = None, dpi
     f = data.facts
     title = title if title is not None else (
         f"{f.study_name}: x{f.scale}, profile {f.profile.get('name', '?')}, "
-        f"{len(data.complete)} completed trials, {len(data.front)} non-dominated")
+        f"{data.compared_text()}, {len(data.front)} non-dominated")
     fig = Figure(figsize=(15, 4.8), dpi=dpi)
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 3, sharey=True)

@@ -52,7 +52,7 @@ class RungEntry:
             are the trial's (they do not change with training).
         iters: proxy steps trained in all (the fidelity).
         reference: published network's name, else ``None``.
-        at: when the score was obtained (UTC), or ``None``.
+        at: when the score was obtained (local time, as Optuna's trial datetimes), or ``None``.
     """
 
     number: int

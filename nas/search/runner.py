@@ -289,6 +289,7 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             locked = _backend(storage_url) in ("postgresql", "sqlite")
             study, created = open_study(study_name, storage, facts, sampler, wait_s=0.0 if locked else 30.0)
             enqueue_references(study, ref_params)
+            _record_budget(study, s.budget)
             grace_s = agree_heartbeat(study, s.heartbeat, created)
     except BaseException:
         if created_dir:
@@ -615,6 +616,15 @@ def _n_trials(storage, study_name: str) -> int:
     except KeyError:
         return 0
     return storage.get_n_trials(sid)
+
+
+def _record_budget(study: optuna.Study, budget: int) -> None:
+    """Append ``budget`` to the study's ``budget`` list (one entry per run that changed it; the
+    report shows the latest)."""
+    old = study.user_attrs.get("budget")
+    history = old if isinstance(old, list) else ([old] if isinstance(old, int) else [])
+    if not history or history[-1] != budget:
+        study.set_user_attr("budget", [*history, budget])
 
 
 def _log_trial(t, log: Callable[[str], None], n_complete_after: int, budget: int) -> None:

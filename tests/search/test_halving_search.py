@@ -7,6 +7,7 @@ import optuna
 import pandas as pd
 import pytest
 
+from nas.report import build_report_data
 from nas.search import SearchSettings, run_search
 from nas.search import rungs as rung_store
 from nas.search.study import load_existing_study
@@ -49,6 +50,12 @@ def test_halving_promotes_through_the_rungs_and_compares_at_the_top_fidelity(tmp
     row = df[df.number == ref].iloc[0]
     assert row.psnr_db == pytest.approx(results[(ref, 2)]["psnr_db"])
     assert set(eval(row.psnr_by_iters)) == {"2", "4", "8"}
+    # the report says how many candidates the front was chosen from, and where the time went
+    data = build_report_data(study, tmp_path / "run")
+    n_top = len(top)
+    assert data.compared_text() == (f"5 completed trials, {n_top} at the top fidelity (8 iters)" if n_top < 5
+                                    else "5 completed trials")
+    assert data.facts.budget == 5 and data.facts.promotion_s > 0
 
 
 class _InterruptAtRung2:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import optuna
 import pandas as pd
 import pytest
 
@@ -91,6 +92,8 @@ def test_resume_does_not_redo_finished_trials(searched, tmp_path):
     pd.testing.assert_frame_equal(
         old[["number", "psnr_db", "params", "arch_id"]].reset_index(drop=True),
         before[["number", "psnr_db", "params", "arch_id"]].reset_index(drop=True))
+    study = optuna.load_study(study_name=None, storage=f"sqlite:///{out / 'study.db'}")
+    assert study.user_attrs["budget"] == [5, 6]  # each run's --budget, for the report's facts
 
 
 def test_resume_with_another_scale_is_refused_and_changes_nothing(searched):
