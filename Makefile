@@ -4,6 +4,8 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 BUDGET  ?= 200
+# a fresh run of your own (results/lightweight_sr_x4 holds the committed reference run)
+OUT     ?= runs/lightweight_sr_x4
 ARGS    ?=
 
 .PHONY: install search test clean workers
@@ -19,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 install: $(STAMP)
 
 search: install
-	$(BIN)/nas search --budget $(BUDGET) $(ARGS)
+	$(BIN)/nas search --budget $(BUDGET) --out $(OUT) $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest -q tests
