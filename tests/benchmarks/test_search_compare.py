@@ -194,3 +194,30 @@ def test_score_run_fixed_profile(tmp_path):
     assert [h["n_trials"] for h in r["hv_history"]] == [1, 2, 3, 4]
     assert [h["elapsed_s"] for h in r["hv_history"]] == [9.0, 19.0, 29.0, 39.0]
     assert r["refs_dominated"] == {"imdn": 1}
+
+
+# ---------------------------------------------------------------------------------- secondary measures
+def test_reference_box_hv_measures_only_what_beats_the_published_networks():
+    from types import SimpleNamespace
+
+    from nas.front.hypervolume import hv_reference
+
+    def pt(values, reference=None):
+        return SimpleNamespace(values=values, reference=reference)
+
+    refs = [pt((29.0, 700_000, 40e9, 100.0), "imdn"), pt((29.5, 400_000, 20e9, 60.0), "erfdn")]
+    box = lambda *searched: sc.reference_box_hv(SimpleNamespace(hv_reference=hv_reference(4),
+                                                                complete=[*refs, *searched]))
+    assert box() == 0.0                                       # the references alone add nothing
+    assert box(pt((28.0, 10_000, 1e9, 5.0))) == 0.0           # worse PSNR than every reference: outside
+    assert box(pt((40.0, 0, 0, 0.0))) == pytest.approx(1.0)   # the ideal point dominates the whole box
+    # the box's worst corner is (29.0 dB, 700 K, 40 G, 100 ms); half-way on every loss axis: 1/16
+    half = pt((40.0 - 11.0 / 2, 350_000, 20e9, 50.0))
+    assert box(half) == pytest.approx(1 / 16)
+    assert sc.reference_box_hv(SimpleNamespace(hv_reference=hv_reference(4), complete=[half])) is None
+
+
+def test_hv_at_reads_the_history_by_elapsed_time():
+    run = {"hv_history": [{"hypervolume": 0.3, "elapsed_s": 10.0}, {"hypervolume": 0.5, "elapsed_s": 100.0}]}
+    assert sc.hv_at(run, 5) == 0.0 and sc.hv_at(run, 10) == 0.3 and sc.hv_at(run, 99) == 0.3
+    assert sc.hv_at(run, 1e6) == 0.5 and sc.hv_at({}, 10) is None
