@@ -310,11 +310,7 @@ class ReportData:
         """Searched candidates (front or not; other references excluded) that dominate
         ``reference`` at the same fidelity (fewer or equal params, Mult-Adds and latency, PSNR
         >= the reference's, better on one)."""
-        ref = self.references.get(reference)
-        if ref is None:
-            return []
-        return [p for p in self.complete
-                if p.number != ref.number and not p.reference and dominates(p.values, ref.values)]
+        return [p for p in self.complete if not p.reference and reference in p.dominates]
 
     @property
     def final_hypervolume(self) -> float | None:

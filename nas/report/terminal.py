@@ -39,7 +39,7 @@ def front_view(data: ReportData, sort: str = "params", show_all: bool = False,
         if dominating not in known:
             raise NasError(f"--dominating: no completed reference {dominating!r} in this study "
                            f"(known: {', '.join(sorted(known)) or 'none'})")
-        df = df[(df["reference"] == "") & df["dominates"].str.split().apply(lambda xs: dominating in xs)]
+        df = df[df["number"].isin([p.number for p in data.dominated_by(dominating)])]
     if sort not in df.columns:
         raise NasError(f"--sort: unknown column {sort!r} (known: {', '.join(df.columns)})")
     return df.sort_values(sort, ascending=sort not in ("psnr_db",), kind="stable")
