@@ -155,7 +155,7 @@ def render_report_html(data: ReportData, title: str | None = None) -> str:
     doms = [f"{name.upper()}: {len(data.dominated_by(name))}" for name in data.references]
     if doms:
         kpi += "; trials dominating each reference: " + ", ".join(doms)
-    hv_note = (f"Reference point {html.escape(data.hv_reference.describe())} "
+    hv_note = (f"Hypervolume box {html.escape(data.hv_reference.describe())} "
                "(<code>nas/front/hypervolume.py</code>)." if data.hv_reference else "")
     payload = data.to_json().replace("</", "<\\/")
     check = _CHECK % {"expected": len(done), "ids": json.dumps(["nas-pareto", "nas-objectives", "nas-hypervolume"]),

@@ -225,7 +225,7 @@ def objectives_figure(data: ReportData) -> go.Figure:
 
 def hypervolume_figure(data: ReportData) -> go.Figure:
     """Hypervolume (dimensionless) against COMPLETE trials (fixed proxy) or against candidates
-    scored at the top fidelity (successive halving), with the reference point in the title."""
+    scored at the top fidelity (successive halving), with the box (ideal to reference point) in the title."""
     h = data.hypervolume
     unit = "top-fidelity scores" if data.stopped else "complete trials"
     fig = go.Figure(go.Scatter(
@@ -236,7 +236,7 @@ def hypervolume_figure(data: ReportData) -> go.Figure:
     ref = data.hv_reference.describe() if data.hv_reference else "no reference point (scale unknown)"
     title = "Hypervolume after each " + ("score at the top fidelity" if data.stopped else "completed trial")
     fig.update_layout(template="plotly_white", height=380, margin=dict(l=60, r=20, t=70, b=50),
-                      title=dict(text=f"{title}<br><sup>reference point {ref}</sup>", x=0.01),
+                      title=dict(text=f"{title}<br><sup>box {ref}</sup>", x=0.01),
                       xaxis_title=unit, yaxis_title="hypervolume (fraction of the box)")
     return fig
 

@@ -211,10 +211,20 @@ def test_reference_box_hv_measures_only_what_beats_the_published_networks():
     assert box() == 0.0                                       # the references alone add nothing
     assert box(pt((28.0, 10_000, 1e9, 5.0))) == 0.0           # worse PSNR than every reference: outside
     assert box(pt((40.0, 0, 0, 0.0))) == pytest.approx(1.0)   # the ideal point dominates the whole box
-    # the box's worst corner is (29.0 dB, 700 K, 40 G, 100 ms); half-way on every loss axis: 1/16
-    half = pt((40.0 - 11.0 / 2, 350_000, 20e9, 50.0))
+    # the box's worst corner is (29.0 dB, 700 K, 40 G, 100 ms); half-way on every loss axis (costs on
+    # log axes from the ideal 1 K, 50 M, 0.1 ms: the geometric mean): 1/16
+    half = pt((40.0 - 11.0 / 2, (1e3 * 700_000) ** 0.5, (5e7 * 40e9) ** 0.5, (0.1 * 100.0) ** 0.5))
     assert box(half) == pytest.approx(1 / 16)
     assert sc.reference_box_hv(SimpleNamespace(hv_reference=hv_reference(4), complete=[half])) is None
+
+
+def test_linear_box_hv_is_the_first_benchmark_definition():
+    # costs linear from 0 to the reference point: half of each range gives 1/16 of the box
+    assert sc.linear_box_hv([(25.0, 1e6, 5e10, 500.0)], 4) == pytest.approx(1 / 16)
+    assert sc.linear_box_hv([(25.0, 1e6, 5e10, 500.0)], 2) == pytest.approx(0.5 * 0.5 * 0.875 * 0.5)  # x2: 4e11
+    assert sc.linear_box_hv([], 4) == 0.0
+    # a 13 K-parameter network at 28 dB nearly saturates its cost axes (the reason for the log box)
+    assert sc.linear_box_hv([(28.0, 13_000, 7.5e8, 3.7)], 4) > 0.39
 
 
 def test_hv_at_reads_the_history_by_elapsed_time():

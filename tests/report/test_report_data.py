@@ -22,12 +22,24 @@ DIRECTIONS = ["maximize", "minimize", "minimize", "minimize"]
 def test_hypervolume_reference_points_and_optuna_agreement():
     ref = hv_reference(4)
     assert ref.raw_point == (10.0, 2e6, 1e11, 1000.0)
+    assert ref.raw_ideal == (40.0, 1e3, 5e7, 0.1)
     assert {s: r.mult_adds for s, r in HV_REFERENCES.items()} == {2: 4e11, 3: 1.8e11, 4: 1e11, 8: 2.5e10}
-    # the reference point has loss 1 everywhere; half of each range gives 1/16 of the box
+    # every scale's Mult-Adds range has the params' ratio (2000x)
+    assert all(r.mult_adds / r.mult_adds_ideal == pytest.approx(2000) for r in HV_REFERENCES.values())
+    # the reference point has loss 1 everywhere, the ideal loss 0
     assert ref.normalise([ref.raw_point]).tolist() == [[1.0, 1.0, 1.0, 1.0]]
-    assert hypervolume([(25.0, 1e6, 5e10, 500.0)], 4) == pytest.approx(1 / 16)
-    assert hypervolume([(5.0, 1e6, 5e10, 500.0)], 4) == 0.0  # outside the box: adds nothing
-    # same numbers as Optuna's own history plot in raw units, divided by the box volume
+    assert ref.normalise([ref.raw_ideal]).tolist() == [[0.0, 0.0, 0.0, 0.0]]
+    # costs on log axes: the geometric mid-point of each cost range (and mid-PSNR) gives 1/16 of the box
+    mid = (25.0, (1e3 * 2e6) ** 0.5, (5e7 * 1e11) ** 0.5, (0.1 * 1000) ** 0.5)
+    assert hypervolume([mid], 4) == pytest.approx(1 / 16)
+    # halving the parameters is worth the same at any size
+    a, b = ref.normalise([(25.0, 800_000, 1e9, 10.0), (25.0, 400_000, 1e9, 10.0)])[:, 1]
+    c, d = ref.normalise([(25.0, 50_000, 1e9, 10.0), (25.0, 25_000, 1e9, 10.0)])[:, 1]
+    assert a - b == pytest.approx(c - d)
+    assert hypervolume([(5.0, 1e6, 5e10, 500.0)], 4) == 0.0   # worse than the reference PSNR: adds nothing
+    assert hypervolume([(25.0, 3e6, 5e10, 500.0)], 4) == 0.0  # more params than the reference: nothing
+    assert ref.normalise([(30.0, 10, 0, 0.01)])[0, 1:].tolist() == [0.0, 0.0, 0.0]  # below the ideal: ideal
+    # same numbers as Optuna's own history plot on log-transformed costs, divided by the box volume
     rng = np.random.default_rng(0)
     vals = np.column_stack([rng.uniform(20, 30, 12), rng.uniform(1e4, 1e6, 12),
                             rng.uniform(1e9, 5e10, 12), rng.uniform(1, 400, 12)])
@@ -38,10 +50,20 @@ def test_hypervolume_reference_points_and_optuna_agreement():
     ours = [h.hypervolume for h in hypervolume_history(st)]
     from optuna.visualization._hypervolume_history import _get_hypervolume_history_info
 
-    raw = _get_hypervolume_history_info(st, np.array(ref.raw_point)).values
-    box = (ref.psnr_ideal_db - ref.psnr_ref_db) * ref.params * ref.mult_adds * ref.latency_ms
+    logged = optuna.create_study(directions=["maximize", "minimize", "minimize", "minimize"])
+    for v in vals:
+        logged.add_trial(create_trial(values=[v[0], *np.log(v[1:])]))
+    raw = _get_hypervolume_history_info(logged, np.array([ref.psnr_ref_db, *np.log(ref.raw_point[1:])])).values
+    box = (ref.psnr_ideal_db - ref.psnr_ref_db) * np.prod(np.log(np.array(ref.raw_point[1:]) / ref.raw_ideal[1:]))
     assert ours == pytest.approx([v / box for v in raw], rel=1e-9)
     assert compute_hypervolume(np.zeros((0, 4))) == 0.0
+
+
+def test_hypervolume_reference_rejects_an_empty_log_range():
+    from nas.front.hypervolume import HypervolumeReference
+
+    with pytest.raises(NasError, match="params needs 0 < ideal < reference"):
+        HypervolumeReference(4, params_ideal=0.0)
 
 
 def test_unknown_scale_has_no_reference_point():
