@@ -347,7 +347,8 @@ def score_run(run_dir: Path) -> dict[str, Any]:
         ``final_hv`` (dimensionless), ``hv_history`` (one entry per top-fidelity score:
         ``n_top`` top-fidelity scores so far, ``number`` trial, ``hypervolume``, ``n_trials``
         COMPLETE trials in the study at that moment (+-1 with successive halving: rung results
-        are timed to the second), ``elapsed_s`` since the first trial started), ``n_top``
+        are timed to the second), ``elapsed_s`` of active time since the first trial started,
+        pauses between sittings left out, see :func:`active_clock`), ``active_s``, ``n_top``
         (candidates at the top fidelity, references included), ``front_size``, ``front``
         (members: number, reference, arch_id, summary, psnr_db dB, params, mult_adds MACs,
         latency_ms ms, iters, config), ``refs_dominated`` (``{reference: searched candidates
@@ -367,8 +368,9 @@ def score_run(run_dir: Path) -> dict[str, Any]:
     table = rung_table(trials, study.user_attrs)
     done_times = sorted(t.datetime_complete for t in trials
                         if t.state == TrialState.COMPLETE and t.datetime_complete is not None)
-    starts = [t.datetime_start for t in trials if t.datetime_start is not None]
-    t_first = min(starts) if starts else None
+    events = [t.datetime_start for t in trials] + [t.datetime_complete for t in trials]
+    events += [_naive_local(e.at) for r in table.values() for e in r.values()]
+    clock, active_s = active_clock(events)
     top_iters = max((p.iters for p in data.complete if p.iters is not None), default=None)
     when: dict[int, tuple[int, _dt.datetime | None]] = {}
     for r in sorted(table):
@@ -384,7 +386,7 @@ def score_run(run_dir: Path) -> dict[str, Any]:
             # rung results carry whole seconds: count trials completed before the end of that second
             n_trials = (bisect.bisect_right(done_times, at) if rung == 0
                         else bisect.bisect_left(done_times, at + _dt.timedelta(seconds=1)))
-            elapsed = round((at - t_first).total_seconds(), 1) if t_first else None
+            elapsed = round(clock(at), 1) if clock(at) is not None else None
         history.append({"n_top": h.n_complete, "number": h.number, "hypervolume": h.hypervolume,
                         "n_trials": n_trials, "elapsed_s": elapsed})
     refs = {name: sum(1 for p in data.dominated_by(name) if p.reference is None) for name in data.references}
@@ -411,11 +413,42 @@ def score_run(run_dir: Path) -> dict[str, Any]:
         "seed": f.seed,
         "scale": f.scale,
         "study_wall_s": f.wall_s,
+        "active_s": round(active_s, 1),
         "data_source": f.data_source,
     }
 
 
 # ---------------------------------------------------------------------------------- summary
+#: A pause longer than this between two events of a study (trial start/end, rung result) is a
+#: stop between sittings (a kill, a session end), not work: it is left out of the active time.
+SITTING_GAP_S = 600.0
+
+
+def active_clock(events: Iterable[_dt.datetime], gap_s: float = SITTING_GAP_S):
+    """``(clock, total_s)``: ``clock(t)`` = seconds of *active* time from the first event to ``t``,
+    leaving out every pause longer than ``gap_s`` between consecutive events (a run killed and
+    resumed later); ``total_s`` = active time to the last event. ``clock`` is ``None``-safe."""
+    ev = sorted(e for e in events if e is not None)
+    offsets: list[float] = []  # active seconds at each event
+    acc = 0.0
+    for i, e in enumerate(ev):
+        if i:
+            step = (e - ev[i - 1]).total_seconds()
+            acc += step if step <= gap_s else 0.0
+        offsets.append(acc)
+
+    def clock(t: _dt.datetime | None) -> float | None:
+        if t is None or not ev:
+            return None
+        i = bisect.bisect_right(ev, t) - 1
+        if i < 0:
+            return 0.0
+        step = (t - ev[i]).total_seconds()
+        return offsets[i] + (step if step <= gap_s else 0.0)
+
+    return clock, (offsets[-1] if offsets else 0.0)
+
+
 def median_or_none(values: Iterable[float | None]) -> float | None:
     vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     return statistics.median(vals) if vals else None
@@ -826,7 +859,7 @@ def render_png(result: dict[str, Any], path: Path) -> None:
         xs = [0] + [h["n_trials"] for h in hist] + [r.get("n_complete") or 0]
         ys = [0.0] + [h["hypervolume"] for h in hist] + [r["final_hv"]]
         axes[0].plot(xs, ys, drawstyle="steps-post", color=c, ls=ls, lw=1.4, label=label)
-        ts = [0.0] + [(h["elapsed_s"] or 0.0) / 60 for h in hist] + [(r.get("study_wall_s") or 0.0) / 60]
+        ts = [0.0] + [(h["elapsed_s"] or 0.0) / 60 for h in hist] + [(r.get("active_s") or r.get("study_wall_s") or 0.0) / 60]
         axes[1].plot(ts, ys, drawstyle="steps-post", color=c, ls=ls, lw=1.4, label=label)
     st = result["settings"]
     axes[0].set_xlabel("COMPLETE trials (candidates sampled, references included)")
@@ -937,8 +970,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rec["attempts"] = len(attempts)
         if state["n_complete"] > 0:
             rec.update(score_run(rd))
-            if rec["wall_s"] is None:  # made outside the benchmark: the study's own span
-                rec["wall_s"] = rec.get("study_wall_s")
+            # The attempts' sum misses a sitting whose bookkeeping was lost (a hard kill); the study's
+            # active time (pauses > SITTING_GAP_S left out) misses only process start-up: take the larger.
+            rec["wall_s"] = max(rec["wall_s"] or 0.0, rec.get("active_s") or 0.0) or rec.get("study_wall_s")
             if rec["n_complete"] > args.budget:
                 print(f"    note: {rec['n_complete']} COMPLETE trials, more than --budget {args.budget}", flush=True)
         if status in ("failed", "incomplete"):  # scored for the record, not counted in the medians

@@ -227,6 +227,20 @@ def test_linear_box_hv_is_the_first_benchmark_definition():
     assert sc.linear_box_hv([(28.0, 13_000, 7.5e8, 3.7)], 4) > 0.39
 
 
+def test_active_clock_leaves_out_the_pause_between_sittings():
+    import datetime as dt
+
+    t0 = dt.datetime(2026, 1, 1, 12, 0, 0)
+    at = lambda s: t0 + dt.timedelta(seconds=s)
+    # sitting 1: 0-300 s; killed; sitting 2 starts an hour later and runs 120 s
+    clock, total = sc.active_clock([at(0), at(100), at(300), at(3900), at(4020), None])
+    assert total == 420.0
+    assert clock(at(0)) == 0.0 and clock(at(300)) == 300.0
+    assert clock(at(3900)) == 300.0 and clock(at(4000)) == 400.0
+    assert clock(at(-5)) == 0.0 and clock(None) is None
+    assert sc.active_clock([])[1] == 0.0
+
+
 def test_hv_at_reads_the_history_by_elapsed_time():
     run = {"hv_history": [{"hypervolume": 0.3, "elapsed_s": 10.0}, {"hypervolume": 0.5, "elapsed_s": 100.0}]}
     assert sc.hv_at(run, 5) == 0.0 and sc.hv_at(run, 10) == 0.3 and sc.hv_at(run, 99) == 0.3
