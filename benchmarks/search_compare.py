@@ -386,7 +386,8 @@ def score_run(run_dir: Path) -> dict[str, Any]:
             # rung results carry whole seconds: count trials completed before the end of that second
             n_trials = (bisect.bisect_right(done_times, at) if rung == 0
                         else bisect.bisect_left(done_times, at + _dt.timedelta(seconds=1)))
-            elapsed = round(clock(at), 1) if clock(at) is not None else None
+            active = clock(at)
+            elapsed = round(active, 1) if active is not None else None
         history.append({"n_top": h.n_complete, "number": h.number, "hypervolume": h.hypervolume,
                         "n_trials": n_trials, "elapsed_s": elapsed})
     refs = {name: sum(1 for p in data.dominated_by(name) if p.reference is None) for name in data.references}
