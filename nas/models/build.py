@@ -39,7 +39,7 @@ from nas.primitives import (
     make_activation,
 )
 
-__all__ = ["DIV2K_RGB_MEAN", "SRNet", "build_model", "reparameterize_model"]
+__all__ = ["DIV2K_RGB_MEAN", "SRNet", "build_model", "check_buildable", "reparameterize_model"]
 
 #: DIV2K RGB mean in [0, 1] (AWSRN / EDSR ``rgb_mean``), used by ``input_norm="meanshift"``.
 DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
@@ -247,6 +247,25 @@ def build_model(config: ArchConfig | dict) -> SRNet:
     if isinstance(config, dict):
         config = ArchConfig.from_dict(config)
     return SRNet(config)
+
+
+def check_buildable(config: ArchConfig | dict) -> None:
+    """Raise if ``config`` cannot be built, without allocating any weight.
+
+    A config can be valid field by field and still not build at its width, e.g. CCA reduction
+    16 on the 12 fused channels of an IMDB at nf 12 (0 squeezed channels), or ESA on fewer
+    than 4 channels. The network is built on PyTorch's ``meta`` device (shapes only), so the
+    check costs milliseconds whatever the network's size; the search uses it to reject such a
+    sample before any cost is measured or any training starts.
+
+    Args:
+        config: an ``ArchConfig`` or a plain mapping.
+
+    Raises:
+        ArchConfigError: the same one-line message :func:`build_model` would raise (names the field).
+    """
+    with torch.device("meta"):
+        build_model(config)
 
 
 def reparameterize_model(model: nn.Module) -> nn.Module:

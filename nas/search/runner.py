@@ -37,7 +37,8 @@ import optuna
 from optuna.trial import Trial, TrialState
 
 from nas.arch import SEARCH_REFERENCES
-from nas.errors import NasError, StudyError
+from nas.errors import ArchConfigError, NasError, StudyError
+from nas.models import check_buildable
 from nas.proxy import get_profile
 from nas.search.admission import ADMITTED, BUDGET_REASON, PENDING, admit, claims, decide
 from nas.search import rungs
@@ -63,6 +64,8 @@ from nas.space import load_space
 __all__ = ["SearchSettings", "SearchOutcome", "run_search", "default_study_name"]
 
 _MAX_CONSECUTIVE_FAILURES = 20
+#: Constraint set (1.0 = violated) on a sampled point that cannot be built at its width.
+UNBUILDABLE = "unbuildable"
 
 
 @dataclass
@@ -90,6 +93,9 @@ class SearchSettings:
             trial is PRUNED with Optuna constraints set (``(value - limit) / limit`` per limit),
             so constraint-aware samplers (TPE, the default) learn to avoid the region. The
             published references are evaluated regardless (they are the reference points).
+            A sampled point that cannot be built at its width (e.g. CCA reduction 16 on fewer
+            than 16 channels) is rejected the same way (constraint ``unbuildable`` = 1, PRUNED
+            with reason ``"unbuildable: <field>: <problem>"``), not FAILED.
         checkpoint_dir: where successive halving keeps each candidate's weights between rungs
             (default ``<out>/checkpoints``; workers on several machines need a shared folder,
             else a promotion re-trains the lower rungs from scratch: same result, more time).
@@ -335,6 +341,13 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             trial.set_user_attr("arch_id", config.arch_id)
             trial.set_user_attr("summary", config.summary())
             trial.set_user_attr("config", config.to_dict())
+            try:
+                check_buildable(config)
+            except ArchConfigError as err:  # a point of the space that cannot exist at its width
+                if ref:
+                    raise
+                trial.set_constraint(UNBUILDABLE, 1.0)  # infeasible: the sampler learns to avoid it
+                prune(trial, f"unbuildable: {err}")
             trial.set_user_attr("admission", PENDING)  # after arch_id: see nas.search.admission
             verdict = admit(study, trial.number, config.arch_id, s.budget)
             if verdict.verdict != "admit":

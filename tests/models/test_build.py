@@ -11,7 +11,7 @@ from torch import nn
 
 from nas.arch import REFERENCES, ArchConfig, reference_config
 from nas.errors import ArchConfigError
-from nas.models import SRNet, build_model, reparameterize_model
+from nas.models import SRNet, build_model, check_buildable, reparameterize_model
 from nas.models.build import _BLOCK_BUILDERS
 from nas.primitives import ECB
 
@@ -204,6 +204,17 @@ def test_unbuildable_config_names_the_field(blocks, nf, kw, field):
     msg = str(exc.value)
     assert msg.startswith(f"trial-3: {field}: "), msg
     assert "\n" not in msg
+    with pytest.raises(ArchConfigError) as exc_meta:  # the search's weight-free check says the same
+        check_buildable(cfg)
+    assert str(exc_meta.value) == msg
+
+
+def test_check_buildable_accepts_every_reference_and_allocates_nothing():
+    for name, ref in REFERENCES.items():
+        for scale in ref.scales:
+            assert check_buildable(reference_config(name, scale)) is None
+    with torch.device("meta"):  # what check_buildable builds on: shapes only, no storage
+        assert all(p.is_meta for p in build_model(reference_config("imdn", 4)).parameters())
 
 
 def test_distill_error_message_reads_well():

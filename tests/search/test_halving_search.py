@@ -135,3 +135,52 @@ def test_bad_limit_is_one_clear_error(tmp_path):
     with pytest.raises(NasError, match="--max-params must be positive"):
         run_search(_settings(tmp_path, max_params=0), log=lambda m: None)
     assert not (tmp_path / "run").exists()
+
+
+_HALF_UNBUILDABLE = """\
+name: half_unbuildable
+network:
+  nf: 8
+  num_blocks: 1
+  fusion: conv1x1
+blocks:
+  per_position: false
+  type: imdb
+  options:
+    imdb:
+      stages: 1
+      distill_ratio: 0.25
+      attention: cca
+      cca_reduction: {type: categorical, choices: [2, 16]}   # 16 on 4 fused channels: 0 channels
+"""
+
+
+def test_unbuildable_points_are_rejected_before_training_not_failed(tmp_path, monkeypatch):
+    import nas.scoring.evaluate as ev
+
+    trained: list[int] = []
+    real = ev.train_segment
+
+    def spy(model, *a, **kw):
+        trained.append(1)
+        return real(model, *a, **kw)
+
+    monkeypatch.setattr(ev, "train_segment", spy)
+    space = tmp_path / "space.yaml"
+    space.write_text(_HALF_UNBUILDABLE)
+    # the space has two points: one builds, one cannot; the 1-trial budget completes either way
+    out = run_search(_settings(tmp_path, space=str(space), profile="smoke", budget=1, references=(),
+                               seed=1), log=lambda m: None)
+    assert out.complete == 1
+    study = _study(tmp_path)
+    assert not [t for t in study.trials if t.state.name == "FAIL"]
+    bad = [t for t in study.trials if t.params.get("b.imdb.cca_reduction") == 16]
+    good = [t for t in study.trials if t.params.get("b.imdb.cca_reduction") == 2]
+    assert [t.state.name for t in good] == ["COMPLETE"] and len(trained) == 1
+    for t in bad:  # infeasible for the sampler, one-line reason naming the field, never trained
+        assert t.state.name == "PRUNED" and t.constraints["unbuildable"] > 0
+        assert t.user_attrs["prune_reason"].startswith("unbuildable: ")
+        assert "cca_reduction" in t.user_attrs["prune_reason"] and "timings" not in t.user_attrs
+    assert bad, "seed 1 of the random sampler draws the unbuildable point first"
+    data = build_report_data(study, tmp_path / "run")
+    assert {p.status for p in data.points if p.number in {t.number for t in bad}} == {"rejected"}
