@@ -27,6 +27,10 @@ logging to ``search.log`` in its folder; its wall time (s, summed over attempts)
 ``benchmark_run.json`` there. A run whose study already holds ``>= budget`` COMPLETE trials and
 no pending successive-halving promotion is not started again; a killed one is resumed by running
 the same ``nas search`` again (Optuna study in ``study.db``). So the benchmark resumes after a kill.
+A finished run made elsewhere with the same flags can be adopted: copy its ``study.db`` into the
+run folder and write ``benchmark_run.json`` with ``method``, ``args``, ``extra``, ``scale``,
+``seed``, ``budget``, its ``attempts`` (wall time) and a ``note`` saying where it comes from and
+what differs; the note is printed under the runs table.
 
 Score of a run (read with :func:`nas.report.build_report_data`, the same code as ``nas report``):
 the hypervolume (HV) of its front, i.e. of the COMPLETE candidates at the run's top fidelity
@@ -550,7 +554,8 @@ def summarise(runs: Sequence[dict[str, Any]], methods: Sequence[str], baseline: 
 
 
 def schedule_groups(runs: Sequence[dict[str, Any]], methods: Sequence[str]) -> dict[str, list[str]]:
-    """Methods by the schedule their runs were scored with: ``{"halving, top 180 steps": [...]}``.
+    """Methods by the schedule their runs were scored with:
+    ``{"successive halving, 3 rungs, top fidelity 180 steps": [...]}``.
     A method whose runs disagree (should not happen) appears under each."""
     groups: dict[str, list[str]] = {}
     for m in methods:
@@ -558,7 +563,10 @@ def schedule_groups(runs: Sequence[dict[str, Any]], methods: Sequence[str]) -> d
             if r.get("method") != m or not r.get("schedule"):
                 continue
             s = r["schedule"]
-            label = f"{s.get('profile')}, top fidelity {r.get('top_iters') or s.get('top_iters')} steps"
+            # by what the schedule is, not the profile's name (a name can change between versions)
+            top = r.get('top_iters') or s.get('top_iters')
+            label = (f"successive halving, {s.get('rungs')} rungs, top fidelity {top} steps"
+                     if (s.get("rungs") or 1) > 1 else f"one fidelity, {top} steps")
             if m not in groups.setdefault(label, []):
                 groups[label].append(m)
     return groups
@@ -803,6 +811,9 @@ def render_markdown(result: dict[str, Any]) -> str:
                      f"{_f(r.get('ref_box_hv'))} | "
                      f"{r.get('n_complete', '-')} | {r.get('n_top', '-')} | {r.get('front_size', '-')} | {refs} | "
                      f"{_mins(r.get('wall_s'))} |")
+    noted = [r for r in result["runs"] if r.get("note")]
+    if noted:
+        lines += [""] + [f"- `{r['method']}` seed {r['seed']}: {r['note']}" for r in noted]
     if result.get("rescore"):
         rp = result["rescore"]["profile"]
         lines += ["", f"## Rescored: final fronts retrained with `{rp['name']}` ({rp['iters']} steps)", "",
@@ -969,8 +980,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         attempts = meta.get("attempts") or []
         rec["wall_s"] = round(sum(a.get("wall_s") or 0.0 for a in attempts), 1) if attempts else None
         rec["attempts"] = len(attempts)
+        if meta.get("note"):  # e.g. a run adopted from elsewhere: where from, what differs
+            rec["note"] = str(meta["note"])
         if state["n_complete"] > 0:
-            rec.update(score_run(rd))
+            scored_run = score_run(rd)
+            scored_run["study_seed"] = scored_run.pop("seed", None)  # the sampler seed the study recorded
+            rec.update(scored_run)
             # The attempts' sum misses a sitting whose bookkeeping was lost (a hard kill); the study's
             # active time (pauses > SITTING_GAP_S left out) misses only process start-up: take the larger.
             rec["wall_s"] = max(rec["wall_s"] or 0.0, rec.get("active_s") or 0.0) or rec.get("study_wall_s")

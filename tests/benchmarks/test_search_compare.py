@@ -4,6 +4,7 @@ decision and the scoring of a hand-made study (no training, no torch, no subproc
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import sys
 from pathlib import Path
 
@@ -104,11 +105,13 @@ def test_summary_medians_and_ratios():
 
 
 def test_schedule_groups_and_target_text():
-    runs = [{"method": "default", "schedule": {"profile": "halving", "top_iters": 180}, "top_iters": 180},
-            {"method": "random", "schedule": {"profile": "halving", "top_iters": 180}, "top_iters": 180},
-            {"method": "tpe-fixed", "schedule": {"profile": "default", "top_iters": 60}, "top_iters": 60}]
+    # grouped by what the schedule is, not by the profile's name (which changed between versions)
+    runs = [{"method": "default", "schedule": {"profile": "default", "rungs": 3, "top_iters": 180}, "top_iters": 180},
+            {"method": "random", "schedule": {"profile": "halving", "rungs": 3, "top_iters": 180}, "top_iters": 180},
+            {"method": "tpe-fixed", "schedule": {"profile": "default", "rungs": 1, "top_iters": 60}, "top_iters": 60}]
     g = sc.schedule_groups(runs, ["default", "random", "tpe-fixed"])
-    assert list(g.values()) == [["default", "random"], ["tpe-fixed"]]
+    assert g == {"successive halving, 3 rungs, top fidelity 180 steps": ["default", "random"],
+                 "one fidelity, 60 steps": ["tpe-fixed"]}
     result = {"settings": {"baseline": "random"}, "schedule_groups": g,
               "summary": {"default": {"ratio_vs_baseline": 1.25}, "random": {"ratio_vs_baseline": 1.0}}}
     assert "**met**" in sc.target_text(result)
@@ -245,3 +248,21 @@ def test_hv_at_reads_the_history_by_elapsed_time():
     run = {"hv_history": [{"hypervolume": 0.3, "elapsed_s": 10.0}, {"hypervolume": 0.5, "elapsed_s": 100.0}]}
     assert sc.hv_at(run, 5) == 0.0 and sc.hv_at(run, 10) == 0.3 and sc.hv_at(run, 99) == 0.3
     assert sc.hv_at(run, 1e6) == 0.5 and sc.hv_at({}, 10) is None
+
+
+def test_an_adopted_run_is_scored_not_rerun_and_its_note_is_printed(tmp_path):
+    run = tmp_path / "cmp" / "runs" / "tpe-fixed_s0"
+    _study(run, FIXED, VALUES)
+    meta = {"method": "tpe-fixed", "args": ["--profile", "fixed", "--sampler", "tpe"], "extra": [], "scale": 4,
+            "seed": 0, "budget": 4, "attempts": [{"wall_s": 600.0, "rc": 0}],
+            "note": "adopted from results/elsewhere, same flags"}
+    (run / sc.RUN_META).write_text(json.dumps(meta))
+    rc = sc.main(["--method", "tpe-fixed=--profile fixed --sampler tpe", "--seeds", "0", "--budget", "4",
+                  "--no-run", "--out-dir", str(tmp_path / "cmp"), "--tag", "t"])
+    assert rc == 0
+    result = json.loads((tmp_path / "cmp" / "search_compare_t.json").read_text())
+    (rec,) = result["runs"]
+    assert rec["status"] == "skipped" and rec["note"] == meta["note"] and rec["wall_s"] >= 600.0
+    md = (tmp_path / "cmp" / "search_compare_t.md").read_text()
+    assert "- `tpe-fixed` seed 0: adopted from results/elsewhere, same flags" in md
+    assert "one fidelity, 60 steps" in md
