@@ -78,7 +78,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-from _common import finite_or_none, write_atomic
+from _common import die_with_parent, finite_or_none, write_atomic
 from scipy import stats as _stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -330,15 +330,7 @@ def _init_worker(threads: int, scale: int, data_dir: str | None, val_dir: str | 
     """
     import torch
 
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-            import signal
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-
+    die_with_parent()
     torch.set_num_threads(threads)
     _WORKER.update(threads=threads, scale=scale, data_dir=data_dir, val_dir=val_dir, device=device, data={})
 

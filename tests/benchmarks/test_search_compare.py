@@ -1,5 +1,6 @@
-"""The pure parts of benchmarks/search_compare.py: method specs, the summary, the run-complete
-decision and the scoring of a hand-made study (no training, no torch, no subprocess)."""
+"""benchmarks/search_compare.py: method specs, the summary, the run-complete decision and the
+scoring of hand-made studies (no training, no subprocess), and one smoke-profile rescore on two
+worker processes (seconds)."""
 
 from __future__ import annotations
 
@@ -266,3 +267,35 @@ def test_an_adopted_run_is_scored_not_rerun_and_its_note_is_printed(tmp_path):
     md = (tmp_path / "cmp" / "search_compare_t.md").read_text()
     assert "- `tpe-fixed` seed 0: adopted from results/elsewhere, same flags" in md
     assert "one fidelity, 60 steps" in md
+
+
+def test_rescore_trains_each_distinct_front_member_once_on_worker_processes(tmp_path, capsys):
+    from nas.arch import ArchConfig
+    from nas.front.hypervolume import hypervolume
+
+    def member(number, nf, psnr):
+        cfg = ArchConfig.from_dict({"scale": 4, "nf": nf, "fusion": "conv1x1",
+                                    "blocks": [{"type": "imdb", "attention": "none"}]})
+        return {"number": number, "reference": None, "arch_id": cfg.arch_id, "summary": cfg.summary(),
+                "psnr_db": psnr, "params": 1e4 * nf, "mult_adds": 1e8 * nf, "latency_ms": float(nf),
+                "iters": 4, "config": cfg.to_dict()}
+
+    a, b = member(1, 8, 20.0), member(2, 12, 21.0)
+    runs = [{"front": [a, b], "data_source": None}, {"front": [dict(b, number=7)], "data_source": None}]
+    cache = sc.RescoreCache(tmp_path / "r.jsonl")
+    info = sc.rescore_runs(runs, "smoke", 4, threads=2, device="cpu", cache=cache, jobs=2)
+    assert info["trained"] == 2 and info["cached"] == 0 and info["failed"] == 0 and info["threads"] == 1
+    recs = [__import__("json").loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert sorted(r["arch_id"] for r in recs) == sorted([a["arch_id"], b["arch_id"]])
+    assert all(r["threads"] == 1 and r["iters"] == 4 and 5.0 < r["psnr_db"] < 40.0 for r in recs)
+    psnr = {r["arch_id"]: r["psnr_db"] for r in recs}
+    r0 = runs[0]["rescored"]
+    assert r0["n_front"] == 2 and r0["n_rescored"] == 2
+    assert r0["hypervolume"] == pytest.approx(hypervolume(
+        [(psnr[m["arch_id"]], m["params"], m["mult_adds"], m["latency_ms"]) for m in (a, b)], 4))
+    # run again: everything from the cache (a resumed rescore trains nothing twice)
+    again = sc.rescore_runs(runs, "smoke", 4, threads=2, device="cpu", cache=sc.RescoreCache(tmp_path / "r.jsonl"),
+                            jobs=2)
+    assert again["trained"] == 0 and again["cached"] == 2
+    with pytest.raises(ValueError, match="--jobs"):
+        sc.rescore_runs(runs, "smoke", 4, threads=2, device="cpu", cache=cache, jobs=0)
