@@ -35,19 +35,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from _common import finite_or_none, write_atomic
-from fidelity import rank_stats
+from fidelity import _psnr, rank_stats
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _psnr(arch: dict[str, Any], protocol: str, rung: int | None = None) -> float | None:
-    rec = arch.get(protocol)
-    if not rec or rec.get("error"):
-        return None
-    if rung is not None:
-        rungs = rec.get("rungs") or []
-        return rungs[rung]["psnr_db"] if rung < len(rungs) else None
-    return rec.get("psnr_db")
 
 
 def run_predictors(run: dict[str, Any], archs: list[dict[str, Any]]) -> list[tuple[str, str, list[float | None]]]:
