@@ -899,8 +899,14 @@ def render_markdown(result: dict[str, Any]) -> str:
     else:
         lines += ["", "No rescoring in this report (`--rescore PROFILE` retrains the final fronts with one "
                   "profile: needed to compare methods with different schedules)."]
+    runs_dir = Path(st["runs_dir"])
+    try:
+        runs_dir = runs_dir.relative_to(Path.cwd())
+    except ValueError:
+        pass
     lines += ["", f"Plot: `search_compare_{st['tag']}.png`. Runs (study, trials.csv, pareto.html, search.log): "
-              f"`{st['runs_dir']}`. Regenerate: `{st['command']}`."]
+              f"`{runs_dir}` (kept where the benchmark ran, not committed; this file's JSON twin holds every "
+              f"run's front and scores). Regenerate: `{st['command']}`."]
     return "\n".join(lines) + "\n"
 
 
