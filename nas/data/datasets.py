@@ -127,6 +127,14 @@ def _images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
+def _lr_dir(root: Path, scale: int) -> Path | None:
+    """``root/LR_bicubic/X{s}`` (or ``x{s}``) if it exists and holds at least one image."""
+    for sub in (root / "LR_bicubic" / f"X{scale}", root / "LR_bicubic" / f"x{scale}"):
+        if sub.is_dir() and _images_in(sub):
+            return sub
+    return None
+
+
 def _find_lr(root: Path, stem: str, scale: int) -> Path | None:
     """The shipped LR of ``stem``: ``root/LR_bicubic/X{s}/{stem}x{s}.{ext}`` (or ``{stem}.{ext}``)."""
     for sub in (root / "LR_bicubic" / f"X{scale}", root / "LR_bicubic" / f"x{scale}"):
@@ -140,12 +148,17 @@ def _find_lr(root: Path, stem: str, scale: int) -> Path | None:
 
 def _pair_with_shipped_lr(name: str, hr_full: np.ndarray, lr: np.ndarray, lr_path: Path,
                           hr_path: Path, scale: int) -> ImagePair:
-    """HR cropped to exactly ``scale`` x the shipped LR's size (= the mod-crop when consistent)."""
+    """HR cropped to exactly ``scale`` x the shipped LR's size (= the mod-crop when consistent:
+    by ``scale``, as the official sets, or by up to 12 px, as "modcrop 12" sets); an LR that
+    would leave 12 HR px or more unused is refused (not the HR's downscaled image)."""
     h, w = hr_full.shape[:2]
     lh, lw = lr.shape[:2]
     if lh * scale > h or lw * scale > w:
         raise DataError(f"{lr_path}: LR is {lw}x{lh}, too large for the HR {hr_path.name} "
                         f"({w}x{h}) at x{scale}")
+    if h - lh * scale >= 12 or w - lw * scale >= 12:  # mod-crop by s (official sets) or by up to 12
+        raise DataError(f"{lr_path}: LR is {lw}x{lh}, but the HR {hr_path.name} ({w}x{h}) at x{scale} "
+                        f"needs {w // scale}x{h // scale} (a mod-crop of at most 11 px): not its downscaled image")
     return ImagePair(name, hr=np.ascontiguousarray(hr_full[: lh * scale, : lw * scale]), lr=lr)
 
 
@@ -170,7 +183,8 @@ def load_folder(path: str | Path, scale: int, with_lr: bool = True, min_size: in
 
     Raises:
         DataError: the folder is missing, holds no images, an image is smaller than
-            ``min_size`` (or than ``scale``), or a shipped LR image is larger than HR / scale;
+            ``min_size`` (or than ``scale``), a shipped LR image does not fit its HR, or
+            ``LR_bicubic/X{s}`` holds images but none for one HR image;
             each message is one line naming the path.
         ImageReadError: an image cannot be decoded (names the file).
     """
@@ -191,6 +205,9 @@ def load_folder(path: str | Path, scale: int, with_lr: bool = True, min_size: in
         if min(h, w) < scale:
             raise DataError(f"{f}: image is {w}x{h}, smaller than the scale x{scale}")
         lr_path = _find_lr(root, f.stem, scale) if with_lr and hr_dir != root else None
+        if lr_path is None and with_lr and hr_dir != root and _lr_dir(root, scale) is not None:
+            raise DataError(f"{_lr_dir(root, scale)}: no LR image for {f.name} (looked for {f.stem}x{scale}.* "
+                            f"and {f.stem}.*); the other images have one, so this one cannot be scored alike")
         if lr_path is not None:
             pairs.append(_pair_with_shipped_lr(f.stem, hr, read_image(lr_path), lr_path, f, scale))
             continue

@@ -36,7 +36,7 @@ def read_image(path: str | Path) -> np.ndarray:
 
     Args:
         path: image file in any format Pillow decodes; greyscale, palette and RGBA images are
-            converted to RGB (alpha dropped).
+            converted to RGB (alpha dropped); 16-bit greyscale is scaled to 8 bits (v / 257).
 
     Returns:
         uint8 array (H, W, 3) in [0, 255].
@@ -49,11 +49,33 @@ def read_image(path: str | Path) -> np.ndarray:
     try:
         with Image.open(path) as im:
             im.load()
+            if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+                return _wide_grey_to_rgb8(np.asarray(im), im.mode, path)
             rgb = im.convert("RGB")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         # OSError covers missing / unreadable files, unidentified formats and truncated data
         raise ImageReadError(f"{path}: cannot read image ({_reason(err)})") from None
     return np.array(rgb, dtype=np.uint8)
+
+
+def _wide_grey_to_rgb8(a: np.ndarray, mode: str, path: Path) -> np.ndarray:
+    """A 16-bit (``I;16*``, or ``I`` holding 0..65535) greyscale image scaled to 8 bits
+    (v / 257, rounded: 65535 -> 255) and repeated on three channels; Pillow's own ``convert``
+    would clip every value above 255 to white.
+
+    Raises:
+        ImageReadError: 32-bit integer or float pixels outside 0..65535 (no known range).
+    """
+    a = a.astype(np.float64)
+    if a.size and (a.min() < 0 or a.max() > 65535 or (mode == "F" and a.max() > 1.0 and a.max() <= 255)):
+        raise ImageReadError(f"{path}: cannot read image ({mode} pixels in "
+                             f"{a.min():g}..{a.max():g}: only 8- and 16-bit images are supported)")
+    if mode == "F" and a.max(initial=0) <= 1.0:
+        grey = np.rint(a * 255.0)
+    else:
+        grey = np.rint(a / 257.0)
+    grey = np.clip(grey, 0, 255).astype(np.uint8)
+    return np.repeat(grey[:, :, None], 3, axis=2)
 
 
 def write_image(path: str | Path, img: np.ndarray) -> Path:

@@ -87,11 +87,13 @@ def load_proxy_data(scale: int, profile: ProxyProfile, data: str | Path | None =
         profile: proxy profile (LR patch size and validation crop).
         data: DIV2K-style folder (``HR/`` or images directly); ``None`` = built-in photographs,
             split into 4 training and 2 held-out validation photographs.
-        val_data: validation folder; ``None`` with ``data`` given = every 5th image of ``data``
-            is held out (at least one).
+        val_data: validation folder (with ``data=None`` too: built-in photographs for training,
+            this folder for validation); ``None`` with ``data`` given = every 5th image of
+            ``data`` is held out (at least one).
 
     Raises:
-        DataError: folder missing or empty, too few images, or images smaller than one HR patch.
+        DataError: folder missing or empty, too few images, training images smaller than one
+            HR patch, validation images under :data:`VAL_MIN_LR` LR px (names the image).
         ImageReadError: an image cannot be decoded (names the file).
     """
     hr_patch = profile.lr_patch * scale
@@ -99,8 +101,12 @@ def load_proxy_data(scale: int, profile: ProxyProfile, data: str | Path | None =
         photos = load_builtin_photos()
         train_names, val_names = builtin_split()
         train = make_pairs({n: photos[n] for n in train_names}, scale)
-        val = make_pairs({n: photos[n] for n in val_names}, scale)
-        source = "builtin: scikit-image photographs " + "+".join(train_names) + " | val " + "+".join(val_names)
+        if val_data is None:
+            val = make_pairs({n: photos[n] for n in val_names}, scale)
+            source = "builtin: scikit-image photographs " + "+".join(train_names) + " | val " + "+".join(val_names)
+        else:  # the built-in photographs for training, the user's folder for validation
+            val = load_folder(val_data, scale)
+            source = "builtin: scikit-image photographs " + "+".join(train_names) + f" | val {val_data}"
     else:
         pairs = load_folder(data, scale, min_size=hr_patch)
         if val_data is None:
@@ -116,5 +122,24 @@ def load_proxy_data(scale: int, profile: ProxyProfile, data: str | Path | None =
         h, w = p.lr.shape[:2]
         if min(h, w) < profile.lr_patch:
             raise DataError(f"{p.name}: LR {w}x{h} is smaller than one LR patch ({profile.lr_patch} px)")
+    check_val_sizes(val, where=str(val_data) if val_data is not None else str(data or "built-in photographs"))
     val = [_centre_crop(p, profile.val_max_side, scale) for p in val]
     return ProxyData(scale=scale, train=train, val=val, source=source)
+
+
+VAL_MIN_LR = 15
+"""Smallest LR side (px) of a validation image: RFDN's ESA needs 15 px (a stride-2 3x3 conv,
+then a 7x7 max-pool with stride 3), and PSNR shaves ``scale`` HR px from every border."""
+
+
+def check_val_sizes(pairs: list[ImagePair], min_lr: int = VAL_MIN_LR, where: str = "") -> None:
+    """Refuse validation images too small to score every network of the space.
+
+    Raises:
+        DataError: one line naming the image, its LR size and the minimum.
+    """
+    for p in pairs:
+        h, w = p.lr.shape[:2]
+        if min(h, w) < min_lr:
+            raise DataError(f"{where + ': ' if where else ''}{p.name}: validation LR image is {w}x{h}, smaller than {min_lr} px "
+                            f"(HR {p.hr.shape[1]}x{p.hr.shape[0]}); use images of at least {min_lr} x scale px")

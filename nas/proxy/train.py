@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nas.data import rgb_to_y, rgb_to_y_torch
 from nas.errors import NasError
 from nas.metrics import psnr_y, to_uint8
 from nas.proxy.data import ProxyData
@@ -79,18 +80,39 @@ def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torc
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
+def model_colors(model: nn.Module) -> int:
+    """Input channels of a network built by :func:`nas.models.build_model`: 3 (RGB) or 1 (Y)."""
+    return int(getattr(model, "colors", 3))
+
+
+def _to_y(x: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) RGB in [0, 1] -> (N, 1, H, W) BT.601 Y in [16/255, 235/255] (as ECBSR trains)."""
+    return rgb_to_y_torch(x) / 255.0
+
+
 @torch.no_grad()
 def validate_psnr(model: nn.Module, data: ProxyData, device: torch.device,
                   channels_last: bool = False) -> float:
-    """Mean Y-PSNR (dB) of ``model`` over ``data.val`` (SR quantised to uint8 first)."""
+    """Mean Y-PSNR (dB) of ``model`` over ``data.val`` (SR quantised to 8 bit first). An RGB
+    network's output is converted to Y; a Y-only network (``colors == 1``) gets the LR Y plane
+    and its output Y plane is scored directly (the ECBSR protocol)."""
     was_training = model.training
     model.eval()
     scores = []
+    y_only = model_colors(model) == 1
+    s = data.scale
     for pair in data.val:
         lr = torch.from_numpy(np.ascontiguousarray(pair.lr)).permute(2, 0, 1)[None].float().div(255.0)
+        if y_only:
+            sr = model(_prepare(_to_y(lr), device, channels_last))
+            sr_y = np.floor(np.clip(sr[0, 0].double().cpu().numpy(), 0.0, 1.0) * 255.0 + 0.5)
+            hr_y = rgb_to_y(pair.hr)
+            mse = float(np.mean((sr_y[s:-s, s:-s] - hr_y[s:-s, s:-s]) ** 2))
+            scores.append(float("inf") if mse == 0.0 else float(10.0 * np.log10(255.0 ** 2 / mse)))
+            continue
         sr = model(_prepare(lr, device, channels_last))
         sr_img = to_uint8(sr[0].permute(1, 2, 0).float().cpu().numpy())
-        scores.append(psnr_y(sr_img, pair.hr, crop_border=data.scale))
+        scores.append(psnr_y(sr_img, pair.hr, crop_border=s))
     model.train(was_training)
     return float(np.mean(scores))
 
@@ -133,7 +155,8 @@ def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
     would. ``start=0, stop=profile.iters`` is the fixed proxy (:func:`train_proxy`).
 
     Args:
-        model: maps (N, 3, H, W) in [0, 1] to (N, 3, sH, sW); trained in place.
+        model: maps (N, C, H, W) in [0, 1] to (N, C, sH, sW), C = 3 (RGB) or 1 (Y, trained
+            on the Y planes of the same patches); trained in place.
         data: proxy data.
         profile: batch, patch, learning rate, seed, augmentation (``profile.iters`` unused).
         device: torch device.
@@ -167,9 +190,12 @@ def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
     loss_fn = nn.L1Loss()
     tail = max(1, n // 10)
     tail_losses: list[float] = []
+    y_only = model_colors(model) == 1
     t0 = time.perf_counter()
     for step in range(start, stop):
         lr, hr = data.batch(step, profile.batch, profile.lr_patch, profile.seed, profile.augment)
+        if y_only:  # a Y-only network (colors 1) trains on the Y planes
+            lr, hr = _to_y(lr), _to_y(hr)
         lr, hr = _prepare(lr, device, profile.channels_last), _prepare(hr, device, profile.channels_last)
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(lr), hr)

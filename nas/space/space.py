@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -95,6 +96,14 @@ class Leaf:
         if isinstance(d, IntDistribution):
             return trial.suggest_int(name, d.low, d.high, step=d.step, log=d.log)
         return trial.suggest_float(name, d.low, d.high, step=d.step, log=d.log)
+
+    def values(self) -> tuple[Any, ...] | None:
+        """Every value the leaf can take (fixed or categorical), or ``None`` for a numeric range."""
+        if self.distribution is None:
+            return (self.fixed,)
+        if isinstance(self.distribution, CategoricalDistribution):
+            return tuple(self.distribution.choices)
+        return None
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is a point of this leaf."""
@@ -300,6 +309,10 @@ class _Parser:
                     raise self.fail(key, f"'{k}' is required for type {kind}")
                 if isinstance(raw[k], bool) or not isinstance(raw[k], (int, float)):
                     raise self.fail(f"{key}.{k}", f"expected a number, got {raw[k]!r}")
+                if kind == "int" and float(raw[k]) != int(raw[k]):
+                    raise self.fail(f"{key}.{k}", f"expected a whole number for type int, got {raw[k]!r}")
+            if not isinstance(raw.get("log", False), bool):
+                raise self.fail(f"{key}.log", f"expected true or false, got {raw['log']!r}")
             try:
                 if kind == "int":
                     dist: BaseDistribution = IntDistribution(
@@ -317,6 +330,12 @@ class _Parser:
                 problem = check(int(bound) if kind == "int" else bound)
                 if problem:
                     raise self.fail(key, f"bound {bound!r}: {problem}")
+            if kind == "float" and dist.high > dist.low:  # an int field would get fractional samples
+                inner = dist.low + (dist.high - dist.low) / math.pi
+                problem = check(inner if dist.step is None else dist.low)
+                if problem:
+                    raise self.fail(f"{key}.type", f"float samples such as {inner:.3g} are invalid here "
+                                    f"({problem}); use type int")
             return Leaf(distribution=dist, when=when)
         raise self.fail(f"{key}.type", f"expected int, float or categorical, got {kind!r}")
 
@@ -415,9 +434,14 @@ def parse_space(data: Any, path: str) -> SearchSpace:
                 known = [f for f in model.model_fields if f != "type"]
                 raise p.fail(key, f"unknown option of {btype} (known: {', '.join(known)})")
             leaf = p.leaf(key, raw, _field_check(model, opt, {"type": btype}))
-            for cond in leaf.when:
+            for cond, values in leaf.when.items():
                 if cond not in parsed:
                     raise p.fail(f"{key}.when", f"{cond!r} must be an option declared before {opt!r}")
+                possible = parsed[cond].values()
+                for v in values:
+                    if possible is not None and v not in possible:
+                        raise p.fail(f"{key}.when.{cond}", f"{v!r} is never a value of {cond} "
+                                     f"(its values: {', '.join(map(repr, possible))})")
             parsed[opt] = leaf
         block_options[btype] = parsed
     normal = json.dumps(data, sort_keys=True, default=str)
@@ -441,9 +465,11 @@ def load_space(path: str | Path | None = None) -> SearchSpace:
     """
     path = Path(path) if path is not None else DEFAULT_SPACE
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise SearchSpaceError(f"{path}: cannot read search-space file ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:
+        raise SearchSpaceError(f"{path}: cannot read search-space file (not UTF-8 text: byte {err.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:

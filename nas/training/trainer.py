@@ -33,7 +33,7 @@ from nas.checkpoints import read_checkpoint, read_safetensors, read_state_dict, 
 from nas.data import ImagePair, load_folder, rgb_to_y
 from nas.errors import CheckpointError, NasError
 from nas.evaluation import psnr_plane, super_resolve
-from nas.proxy.data import ProxyData
+from nas.proxy.data import ProxyData, check_val_sizes
 from nas.proxy.train import DivergedError, resolve_device
 
 __all__ = ["TrainSettings", "TrainResult", "TrainCallbacks", "train", "init_from", "validate"]
@@ -192,12 +192,66 @@ def _load_data(config: ArchConfig, data: str | Path, val_data: str | Path | None
     s = config.scale
     train_pairs = load_folder(data, s, min_size=patch)
     if val_data is not None:
-        val = [_centre_crop(p, val_max_side, s) for p in load_folder(val_data, s)]
+        pairs = load_folder(val_data, s)
+        check_val_sizes(pairs, where=str(val_data))
+        val = [_centre_crop(p, val_max_side, s) for p in pairs]
         label = f"{Path(val_data).name}"
     else:
         val = [_centre_crop(p, val_max_side or 256, s) for p in train_pairs[:4]]
         label = "train crops (no --val-data: not held out)"
     return ProxyData(scale=s, train=train_pairs, val=val, source=str(data)), label
+
+
+def _check_settings(st: TrainSettings) -> None:
+    """Refuse settings no run can use, before any file is written.
+
+    Raises:
+        NasError: one line naming the flag and its value.
+    """
+    for flag, value in (("--iters", st.iters), ("--batch", st.batch), ("--lr-step", st.lr_step),
+                        ("--val-every", st.val_every), ("--ckpt-every", st.ckpt_every)):
+        if not isinstance(value, int) or value < 1:
+            raise NasError(f"{flag} must be a whole number >= 1, got {value}")
+    if st.patch is not None and st.patch < 1:
+        raise NasError(f"--patch must be >= 1 HR px, got {st.patch}")
+    if not (math.isfinite(st.lr) and st.lr > 0):
+        raise NasError(f"--lr must be a positive number, got {st.lr}")
+    if not (math.isfinite(st.lr_gamma) and 0 < st.lr_gamma <= 1):
+        raise NasError(f"lr_gamma must be in (0, 1], got {st.lr_gamma}")
+
+
+_RESUME_FIXED = {"batch": "--batch", "patch": "--patch", "lr": "--lr", "lr_step": "--lr-step", "lr_gamma": None,
+                 "seed": "--seed", "augment": None, "val_max_side": None, "data": "--data", "val_data": "--val-data"}
+"""Settings a resumed run must share with the run it continues (else it would not reproduce the
+uninterrupted run, and ``best.pt`` would compare PSNRs measured on different images); ``--iters``,
+``--val-every``, ``--ckpt-every``, ``--device``, ``--amp`` and ``--threads`` may change."""
+
+
+def _same_folder(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    try:
+        return Path(a).resolve() == Path(b).resolve() or Path(a).samefile(b)
+    except OSError:
+        return False
+
+
+def _check_resume_settings(ckpt_path: Path, stored: dict, now: dict) -> None:
+    """Refuse to resume with settings other than the stored run's (see ``_RESUME_FIXED``).
+
+    Raises:
+        NasError: one line naming the checkpoint, the flag, the run's value and this call's.
+    """
+    for key, flag in _RESUME_FIXED.items():
+        if key not in stored:  # a checkpoint written before this setting was recorded
+            continue
+        old, new = stored[key], now.get(key)
+        same = _same_folder(old, new) if key in ("data", "val_data") else old == new
+        if not same:
+            name = flag or key
+            raise NasError(f"{ckpt_path}: the run was trained with {name} {old if old is not None else '(none)'}, "
+                           f"this call has {new if new is not None else '(none)'}; resume with the run's "
+                           f"settings (only --iters, --val-every, --ckpt-every, --device, --amp may change)")
 
 
 def train(config: ArchConfig, data: str | Path, out_dir: str | Path, settings: TrainSettings | None = None,
@@ -220,8 +274,9 @@ def train(config: ArchConfig, data: str | Path, out_dir: str | Path, settings: T
         :class:`TrainResult`.
 
     Raises:
-        NasError: resume without ``last.pt`` or with another architecture, ``resume`` and ``init``
-            together, a patch that is not a multiple of the scale, CUDA requested but absent.
+        NasError: ``out_dir`` is a file, or holds a run and ``resume`` is False; resume without
+            ``last.pt``, with another architecture or other settings (data, batch, patch, lr,
+            seed, validation folder); ``resume`` and ``init`` together, a patch that is not a multiple of the scale, CUDA requested but absent.
         DataError: unusable training / validation folder (names it).
         DivergedError: the loss became NaN or infinite (names the iteration).
         CheckpointError: ``init`` unreadable or of an unrelated architecture.
@@ -229,15 +284,21 @@ def train(config: ArchConfig, data: str | Path, out_dir: str | Path, settings: T
     from nas.models import build_model
 
     st = settings or TrainSettings()
+    _check_settings(st)
     cb = callbacks or TrainCallbacks()
     log = cb.log or (lambda m: None)
     s = config.scale
-    patch = st.patch or 64 * s
+    patch = st.patch if st.patch is not None else 64 * s
     if patch % s:
         raise NasError(f"--patch {patch} is not a multiple of the scale {s}")
     if resume and init is not None:
         raise NasError("--resume and --init exclude each other (a resumed run already has its weights)")
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise NasError(f"{out}: exists and is not a folder (--out is the run folder)")
+    if not resume and ((out / "last.pt").is_file() or (out / "best.pt").is_file()):
+        raise NasError(f"{out}: holds a training run (last.pt / best.pt); pass --resume to continue it, "
+                       "or another --out (nothing was overwritten)")
     device = resolve_device(st.device)
     use_amp = st.amp and device.type == "cuda"
 
@@ -258,6 +319,9 @@ def train(config: ArchConfig, data: str | Path, out_dir: str | Path, settings: T
         if stored.arch_id != config.arch_id or stored.scale != s:
             raise NasError(f"{ckpt_path}: was trained for another architecture ({stored.summary()}); "
                            f"this run is {config.summary()}")
+        _check_resume_settings(ckpt_path, ck.get("settings") or {},
+                               asdict(st) | {"patch": patch, "data": str(data),
+                                             "val_data": str(val_data) if val_data else None})
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"])

@@ -70,10 +70,14 @@ def test_shipped_lr_is_used_and_hr_cropped_to_match(tmp_path):
     write_image(tmp_path / "HR" / "x.png", hr)
     shipped = _noise(10, 14, 4)  # from a 40x56 crop ("modcrop 12" style), not from 48x60
     write_image(tmp_path / "LR_bicubic" / "X4" / "xx4.png", shipped)
-    write_image(tmp_path / "HR" / "y.png", hr)  # no shipped LR for y: bicubic
-    x, y = load_folder(tmp_path, 4)
+    (x,) = load_folder(tmp_path, 4)
     assert np.array_equal(x.lr, shipped) and np.array_equal(x.hr, hr[:40, :56])
-    assert y.hr.shape == (48, 60, 3) and np.array_equal(y.lr, bicubic_downscale(y.hr, 4))
+    (y,) = load_folder(tmp_path, 3)  # no LR_bicubic/X3: our bicubic from the mod-crop
+    assert y.hr.shape == (48, 60, 3) and np.array_equal(y.lr, bicubic_downscale(y.hr, 3))
+    # an HR image without its LR beside others that have one would be scored on another LR
+    write_image(tmp_path / "HR" / "y.png", hr)
+    with pytest.raises(DataError, match=r"X4: no LR image for y.png \(looked for yx4.\* and y.\*\)"):
+        load_folder(tmp_path, 4)
 
 
 def test_shipped_lr_too_large_is_an_error(tmp_path):
@@ -81,6 +85,14 @@ def test_shipped_lr_too_large_is_an_error(tmp_path):
     lr_path = write_image(tmp_path / "LR_bicubic" / "X2" / "xx2.png", _noise(30, 20))
     with pytest.raises(DataError, match=f"{lr_path}: LR is 20x30, too large"):
         load_folder(tmp_path, 2)
+
+
+def test_shipped_lr_far_too_small_is_an_error(tmp_path):
+    # a 30x30 LR beside a 200x200 HR at x4 (needs 50x50): a cropped HR would not match it
+    write_image(tmp_path / "HR" / "x.png", _noise(200, 200))
+    lr_path = write_image(tmp_path / "LR_bicubic" / "X4" / "xx4.png", _noise(30, 30))
+    with pytest.raises(DataError, match=f"{lr_path}: LR is 30x30, but the HR x.png \\(200x200\\) at x4 needs 50x50"):
+        load_folder(tmp_path, 4)
 
 
 def test_errors_are_one_line_and_name_the_path(tmp_path):

@@ -39,6 +39,17 @@ def _one_line_error(path) -> str:
     return msg
 
 
+def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
+    # a 16-bit PNG (Pillow mode I;16): convert("RGB") alone would make every value > 255 white
+    ramp = (np.arange(32 * 32, dtype=np.float64).reshape(32, 32) * 64).astype(np.uint16)
+    ramp[0, 0], ramp[0, 1] = 0, 65535
+    Image.fromarray(ramp).save(tmp_path / "g16.png")
+    out = read_image(tmp_path / "g16.png")
+    assert out.dtype == np.uint8 and out.shape == (32, 32, 3)
+    assert np.array_equal(out[..., 0], np.rint(ramp / 257.0).astype(np.uint8))
+    assert out[0, 1, 0] == 255 and out[0, 0, 0] == 0 and (out[..., 0] == 255).mean() < 0.01
+
+
 def test_missing_file(tmp_path):
     assert "file not found" in _one_line_error(tmp_path / "missing.png")
 

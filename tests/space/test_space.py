@@ -62,6 +62,13 @@ def _default_doc():
     return yaml.safe_load(DEFAULT_SPACE.read_text())
 
 
+def test_file_that_is_not_utf8_is_one_clear_error(tmp_path):
+    p = tmp_path / "space.yaml"
+    p.write_bytes(b"name: x\n\xff\xfe\n")
+    with pytest.raises(SearchSpaceError, match=r"space\.yaml: cannot read search-space file \(not UTF-8"):
+        load_space(p)
+
+
 def test_broken_yaml_names_file_and_line(tmp_path):
     p = _write(tmp_path, "name: x\nnetwork:\n  nf: {type: int, low: 16\nblocks: {}\n")
     with pytest.raises(SearchSpaceError, match=r"space\.yaml: line \d+, column \d+: invalid YAML"):
@@ -80,6 +87,12 @@ def test_broken_yaml_names_file_and_line(tmp_path):
         (lambda d: d["network"].__setitem__("depth", 3), "network.depth"),
         (lambda d: d["network"].__setitem__("nf", {"type": "integer", "low": 8, "high": 16}), "network.nf.type"),
         (lambda d: d.pop("blocks"), "blocks"),
+        # caught up front, not by every trial failing later
+        (lambda d: d["network"].__setitem__("nf", {"type": "float", "low": 16, "high": 64}), "network.nf.type"),
+        (lambda d: d["network"].__setitem__("nf", {"type": "int", "low": 16.7, "high": 64}), "network.nf.low"),
+        (lambda d: d["network"].__setitem__("nf", {"type": "int", "low": 16, "high": 64, "log": "no"}), "network.nf.log"),
+        (lambda d: d["blocks"]["options"]["rfdb"]["cca_reduction"].__setitem__("when", {"attention": "se"}),
+         "blocks.options.rfdb.cca_reduction.when.attention"),
     ],
 )
 def test_invalid_space_names_file_and_key(tmp_path, mutate, key):

@@ -91,6 +91,28 @@ def test_resume_needs_last_pt_and_the_same_architecture(tmp_path, data):
         train(_cfg(nf=12), train_dir, tmp_path / "run", TrainSettings(iters=4, **FAST), resume=True)
 
 
+def test_a_finished_run_is_never_overwritten_and_resume_keeps_its_settings(tmp_path, data):
+    train_dir, val_dir = data
+    run = tmp_path / "run"
+    train(_cfg(), train_dir, run, TrainSettings(iters=2, **FAST), val_data=val_dir)
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    with pytest.raises(NasError, match="holds a training run.*--resume"):  # without --resume
+        train(_cfg(), train_dir, run, TrainSettings(iters=4, **FAST), val_data=val_dir)
+    # resuming with another batch, or validating elsewhere, would not continue the same run
+    with pytest.raises(NasError, match=r"last.pt: the run was trained with --batch 2, this call has 3"):
+        train(_cfg(), train_dir, run, TrainSettings(iters=4, **{**FAST, "batch": 3}), val_data=val_dir, resume=True)
+    with pytest.raises(NasError, match=r"--val-data .*Val, this call has \(none\)"):
+        train(_cfg(), train_dir, run, TrainSettings(iters=4, **FAST), resume=True)
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before  # nothing changed
+    res = train(_cfg(), train_dir, run, TrainSettings(iters=4, val_every=2, **{k: v for k, v in FAST.items()
+                                                                               if k != "val_every"}),
+                val_data=val_dir, resume=True)  # --iters and --val-every may change
+    assert res.started_at == 2 and res.iteration == 4
+    (tmp_path / "file.png").write_bytes(b"x")
+    with pytest.raises(NasError, match="file.png: exists and is not a folder"):
+        train(_cfg(), train_dir, tmp_path / "file.png", TrainSettings(iters=1, **FAST))
+
+
 def test_x3_from_x2_skips_only_the_upsampler(tmp_path, data):
     train_dir, _ = data
     train(_cfg(), train_dir, tmp_path / "x2", TrainSettings(iters=2, **FAST))
