@@ -88,13 +88,14 @@ def search(
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     study: Optional[str] = typer.Option(None, help="Study name (default <space>_x<scale>)."),
     storage: Optional[str] = typer.Option(None, help="Optuna storage URL (default sqlite in the output folder)."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", "--out-dir", help="Output folder (default results/<study>)."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "--out-dir", help="Output folder (default runs/<study>, e.g. runs/lightweight_sr_x4)."),
     threads: Optional[int] = typer.Option(None, help="torch threads (default: torch's choice)."),
     worker_id: int = typer.Option(0, help="This worker's index when several share one study (seeds differ)."),
     heartbeat: int = typer.Option(20, help="Seconds between heartbeats of the running trial; a trial silent "
                                            "for 3x as long (killed worker) is marked FAILED and re-queued."),
-    references: str = typer.Option("imdn,rfdn,rfdn_l,erfdn", help="Published configs enqueued first "
-                                   "(comma-separated names from `nas zoo`, or 'none')."),
+    references: Optional[str] = typer.Option(None, help="Published configs enqueued first (comma-separated "
+                                             "names from `nas zoo`, or 'none'; default imdn,rfdn,rfdn_l,erfdn, "
+                                             "those that exist at --scale)."),
     max_params: Optional[int] = typer.Option(None, help="Reject candidates with more parameters, before training."),
     max_mult_adds: Optional[float] = typer.Option(None, help="Reject candidates above this many Mult-Adds "
                                                   "(MACs for a 1280x720 HR output, e.g. 2e10), before training."),
@@ -115,7 +116,8 @@ def search(
         storage=storage, out=str(out_dir) if out_dir else None, threads=threads,
         worker_id=worker_id, heartbeat=heartbeat, max_params=max_params, max_mult_adds=max_mult_adds,
         max_latency_ms=max_latency_ms, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
-        references=tuple(r.strip() for r in references.split(",") if r.strip() and r.strip().lower() != "none"),
+        references=(None if references is None else
+                    tuple(r.strip() for r in references.split(",") if r.strip() and r.strip().lower() != "none")),
     )
     progress = _RichProgress(err)
     _sigterm_as_interrupt()
@@ -153,6 +155,9 @@ def _print_front(out_dir, study_name, storage, sort: str, fmt: str = "table", sh
     st = load_existing_study(study_name, storage)
     data = build_report_data(st, out_dir, with_hypervolume=False)
     df = front_view(data, sort=sort, show_all=show_all, dominating=dominating)
+    if dominating and df.empty:
+        err.print(f"no searched candidate dominates {dominating} at the same fidelity (fewer or equal params, "
+                  "Mult-Adds and latency, PSNR >= its own)", highlight=False, markup=False)
     if fmt == "csv":
         sys.stdout.write(df.to_csv(index=False))
         return
@@ -164,8 +169,9 @@ def _print_front(out_dir, study_name, storage, sort: str, fmt: str = "table", sh
 
 @app.command()
 def show(
-    out_dir: Optional[Path] = typer.Option(Path("results/lightweight_sr_x4"), "--out-dir", "--out",
-                                           help="A search's output folder."),
+    out_dir: Optional[Path] = typer.Option(Path("runs/lightweight_sr_x4"), "--out-dir", "--out",
+                                           help="A search's output folder (default: where `nas search` writes; "
+                                                "the committed reference run is results/lightweight_sr_x4)."),
     study: Optional[str] = typer.Option(None, help="Study name (if the storage holds several)."),
     storage: Optional[str] = typer.Option(None, help="Storage URL instead of <out-dir>/study.db."),
     sort: str = typer.Option("params", help="Column to sort by."),
@@ -175,6 +181,8 @@ def show(
     dominating: Optional[str] = typer.Option(None, help="Only candidates that dominate this reference."),
 ) -> None:
     """Print the Pareto front of a study (with the references) as a table, CSV or JSON."""
+    if csv and as_json:
+        _fail("--csv and --json exclude each other")
     st = _open_study(out_dir, study, storage)
     url = storage or f"sqlite:///{(Path(out_dir) / 'study.db').as_posix()}"
     _print_front(out_dir, st.study_name, url, sort, "csv" if csv else "json" if as_json else "table",
@@ -185,7 +193,7 @@ def show(
 def report(
     out_dir: Optional[Path] = typer.Option(None, "--out", "--out-dir",
                                            help="A search's output folder; the report is written there "
-                                                "(default results/lightweight_sr_x4, or results/<study> with --storage)."),
+                                                "(default runs/lightweight_sr_x4, where `nas search` writes, or runs/<study> with --storage)."),
     study: Optional[str] = typer.Option(None, help="Study name (if the storage holds several)."),
     storage: Optional[str] = typer.Option(None, help="Storage URL instead of <out>/study.db."),
     png: bool = typer.Option(True, "--png/--no-png", help="Also write pareto.png (matplotlib)."),
@@ -197,9 +205,9 @@ def report(
     from nas.report.terminal import facts_table
 
     if out_dir is None and storage is None:
-        out_dir = Path("results/lightweight_sr_x4")
+        out_dir = Path("runs/lightweight_sr_x4")
     st = _open_study(out_dir, study, storage)
-    out_dir = out_dir if out_dir is not None else Path("results") / st.study_name
+    out_dir = out_dir if out_dir is not None else Path("runs") / st.study_name
     data = build_report_data(st, out_dir, storage=storage)
     paths = write_report(st, out_dir, storage=storage, png=png, data=data)
     out.print(facts_table(data))
@@ -234,8 +242,12 @@ def export(
     from nas.arch import reference_config
     from nas.search import trial_config
 
-    if weights is None and (onnx or config_file is not None):
-        _fail("--onnx and a CONFIG argument need --weights")
+    if weights is None and onnx:
+        _fail("--onnx exports trained weights: pass --weights W (a `nas train` .pt, authors' .pth or .safetensors)")
+    if weights is None and config_file is not None:
+        _fail(f"{config_file}: a CONFIG argument is exported with its trained weights: pass --weights W")
+    if out.suffix.lower() not in (".yaml", ".yml", ".json"):
+        _fail(f"{out}: --out is a config file ending in .yaml, .yml or .json (weights go beside it)")
     if weights is not None and reference is None and trial is None:  # the checkpoint (or CONFIG) has the arch
         from nas.cli_workflow import export_trained
 
@@ -315,6 +327,9 @@ def zoo(
     """List the reference models with params and Mult-Adds (MACs, 1280x720 HR output)."""
     from nas.arch import REFERENCES
 
+    scales = sorted({sc for ref in REFERENCES.values() for sc in ref.scales})
+    if scale not in scales:
+        raise NasError(f"--scale: no reference model exists at x{scale} (scales: {', '.join(map(str, scales))})")
     rows = []
     for name, ref in REFERENCES.items():
         if scale not in ref.scales:
@@ -342,6 +357,12 @@ def main() -> None:
         app()
     except NasError as e:
         err.print(f"error: {e}", style="bold red", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
+    except OSError as e:  # a path the user gave that the OS refuses (exists, not a folder, permission)
+        if not e.filename:
+            raise
+        err.print(f"error: {e.filename}: {e.strerror or e}", style="bold red", highlight=False, markup=False,
+                  soft_wrap=True)
         sys.exit(2)
 
 

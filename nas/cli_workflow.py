@@ -26,10 +26,25 @@ def _log(message: str) -> None:
 
 
 def _set_threads(threads: Optional[int]) -> None:
+    """``torch.set_num_threads(threads)`` unless None.
+
+    Raises:
+        NasError: ``threads`` < 1.
+    """
+    if threads is not None and threads < 1:
+        raise NasError(f"--threads must be at least 1, got {threads}")
     if threads:
         import torch
 
         torch.set_num_threads(threads)
+
+
+def _check_tiling(tile: Optional[int], overlap: int) -> None:
+    """Raises NasError for a negative ``--tile`` or ``--tile-overlap`` (LR px)."""
+    if tile is not None and tile < 0:
+        raise NasError(f"--tile must be >= 0 LR px (0 = whole image), got {tile}")
+    if overlap < 0:
+        raise NasError(f"--tile-overlap must be >= 0 LR px, got {overlap}")
 
 
 def resolve_model(config: Optional[Path], reference: Optional[str], weights: Path, scale: Optional[int],
@@ -83,6 +98,10 @@ def eval_cmd(
     from nas.evaluation import evaluate_dataset
 
     _set_threads(threads)
+    _check_tiling(tile, tile_overlap)
+    for folder in data:
+        if folder.is_file():
+            raise NasError(f"{folder}: is a file; --data takes a benchmark folder (HR/ + LR_bicubic/X{{s}}/, or images)")
     loaded = resolve_model(config, reference, weights, scale, device)
     s = loaded.config.scale
     _log(describe(loaded))
@@ -132,15 +151,24 @@ def upscale(
     from nas.evaluation import super_resolve
 
     _set_threads(threads)
+    _check_tiling(tile, tile_overlap)
     config = None
     if inputs and inputs[0].suffix.lower() in (".yaml", ".yml", ".json"):
         config, inputs = inputs[0], inputs[1:]
     if not inputs:
         raise NasError("no INPUT images given")
+    stems: dict[str, Path] = {}
+    for p in inputs:  # a.png and a.jpg would both become a_x<s>.png: the first result lost
+        if p.stem in stems and stems[p.stem] != p:
+            raise NasError(f"{p}: has the same name as {stems[p.stem]}; both would be written to "
+                           f"{p.stem}_x<s>.png (rename one)")
+        stems[p.stem] = p
     loaded = resolve_model(config, reference, weights, scale, device)
     s, colors = loaded.config.scale, loaded.config.colors
     dev = next(loaded.model.parameters()).device
     images = [(p, read_image(p)) for p in inputs]  # read all first: a bad file fails before any work
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NasError(f"{out_dir}: exists and is not a folder (--out is the output folder)")
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, img in images:
         t = time.perf_counter()

@@ -200,15 +200,27 @@ class ArchConfig(_Strict):
         return self.model_dump(mode="json")
 
     def to_yaml(self) -> str:
+        """The config as YAML text, fields in declaration order (the export format)."""
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
     def to_json(self, indent: int | None = None) -> str:
+        """The config as JSON text (``indent`` as in ``json.dumps``)."""
         return json.dumps(self.to_dict(), indent=indent)
 
     def save(self, path: str | Path) -> Path:
-        """Write YAML (``.yaml``/``.yml``) or JSON (``.json``); returns the path."""
+        """Write YAML (``.yaml``/``.yml``) or JSON (``.json``), creating missing folders; returns
+        the path.
+
+        Raises:
+            ArchConfigError: another suffix (names the file).
+            OSError: the file cannot be written.
+        """
         path = Path(path)
-        text = self.to_json(indent=2) if path.suffix == ".json" else self.to_yaml()
+        suffix = path.suffix.lower()
+        if suffix not in (".yaml", ".yml", ".json"):
+            raise ArchConfigError(f"{path}: a config file ends in .yaml, .yml or .json")
+        text = self.to_json(indent=2) if suffix == ".json" else self.to_yaml()
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return path
 
@@ -270,9 +282,11 @@ def load_arch_config(path: str | Path) -> ArchConfig:
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ArchConfigError(f"{path}: cannot read config ({err.strerror or err})") from None
+    except UnicodeDecodeError as err:
+        raise ArchConfigError(f"{path}: cannot read config (not UTF-8 text: byte {err.start})") from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as err:

@@ -181,6 +181,7 @@ SEARCH_REFERENCES: tuple[str, ...] = ("imdn", "rfdn", "rfdn_l", "erfdn")
 
 
 def reference_names() -> list[str]:
+    """Names accepted by ``reference_config`` / ``--references`` (e.g. ``imdn``, ``rfdn``, ``erfdn``)."""
     return list(REFERENCES)
 
 

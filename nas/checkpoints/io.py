@@ -212,6 +212,9 @@ def save_safetensors(path: str | Path, model: nn.Module, config: ArchConfig, for
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(path), metadata=meta)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)  # safetensors creates the file 0600; give it the mode of the .yaml beside it
     return path
 
 

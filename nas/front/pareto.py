@@ -31,6 +31,7 @@ def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[str] 
 
 
 def complete_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """The study's COMPLETE trials (scored candidates and references), in trial order, not copied."""
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
 
 

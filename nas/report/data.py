@@ -121,6 +121,8 @@ class TrialPoint:
         completed_at: ISO time it finished, or ``None``.
         plot_values: objective values to draw a not-COMPLETE trial at (a duplicate is drawn at
             its original's scores), else ``None``.
+        costs: ``{"params", "mult_adds", "latency_ms"}`` measured for a candidate rejected over
+            a ``--max-*`` limit before training (no PSNR), else ``None``.
     """
 
     number: int
@@ -144,6 +146,7 @@ class TrialPoint:
     plot_values: tuple[float, float, float, float] | None = None
     rung: int | None = None
     psnr_by_iters: dict = field(default_factory=dict)
+    costs: dict | None = None
 
     @property
     def values(self) -> tuple[float, float, float, float] | None:
@@ -314,16 +317,25 @@ class ReportData:
 
     @property
     def final_hypervolume(self) -> float | None:
+        """Hypervolume (0..1, fixed box of the scale) after the last scored trial; None if none."""
         return self.hypervolume[-1].hypervolume if self.hypervolume else None
 
     # ----------------------------------------------------------------- exports
     def frame(self) -> pd.DataFrame:
-        """One row per trial with :data:`COLUMNS` (the ``trials.csv`` layout)."""
+        """One row per trial with :data:`COLUMNS` (the ``trials.csv`` layout). ``fail_reason``
+        says why a FAILED or PRUNED trial has no score (error, interruption, duplicate, over a
+        limit, unbuildable); a candidate rejected over a limit keeps its measured costs."""
+        def cost(p: TrialPoint, key: str):  # a rejected candidate's measured costs (not scored)
+            value = getattr(p, key)
+            return value if value is not None or not p.costs else p.costs.get(key)
+
         rows = [{
             "number": p.number, "state": p.state, "reference": p.reference or "",
-            "psnr_db": p.psnr_db, "params": p.params, "mult_adds": p.mult_adds, "latency_ms": p.latency_ms,
+            "psnr_db": p.psnr_db, "params": cost(p, "params"), "mult_adds": cost(p, "mult_adds"),
+            "latency_ms": cost(p, "latency_ms"),
             "iters": p.iters, "duration_s": p.duration_s, "arch_id": p.arch_id, "summary": p.summary,
-            "on_front": p.on_front, "dominates": " ".join(p.dominates), "fail_reason": p.reason if p.state == "FAIL" else "",
+            "on_front": p.on_front, "dominates": " ".join(p.dominates),
+            "fail_reason": p.reason if p.state in ("FAIL", "PRUNED") else "",
             "config": json.dumps(p.config, separators=(",", ":")) if p.config is not None else "",
             "rung": p.rung,
             "psnr_by_iters": json.dumps({str(k): round(v, 4) for k, v in p.psnr_by_iters.items()})
@@ -479,6 +491,7 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             plot_values=plot_values,
             rung=entry.rung if entry is not None else (0 if scored else None),
             psnr_by_iters=history.get(t.number, {}),
+            costs=a.get("costs") if not scored and isinstance(a.get("costs"), dict) else None,
         ))
 
     starts = [t.datetime_start for t in trials if t.datetime_start]

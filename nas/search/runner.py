@@ -1,6 +1,6 @@
 """`nas search`: the study loop that ties space, proxy, scoring, storage and outputs together.
 
-``run_search`` creates or resumes the study, enqueues the references once, then runs trials one
+``run_search`` creates or resumes the study, enqueues the references (again if interrupted), then runs trials one
 at a time until the study holds ``budget`` COMPLETE trials (counted across all workers of the
 study, references included). Every trial stores its architecture, its scores with units, its
 fidelity and, if it failed, the reason. Outputs are rewritten after every trial.
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import signal
 import socket
@@ -45,11 +46,13 @@ from nas.search import rungs
 from nas.search.study import (
     DEFAULT_HEARTBEAT_S,
     SAMPLERS,
+    RetryStaleTrial,
     StudyFacts,
     _backend,
     agree_heartbeat,
     count_states,
     enqueue_references,
+    missing_references,
     fail_stale,
     make_sampler,
     make_storage,
@@ -82,8 +85,9 @@ class SearchSettings:
         device: ``auto`` | ``cpu`` | ``cuda``.
         study: study name (default ``<space>_x<scale>``).
         storage: Optuna storage URL (default SQLite file ``<out>/study.db``).
-        out: output folder (default ``results/<study>``).
-        references: published configs enqueued first (``()`` = none).
+        out: output folder (default ``runs/<study>``).
+        references: published configs enqueued first (``()`` = none; ``None`` = those of
+            :func:`default_references` at this scale).
         threads: torch intra-op threads (``None`` = torch's default).
         worker_id: index of this worker among several on one study; seeds the sampler differently.
         heartbeat: seconds between two heartbeats of the running trial; a trial without one for
@@ -114,7 +118,7 @@ class SearchSettings:
     study: str | None = None
     storage: str | None = None
     out: str | None = None
-    references: tuple[str, ...] = SEARCH_REFERENCES
+    references: tuple[str, ...] | None = None
     threads: int | None = None
     worker_id: int = 0
     heartbeat: int = DEFAULT_HEARTBEAT_S
@@ -143,6 +147,7 @@ class SearchOutcome:
 
 
 def default_study_name(space_name: str, scale: int) -> str:
+    """Study name used when ``--study`` is not given: ``<space name>_x<scale>``, e.g. ``lightweight_sr_x4``."""
     return f"{space_name}_x{scale}"
 
 
@@ -187,6 +192,70 @@ class _Signals:
         if self.pending is not None:
             name, self.pending = self.pending, None
             raise KeyboardInterrupt(name)
+
+
+DEFAULT_RUNS_DIR = "runs"
+"""Where ``nas search`` writes without ``--out``: ``runs/<study>`` (``results/`` holds the
+committed reference runs, which a search must not change unless asked to)."""
+
+
+def default_references(scale: int) -> tuple[str, ...]:
+    """The published networks a search enqueues when ``--references`` is not given: IMDN, RFDN,
+    RFDN-L and E-RFDN, those that exist at ``scale`` (all four at x2, x3 and x4; none at x8)."""
+    from nas.arch import REFERENCES
+
+    return tuple(n for n in SEARCH_REFERENCES if scale in REFERENCES[n].scales)
+
+
+def _portable_path(path: Path) -> str:
+    """``path`` relative to the working directory when inside it (a study database stays
+    meaningful in another checkout), else absolute."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _check_out_dir_owner(out_dir: Path, study_name: str, default_db_url: str | None) -> None:
+    """Refuse an output folder that already holds another study's outputs (its ``trials.csv``,
+    ``pareto.*`` and report would be overwritten by this study's, and its ``study.db`` would
+    hold two studies that ``nas show`` / ``nas report`` can no longer tell apart).
+
+    Args:
+        out_dir: the output folder (may not exist yet).
+        study_name: the study this search creates or resumes.
+        default_db_url: the folder's own ``study.db`` URL when no ``--storage`` was given.
+
+    Raises:
+        NasError: one line naming the folder, the study it holds and what to pass instead.
+    """
+    others: list[str] = []
+    db = out_dir / "study.db"
+    if default_db_url is not None and not db.exists() and (out_dir / "trials.csv").is_file():
+        raise NasError(f"{out_dir}: holds trials.csv but no study.db (the study was moved or deleted); "
+                       "a new study here would overwrite that record: pass another --out, or put study.db back")
+    if default_db_url is not None and db.is_file() and db.stat().st_size > 0:
+        try:
+            others = [n for n in optuna.get_all_study_names(default_db_url) if n != study_name]
+            if len(others) < len(optuna.get_all_study_names(default_db_url)):
+                others = []  # this study is there: resuming it is fine
+        except Exception:  # noqa: BLE001 - not a database: open_study reports it with its reason
+            others = []
+    report = out_dir / "report.json"
+    if not others and report.is_file():
+        try:
+            import json
+
+            held = json.loads(report.read_text()).get("facts", {}).get("study_name")
+        except (OSError, ValueError, AttributeError):
+            held = None
+        if held and held != study_name:
+            others = [held]
+    if others:
+        raise NasError(
+            f"{out_dir}: holds the outputs of study {others[0]!r}, not {study_name!r} (another --scale, "
+            f"--space or --study); pass another --out, or --study {others[0]} to resume that one"
+        )
 
 
 def _prepare_out_dir(out_dir: Path) -> bool:
@@ -246,13 +315,14 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         raise NasError(f"--worker-id must be >= 0, got {s.worker_id}")
     for flag, value in (("--max-params", s.max_params), ("--max-mult-adds", s.max_mult_adds),
                         ("--max-latency-ms", s.max_latency_ms)):
-        if value is not None and not value > 0:
-            raise NasError(f"{flag} must be positive, got {value}")
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise NasError(f"{flag} must be a positive finite number, got {value}")
     if s.sampler not in SAMPLERS:
         raise NasError(f"--sampler: unknown sampler {s.sampler!r} (known: {', '.join(SAMPLERS)})")
     space = load_space(s.space)
     profile = get_profile(s.profile, s.iters)
-    ref_params = reference_params(space, s.scale, tuple(s.references))
+    ref_names = tuple(s.references) if s.references is not None else default_references(s.scale)
+    ref_params = reference_params(space, s.scale, ref_names)
     if s.storage:
         _backend(s.storage)
 
@@ -271,15 +341,18 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
     device = resolve_device(s.device)
     data = load_proxy_data(s.scale, profile, s.data, s.val_data)  # fail on bad data before touching any file
     study_name = s.study or default_study_name(space.name, s.scale)
-    out_dir = Path(s.out) if s.out else Path("results") / study_name
+    out_dir = Path(s.out) if s.out else Path(DEFAULT_RUNS_DIR) / study_name
+    storage_url = s.storage or f"sqlite:///{(out_dir / 'study.db').as_posix()}"
+    _check_out_dir_owner(out_dir, study_name, storage_url if not s.storage else None)
+    if s.checkpoint_dir and Path(s.checkpoint_dir).exists() and not Path(s.checkpoint_dir).is_dir():
+        raise NasError(f"{s.checkpoint_dir}: --checkpoint-dir exists and is not a folder")
 
     # 3. output folder, storage, study
     created_dir = _prepare_out_dir(out_dir)
-    storage_url = s.storage or f"sqlite:///{(out_dir / 'study.db').as_posix()}"
     safe_url = redact_url(storage_url)
     latency = LatencySetting()
     facts = StudyFacts(
-        space_name=space.name, space_digest=space.digest, space_path=str(space.path), scale=s.scale,
+        space_name=space.name, space_digest=space.digest, space_path=_portable_path(space.path), scale=s.scale,
         profile=profile.to_dict(), data_source=data.source,
         latency={"lr_hw": list(latency.lr_hw), "warmup": latency.warmup, "repeats": latency.repeats,
                  "device": str(device), "threads": torch.get_num_threads(),
@@ -308,6 +381,9 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         f"sampler {s.sampler} (seed {sampler_seed}, worker {s.worker_id}), device {device}, "
         f"{torch.get_num_threads()} threads, heartbeat {s.heartbeat} s (stale after {grace_s} s)")
     log(f"data: {data.source}")
+    if s.references is None and not ref_names:
+        log(f"note: none of the default references ({', '.join(SEARCH_REFERENCES)}) exists at x{s.scale}: "
+            "this front has no reference points")
     limits = s.limits()
     if limits:
         log("limits: " + ", ".join(f"{k} <= {_fmt_limit(k, v)}" for k, v in limits.items())
@@ -457,6 +533,11 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             for number in fail_stale(study):
                 log(f"trial {number}: no heartbeat for over {grace_s} s (worker killed?): "
                     "marked FAILED, its configuration re-queued")
+            if ref_params and missing_references(study, tuple(ref_params)):
+                with lock():  # re-checked under the lock: one worker queues it
+                    for name in enqueue_references(study, ref_params):
+                        log(f"reference {name} has no COMPLETE, running or queued trial "
+                            "(interrupted or killed): queued again")
             sig.defer = True
             try:
                 promoted = promote_one()
@@ -528,6 +609,7 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
                 )
     except KeyboardInterrupt as err:
         failed_with = err
+        _requeue_interrupted(study, current.get("trial_id"), log)
         raise
     except NasError as err:
         failed_with = err
@@ -536,9 +618,12 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         failed_with = err
         import sqlalchemy.exc
 
-        if isinstance(err, sqlalchemy.exc.SQLAlchemyError):
-            line = next((ln for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
-            raise StudyError(f"{safe_url}: storage error during the search ({line.strip()})") from None
+        if isinstance(err, sqlalchemy.exc.SQLAlchemyError) or not _storage_alive(storage_url, study_name):
+            line = next((ln for ln in str(err).splitlines() if ln.strip()), "")
+            line = f"{type(err).__name__}: {line.strip()}" if not isinstance(err, sqlalchemy.exc.SQLAlchemyError) \
+                else line.strip()
+            raise StudyError(f"{safe_url}: storage error during the search ({line[:300]}); the trials it "
+                             "finished are kept in the storage if it comes back") from None
         raise
     finally:
         sig.uninstall()
@@ -553,6 +638,38 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
     return SearchOutcome(study_name=study_name, out_dir=out_dir, storage=storage_url,
                          complete=states.get(TrialState.COMPLETE, 0), failed=states.get(TrialState.FAIL, 0),
                          wall_s=time.perf_counter() - t_start, files=files)
+
+
+def _storage_alive(url: str, study_name: str) -> bool:
+    """Whether the study can still be read at ``url`` (after an unexpected error: is the storage
+    the cause?). A SQLite file that was deleted is not re-created by the check."""
+    if url.startswith("sqlite:///"):
+        path = Path(url.split(":///", 1)[1])
+        if not path.is_file():
+            return False
+    try:
+        return study_name in optuna.get_all_study_names(url)
+    except Exception:  # noqa: BLE001 - any failure to read means it is gone or broken
+        return False
+
+
+def _requeue_interrupted(study: optuna.Study, trial_id: int | None, log: Callable[[str], None]) -> None:
+    """Queue again the configuration of the candidate this worker was running when SIGINT /
+    SIGTERM arrived, as a killed worker's is (``RetryStaleTrial``): the resumed search trains
+    it first, so an interruption loses no candidate. References are re-queued on resume by
+    :func:`missing_references` instead. Storage errors are ignored (the interrupt goes on)."""
+    if trial_id is None:
+        return
+    try:
+        trial = study._storage.get_trial(trial_id)
+        if trial.state != TrialState.FAIL or not trial.params or trial.user_attrs.get("reference"):
+            return
+        if not str(trial.user_attrs.get("fail_reason", "")).startswith("interrupted"):
+            return
+        RetryStaleTrial(max_retry=1)(study, trial)
+        log(f"trial {trial.number} interrupted: its configuration is queued again for the resumed search")
+    except Exception:  # noqa: BLE001 - best effort while exiting
+        pass
 
 
 def _remove_checkpoints(ckpt_dir: Path, log: Callable[[str], None]) -> None:

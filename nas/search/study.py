@@ -55,6 +55,7 @@ __all__ = [
     "load_existing_study",
     "reference_params",
     "enqueue_references",
+    "missing_references",
     "fail_stale",
     "agree_heartbeat",
     "trial_config",
@@ -359,6 +360,8 @@ def open_study(study_name: str, storage: RDBStorage, facts: StudyFacts,
         theirs = theirs_all.get(key)
         if key == "profile":  # the protocol must match, not its name; fields added later take defaults
             theirs, ours = _protocol(theirs), _protocol(mine[key])
+        elif key == "data_source":  # the same folders, however they are spelled (relative, absolute)
+            theirs, ours = _same_source(theirs, mine[key])
         else:
             ours = mine[key]
         if json.dumps(theirs, sort_keys=True) != json.dumps(ours, sort_keys=True):
@@ -368,6 +371,30 @@ def open_study(study_name: str, storage: RDBStorage, facts: StudyFacts,
                 f"{key}={_short(ours)}; refusing to mix them ({hint}use another --study or --out)"
             )
     return study, False
+
+
+def _same_source(theirs: Any, ours: str) -> tuple[Any, str]:
+    """``(theirs, ours)`` with ``ours`` replaced by ``theirs`` when both name the same folders
+    (``DIR | val VAL`` with paths spelled differently: relative, absolute, trailing slash)."""
+    if not isinstance(theirs, str) or theirs == ours:
+        return theirs, ours
+
+    def parts(source: str) -> list[str]:
+        return [p.strip() for p in source.split(" | ")]
+
+    a, b = parts(theirs), parts(ours)
+    if len(a) != len(b):
+        return theirs, ours
+    for x, y in zip(a, b):
+        if x == y:
+            continue
+        px, py = (x[4:], y[4:]) if x.startswith("val ") and y.startswith("val ") else (x, y)
+        try:
+            if not (Path(px).is_dir() and Path(py).is_dir() and Path(px).samefile(py)):
+                return theirs, ours
+        except OSError:
+            return theirs, ours
+    return theirs, theirs
 
 
 #: Proxy-profile fields added after studies were first stored, with the value they implied.
@@ -410,8 +437,13 @@ def load_existing_study(study_name: str | None, storage_url: str) -> optuna.Stud
     """Load a study made by ``nas search`` (the only one in the storage if no name is given).
 
     Raises:
-        StudyError: storage unreachable, no such study, or several and none named.
+        StudyError: storage unreachable, no such study, or several and none named; a SQLite
+            file that does not exist (it is not created: reading never writes).
     """
+    if storage_url.startswith("sqlite:///"):
+        db = Path(storage_url.split(":///", 1)[1])
+        if str(db) != ":memory:" and not db.is_file():
+            raise StudyError(f"{db}: no such database file (storage {redact_url(storage_url)})")
     storage = make_storage(storage_url)
     try:
         names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
@@ -442,7 +474,8 @@ def reference_params(space: SearchSpace, scale: int, names: tuple[str, ...]) -> 
 
 def enqueue_references(study: optuna.Study, space_or_params: SearchSpace | dict[str, dict[str, Any]],
                        scale: int | None = None, names: tuple[str, ...] = ()) -> list[str]:
-    """Enqueue the published configurations once (``skip_if_exists``), first in the study.
+    """Queue the published configurations the study lacks (first in a new study; again on
+    resume for a reference that was interrupted or killed, see :func:`missing_references`).
 
     Call it under :func:`setup_lock` so that concurrent workers cannot both enqueue one.
 
@@ -459,9 +492,43 @@ def enqueue_references(study: optuna.Study, space_or_params: SearchSpace | dict[
         params_by_name = reference_params(space_or_params, scale, names)
     else:
         params_by_name = space_or_params
-    for name, params in params_by_name.items():
-        study.enqueue_trial(params, user_attrs={"reference": name}, skip_if_exists=True)
-    return list(params_by_name)
+    missing = missing_references(study, tuple(params_by_name))
+    for name in missing:
+        study.enqueue_trial(params_by_name[name], user_attrs={"reference": name})
+    return missing
+
+
+REFERENCE_MAX_FAILS = 3
+"""A reference whose trials FAILED this many times is not queued again (a deterministic error,
+not an interruption); the search goes on without it and ``nas show`` says it is missing."""
+
+
+def missing_references(study: optuna.Study, names: tuple[str, ...],
+                       requeue_reasons: tuple[str, ...] = ("budget reached",)) -> list[str]:
+    """References among ``names`` that the study must (re-)queue: no trial of theirs is
+    COMPLETE, RUNNING or WAITING. A reference interrupted (Ctrl-C, SIGTERM), killed (stale) or
+    pruned because other workers held the budget counts as missing, so a resumed search always
+    evaluates every reference; after ``REFERENCE_MAX_FAILS`` FAILED attempts it is given up.
+
+    Args:
+        study: the study.
+        names: reference names, e.g. ``("imdn", "rfdn")``.
+        requeue_reasons: prefixes of ``prune_reason`` that do not count as the reference's
+            evaluation (the budget-yield of a multi-worker study).
+    """
+    present: set[str] = set()
+    fails: dict[str, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        ref = t.user_attrs.get("reference")
+        if ref is None:
+            continue
+        if t.state in (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING):
+            present.add(ref)
+        elif t.state == TrialState.FAIL:
+            fails[ref] = fails.get(ref, 0) + 1
+        elif t.state == TrialState.PRUNED and not str(t.user_attrs.get("prune_reason", "")).startswith(requeue_reasons):
+            present.add(ref)
+    return [n for n in names if n not in present and fails.get(n, 0) < REFERENCE_MAX_FAILS]
 
 
 # ---------------------------------------------------------------------- stale trials

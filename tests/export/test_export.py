@@ -94,6 +94,8 @@ def test_exported_safetensors_reload_in_deploy_form(tmp_path):
     res = export_model(model, cfg, tmp_path / "m.yaml")
     tensors, meta = read_safetensors(res.weights_path)
     assert meta["form"] == "deploy" and meta["reparameterized"] == "true"
+    # the weights get the same permissions as the config beside them (safetensors alone writes 0600)
+    assert res.weights_path.stat().st_mode & 0o777 == res.config_path.stat().st_mode & 0o777
     assert sum(t.numel() for t in tensors.values()) == res.params_deployed == 2_748  # reference_models.md §4
     loaded = load_model(res.weights_path)
     x = torch.rand(1, 1, 12, 13)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import optuna
 import pandas as pd
 import pytest
@@ -125,16 +126,45 @@ def test_limits_reject_before_training_and_the_sampler_sees_constraints(tmp_path
     for t in study.trials:
         if t.state.name == "COMPLETE" and not t.user_attrs.get("reference"):
             assert t.values[1] <= limit and t.constraints["params"] <= 0
-    df = pd.read_csv(tmp_path / "run" / "trials.csv")
-    assert set(df[df.number.isin([t.number for t in rejected])].state) == {"PRUNED"}
+    df = pd.read_csv(tmp_path / "run" / "trials.csv", keep_default_na=False).set_index("number")
+    assert set(df.loc[[t.number for t in rejected], "state"]) == {"PRUNED"}
+    for t in rejected:  # trials.csv says why and keeps the measured costs (no PSNR: never trained)
+        row = df.loc[t.number]
+        assert row.fail_reason.startswith("over the limit: params") and row.psnr_db == ""
+        assert int(row.params) == t.user_attrs["costs"]["params"] and float(row.latency_ms) > 0
 
 
 def test_bad_limit_is_one_clear_error(tmp_path):
     from nas.errors import NasError
 
-    with pytest.raises(NasError, match="--max-params must be positive"):
+    with pytest.raises(NasError, match="--max-params must be a positive finite number, got 0"):
         run_search(_settings(tmp_path, max_params=0), log=lambda m: None)
+    with pytest.raises(NasError, match="--max-latency-ms must be a positive finite number, got inf"):
+        run_search(_settings(tmp_path, max_latency_ms=float("inf")), log=lambda m: None)
+    (tmp_path / "ckpt").write_text("")
+    with pytest.raises(NasError, match="ckpt: --checkpoint-dir exists and is not a folder"):
+        run_search(_settings(tmp_path, checkpoint_dir=str(tmp_path / "ckpt")), log=lambda m: None)
     assert not (tmp_path / "run").exists()
+
+
+def test_validation_folder_is_used_with_the_built_in_training_photos(tmp_path):
+    from PIL import Image
+
+    from nas.errors import DataError
+    from nas.proxy import get_profile
+    from nas.proxy.data import load_proxy_data
+
+    val = tmp_path / "val"
+    val.mkdir()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (96, 80, 3), dtype=np.uint8)).save(val / "a.png")
+    data = load_proxy_data(4, get_profile("smoke"), None, val)
+    assert data.source.endswith(f"| val {val}") and [p.name for p in data.val] == ["a"]
+    with pytest.raises(DataError, match="missing: dataset folder not found"):
+        load_proxy_data(4, get_profile("smoke"), None, tmp_path / "missing")
+    Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(val / "tiny.png")  # LR 10 px at x4
+    with pytest.raises(DataError, match=r"tiny: validation LR image is 10x10, smaller than 15 px"):
+        load_proxy_data(4, get_profile("smoke"), None, val)
 
 
 _HALF_UNBUILDABLE = """\
@@ -184,3 +214,90 @@ def test_unbuildable_points_are_rejected_before_training_not_failed(tmp_path, mo
     assert bad, "seed 1 of the random sampler draws the unbuildable point first"
     data = build_report_data(study, tmp_path / "run")
     assert {p.status for p in data.points if p.number in {t.number for t in bad}} == {"rejected"}
+
+
+class _InterruptAtTrial:
+    """A progress display that raises KeyboardInterrupt (as Ctrl-C would) when the trial whose
+    label satisfies ``match`` starts training."""
+
+    def __init__(self, match):
+        self.match, self.fired = match, None
+
+    def start(self, total, done): ...
+    def step(self, i, n): ...
+    def advance(self, done): ...
+    def stop(self): ...
+
+    def trial(self, number, label):
+        if self.fired is None and "rung" not in label and self.match(number, label):
+            self.fired = number
+            raise KeyboardInterrupt("SIGINT")
+
+
+def test_interrupted_reference_and_candidate_are_queued_again_on_resume(tmp_path):
+    # Ctrl-C while the reference trains: the resumed search must still evaluate it
+    stop_ref = _InterruptAtTrial(lambda n, label: label == "erfdn")
+    with pytest.raises(KeyboardInterrupt):
+        run_search(_settings(tmp_path), log=lambda m: None, progress=stop_ref)
+    study = _study(tmp_path)
+    assert study.trials[stop_ref.fired].state.name == "FAIL"
+    # Ctrl-C while a searched candidate trains: its configuration is trained first on resume
+    stop_cand = _InterruptAtTrial(lambda n, label: label != "erfdn")
+    with pytest.raises(KeyboardInterrupt):
+        run_search(_settings(tmp_path), log=lambda m: None, progress=stop_cand)
+    victim = _study(tmp_path).trials[stop_cand.fired]
+    assert victim.state.name == "FAIL" and victim.user_attrs["fail_reason"] == "interrupted (SIGINT)"
+
+    lines: list[str] = []
+    out = run_search(_settings(tmp_path), log=lines.append)
+    assert out.complete == 5
+    study = _study(tmp_path)
+    refs = [t for t in study.trials if t.user_attrs.get("reference") == "erfdn" and t.state.name == "COMPLETE"]
+    assert len(refs) == 1  # evaluated once, not lost and not twice
+    assert (refs[0].number, 2) in _rung_keys(study)  # and it reached the top rung
+    retry = [t for t in study.trials if t.user_attrs.get("retry_of") == victim.number]
+    assert len(retry) == 1 and retry[0].state.name == "COMPLETE" and retry[0].params == victim.params
+    assert not [t for t in study.trials if t.state.name in ("RUNNING", "WAITING")]
+
+
+def test_database_deleted_during_the_search_is_one_storage_error(tmp_path):
+    from nas.errors import StudyError
+
+    class DeleteDb(_InterruptAtTrial):
+        def trial(self, number, label):
+            if self.fired is None and number >= 2:
+                self.fired = number
+                (tmp_path / "run" / "study.db").unlink()
+
+    with pytest.raises(StudyError, match=r"study.db: storage error during the search"):
+        run_search(_settings(tmp_path, profile="smoke", references=()), log=lambda m: None,
+                   progress=DeleteDb(None))
+    assert not (tmp_path / "run" / "study.db").exists()  # the check did not create an empty one
+
+
+_Y_ONLY = """\
+name: y_only_ecb
+network:
+  nf: {type: int, low: 4, high: 8, step: 4}
+  num_blocks: 1
+  colors: 1
+  fusion: conv1x1
+blocks:
+  per_position: false
+  type: ecb
+  options:
+    ecb:
+      depth: 1
+"""
+
+
+def test_a_y_only_space_trains_and_scores_on_the_y_channel(tmp_path):
+    # ECBSR-style networks take and return Y (colors: 1); the proxy trains them on the Y planes
+    space = tmp_path / "y.yaml"
+    space.write_text(_Y_ONLY)
+    out = run_search(_settings(tmp_path, profile="smoke", budget=2, references=(), space=str(space)),
+                     log=lambda m: None)
+    assert out.complete == 2
+    done = [t for t in _study(tmp_path).trials if t.state.name == "COMPLETE"]
+    assert all(t.user_attrs["config"]["colors"] == 1 for t in done)
+    assert all(5.0 < t.values[0] < 40.0 for t in done)  # a real PSNR-Y, not a failure

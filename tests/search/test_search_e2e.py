@@ -106,6 +106,31 @@ def test_resume_with_another_scale_is_refused_and_changes_nothing(searched):
     assert _digest(out) == before
 
 
+@pytest.mark.parametrize("flag", [("--scale", "2"), ("--study", "another_study")])
+def test_another_study_into_the_same_output_folder_is_refused(searched, flag):
+    # without --study, --scale 2 names the study lightweight_sr_x2: a second study in this folder
+    # would overwrite trials.csv / pareto.* with its rows and leave `nas show` unable to choose
+    out, _ = searched
+    before = _digest(out)
+    r = nas("search", "--budget", "7", "--profile", "smoke", "--out", str(out), *flag)
+    assert r.returncode == 2, r.stderr
+    assert "holds the outputs of study 'lightweight_sr_x4'" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert _digest(out) == before
+    assert optuna.get_all_study_names(f"sqlite:///{out / 'study.db'}") == ["lightweight_sr_x4"]
+
+
+def test_search_without_out_writes_under_runs_not_results(tmp_path):
+    r = nas("search", "--budget", "1", "--profile", "smoke", "--references", "none", "--threads", "1",
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "runs" / "lightweight_sr_x4" / "study.db").is_file()
+    assert not (tmp_path / "results").exists()
+    r = nas("show", "--json", cwd=tmp_path)  # `nas show` reads where `nas search` wrote
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 1
+
+
 def test_export_of_unknown_or_failed_trial(searched, tmp_path):
     out, _ = searched
     r = nas("export", "--out-dir", str(out), "--trial", "999", "--out", str(tmp_path / "x.yaml"))
@@ -114,10 +139,13 @@ def test_export_of_unknown_or_failed_trial(searched, tmp_path):
 
 
 def test_reference_export_and_zoo(tmp_path):
-    target = tmp_path / "imdn_x4.yaml"
+    target = tmp_path / "new" / "folder" / "imdn_x4.yaml"  # missing folders are created
     r = nas("export", "--reference", "imdn", "--scale", "4", "--out", str(target))
     assert r.returncode == 0, r.stderr
     assert load_arch_config(target).nf == 64
+    r = nas("export", "--reference", "imdn", "--scale", "4", "--out", str(tmp_path / "imdn.txt"))
+    assert r.returncode == 2 and "imdn.txt: --out is a config file ending in .yaml" in r.stderr
+    assert not (tmp_path / "imdn.txt").exists()
     r = nas("zoo", "--json")
     assert r.returncode == 0, r.stderr
     rows = {row["name"]: row for row in json.loads(r.stdout)}
