@@ -303,11 +303,13 @@ def info(
     latency: bool = typer.Option(True, "--latency/--no-latency", help="Measure CPU latency (64x64 LR)."),
 ) -> None:
     """Params, Mult-Adds (1280x720 HR output) and latency of a config."""
-    from nas.arch import load_arch_config, reference_config
+    from nas.arch import reference_config
 
     if (config is None) == (reference is None):
         _fail("pass a CONFIG file or --reference NAME")
-    cfg = load_arch_config(config) if config is not None else reference_config(reference, scale)
+    from nas.cli_workflow import load_config_file
+
+    cfg = load_config_file(config) if config is not None else reference_config(reference, scale)
     row = _costs(cfg, latency)
     if as_json:
         sys.stdout.write(json.dumps(row, indent=2) + "\n")

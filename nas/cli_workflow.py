@@ -39,6 +39,30 @@ def _set_threads(threads: Optional[int]) -> None:
         torch.set_num_threads(threads)
 
 
+def load_config_file(path: Path):
+    """``load_arch_config(path)``, then a shapes-only build (``check_buildable``), so that a
+    config valid field by field but not buildable at its width is refused naming the file.
+
+    Raises:
+        ArchConfigError: ``"<file>: <field>: <problem>"``, one line.
+    """
+    from nas.arch import load_arch_config
+    from nas.errors import ArchConfigError
+    from nas.models import check_buildable
+
+    cfg = load_arch_config(path)
+    try:
+        check_buildable(cfg)
+    except ArchConfigError as err:
+        msg = str(err)
+        for prefix in (f"{cfg.name}: " if cfg.name else None, "config: "):
+            if prefix and msg.startswith(prefix):
+                msg = msg[len(prefix):]
+                break
+        raise ArchConfigError(f"{path}: {msg}") from None
+    return cfg
+
+
 def _check_tiling(tile: Optional[int], overlap: int) -> None:
     """Raises NasError for a negative ``--tile`` or ``--tile-overlap`` (LR px)."""
     if tile is not None and tile < 0:
@@ -56,13 +80,12 @@ def resolve_model(config: Optional[Path], reference: Optional[str], weights: Pat
         NasError: both or a conflicting CONFIG / --reference, a scale that disagrees with the
             config, or any checkpoint / config error (names the file and key).
     """
-    from nas.arch import load_arch_config
     from nas.checkpoints import load_model
     from nas.proxy.train import resolve_device
 
     if config is not None and reference is not None:
         raise NasError("pass a CONFIG file or --reference NAME, not both")
-    cfg = load_arch_config(config) if config is not None else None
+    cfg = load_config_file(config) if config is not None else None
     if cfg is not None and scale is not None and scale != cfg.scale:
         raise NasError(f"{config}: the config is x{cfg.scale}, --scale says x{scale}")
     dev = resolve_device(device)
@@ -186,11 +209,10 @@ def export_trained(config_file: Optional[Path], config, reference: Optional[str]
                    onnx: bool) -> None:
     """``nas export --weights``: load the trained model strictly, write the config, deploy-form
     safetensors and (``--onnx``) a verified ONNX graph next to ``out``."""
-    from nas.arch import load_arch_config
     from nas.checkpoints import describe, load_model
     from nas.export import export_model
 
-    cfg = config if config is not None else (load_arch_config(config_file) if config_file is not None else None)
+    cfg = config if config is not None else (load_config_file(config_file) if config_file is not None else None)
     loaded = load_model(weights, config=cfg, reference=reference, scale=cfg.scale if cfg is not None else None)
     _log(describe(loaded))
     res = export_model(loaded.model, loaded.config, out, onnx=onnx)
@@ -269,12 +291,12 @@ def train_cmd(
     threads: Optional[int] = typer.Option(None, help="torch threads on CPU (default: torch's choice)."),
 ) -> None:
     """Train a config with the papers' protocol (L1, Adam, lr 5e-4 halved every 200k, 64*s patches, flips/rot90)."""
-    from nas.arch import load_arch_config, reference_config
+    from nas.arch import reference_config
     from nas.training import TrainCallbacks, TrainSettings, train
 
     if (config is None) == (reference is None):
         raise NasError("pass a CONFIG file or --reference NAME")
-    cfg = load_arch_config(config) if config is not None else reference_config(reference, scale or 4)
+    cfg = load_config_file(config) if config is not None else reference_config(reference, scale or 4)
     if scale is not None and scale != cfg.scale:
         cfg = cfg.replace(scale=scale)
     _set_threads(threads)

@@ -370,10 +370,16 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             enqueue_references(study, ref_params)
             _record_budget(study, s.budget)
             grace_s = agree_heartbeat(study, s.heartbeat, created)
-    except BaseException:
+    except BaseException as err:
         if created_dir:
             with contextlib.suppress(OSError):
                 out_dir.rmdir()  # only if still empty
+        import sqlalchemy.exc
+
+        if isinstance(err, (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError)):
+            line = next((ln for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+            hint = "; is the database file writable?" if storage_url.startswith("sqlite") else ""
+            raise StudyError(f"{safe_url}: cannot open the study for writing ({line.strip()[:300]}){hint}") from None
         raise
     log(f"study {study_name!r} ({'created' if created else 'resumed'}) in {safe_url}; "
         f"space {space.name} [{space.digest}], x{s.scale}, profile {profile.name} "

@@ -81,3 +81,15 @@ def test_to_dict_is_plain_json():
     d = reference_config("imdn", 3).to_dict()
     assert json.loads(json.dumps(d)) == d
     assert yaml.safe_load(reference_config("imdn", 3).to_yaml()) == d
+
+
+def test_a_config_that_cannot_build_is_refused_naming_the_file(tmp_path, monkeypatch, capsys):
+    # valid field by field, but CCA reduction 16 on the 6 channels it sees at nf 12 leaves none
+    from tests.evaluation.helpers import run_cli
+
+    path = tmp_path / "winner.yaml"
+    path.write_text("name: trial1\nscale: 4\nnf: 12\nfusion: conv1x1\nblocks:\n"
+                    "  - {type: imdb, stages: 1, distill_ratio: 0.25, attention: cca, cca_reduction: 16}\n")
+    code, _, err = run_cli(monkeypatch, capsys, "info", path, "--no-latency")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.strip().startswith(f"error: {path}: blocks.0.cca_reduction:"), err

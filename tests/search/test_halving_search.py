@@ -238,19 +238,19 @@ def test_interrupted_reference_and_candidate_are_queued_again_on_resume(tmp_path
     # Ctrl-C while the reference trains: the resumed search must still evaluate it
     stop_ref = _InterruptAtTrial(lambda n, label: label == "erfdn")
     with pytest.raises(KeyboardInterrupt):
-        run_search(_settings(tmp_path), log=lambda m: None, progress=stop_ref)
+        run_search(_settings(tmp_path, budget=3), log=lambda m: None, progress=stop_ref)
     study = _study(tmp_path)
     assert study.trials[stop_ref.fired].state.name == "FAIL"
     # Ctrl-C while a searched candidate trains: its configuration is trained first on resume
     stop_cand = _InterruptAtTrial(lambda n, label: label != "erfdn")
     with pytest.raises(KeyboardInterrupt):
-        run_search(_settings(tmp_path), log=lambda m: None, progress=stop_cand)
+        run_search(_settings(tmp_path, budget=3), log=lambda m: None, progress=stop_cand)
     victim = _study(tmp_path).trials[stop_cand.fired]
     assert victim.state.name == "FAIL" and victim.user_attrs["fail_reason"] == "interrupted (SIGINT)"
 
     lines: list[str] = []
-    out = run_search(_settings(tmp_path), log=lines.append)
-    assert out.complete == 5
+    out = run_search(_settings(tmp_path, budget=3), log=lines.append)
+    assert out.complete == 3
     study = _study(tmp_path)
     refs = [t for t in study.trials if t.user_attrs.get("reference") == "erfdn" and t.state.name == "COMPLETE"]
     assert len(refs) == 1  # evaluated once, not lost and not twice
