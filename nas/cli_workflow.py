@@ -63,6 +63,17 @@ def load_config_file(path: Path):
     return cfg
 
 
+def _image_mode(path: Path) -> str | None:
+    """Pillow's mode of an image file (``RGB``, ``L``, ``RGBA``, ``I;16`` ...), header only."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.mode
+    except Exception:  # noqa: BLE001 - read_image has already reported unreadable files
+        return None
+
+
 def _check_tiling(tile: Optional[int], overlap: int) -> None:
     """Raises NasError for a negative ``--tile`` or ``--tile-overlap`` (LR px)."""
     if tile is not None and tile < 0:
@@ -190,6 +201,11 @@ def upscale(
     s, colors = loaded.config.scale, loaded.config.colors
     dev = next(loaded.model.parameters()).device
     images = [(p, read_image(p)) for p in inputs]  # read all first: a bad file fails before any work
+    for p, _img in images:
+        mode = _image_mode(p)
+        if mode not in ("RGB", "P", None):
+            _log(f"note: {p} is {mode}; it is super-resolved as RGB"
+                 + (" (the alpha channel is dropped)" if "A" in mode else " (written as RGB)"))
     if out_dir.exists() and not out_dir.is_dir():
         raise NasError(f"{out_dir}: exists and is not a folder (--out is the output folder)")
     out_dir.mkdir(parents=True, exist_ok=True)

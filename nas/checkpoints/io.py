@@ -80,11 +80,20 @@ def _fmt_keys(keys: list[str]) -> str:
 def _torch_load(path: Path) -> Any:
     if not path.is_file():
         raise CheckpointError(f"{path}: weights file not found")
+    import warnings
+
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's own warnings about legacy / odd files: the error says it
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and weights-only errors all mean "not a usable torch file"
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
-        raise CheckpointError(f"{path}: not a PyTorch checkpoint torch.load can read safely ({first})") from None
+        text = str(err).strip()
+        if "Weights only load failed" in text or "weights_only" in text:
+            why = "it holds Python objects, not only tensors; nas never unpickles arbitrary objects"
+        else:
+            why = (text.splitlines() or [type(err).__name__])[0]
+            why = why if len(why) <= 200 else why[:197] + "..."
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint torch.load can read safely ({why})") from None
 
 
 def _check_flat(obj: Any, path: Path | str) -> dict[str, torch.Tensor]:
