@@ -141,7 +141,9 @@ def _open_study(out_dir: Optional[Path], study: Optional[str], storage: Optional
             _fail("pass --out-dir DIR (a search's output folder) or --storage URL")
         db = Path(out_dir) / "study.db"
         if not db.is_file():
-            raise NasError(f"{out_dir}: no study.db found (is this a `nas search` output folder?)")
+            hint = ("" if Path(out_dir).is_dir() else
+                    "; run `nas search` first, or pass --out-dir results/lightweight_sr_x4 (the committed reference run)")
+            raise NasError(f"{out_dir}: no study.db found (is this a `nas search` output folder?){hint}")
         storage = f"sqlite:///{db.as_posix()}"
     return load_existing_study(study, storage)
 
