@@ -22,8 +22,12 @@ __all__ = ["ProxyData", "load_proxy_data"]
 
 
 def _centre_crop(pair: ImagePair, max_side: int, scale: int) -> ImagePair:
+    """The centre of ``pair`` with an HR side of at most ``max_side`` px (0 = whole image), never
+    an LR side under :data:`VAL_MIN_LR` (every network of the space must be able to score it)."""
+    if not max_side:
+        return pair
     lh, lw = pair.lr.shape[:2]
-    ml = max(1, max_side // scale)
+    ml = max(VAL_MIN_LR, max_side // scale)
     th, tw = min(lh, ml), min(lw, ml)
     y, x = (lh - th) // 2, (lw - tw) // 2
     lr = pair.lr[y : y + th, x : x + tw]

@@ -33,7 +33,7 @@ from nas.checkpoints import read_checkpoint, read_safetensors, read_state_dict, 
 from nas.data import ImagePair, load_folder, rgb_to_y
 from nas.errors import CheckpointError, NasError
 from nas.evaluation import psnr_plane, super_resolve
-from nas.proxy.data import ProxyData, check_val_sizes
+from nas.proxy.data import ProxyData, _centre_crop, check_val_sizes
 from nas.proxy.train import DivergedError, resolve_device
 
 __all__ = ["TrainSettings", "TrainResult", "TrainCallbacks", "train", "init_from", "validate"]
@@ -105,17 +105,6 @@ class TrainCallbacks:
     step: Callable[[int, float, float], None] | None = None  # (iteration, loss, lr)
     validated: Callable[[int, float], None] | None = None    # (iteration, PSNR dB)
     log: Callable[[str], None] | None = None
-
-
-def _centre_crop(pair: ImagePair, max_side: int, scale: int) -> ImagePair:
-    if not max_side:
-        return pair
-    lh, lw = pair.lr.shape[:2]
-    m = max(1, max_side // scale)
-    th, tw = min(lh, m), min(lw, m)
-    y, x = (lh - th) // 2, (lw - tw) // 2
-    return ImagePair(pair.name, hr=np.ascontiguousarray(pair.hr[y * scale:(y + th) * scale, x * scale:(x + tw) * scale]),
-                     lr=np.ascontiguousarray(pair.lr[y:y + th, x:x + tw]))
 
 
 @torch.no_grad()

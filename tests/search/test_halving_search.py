@@ -301,3 +301,13 @@ def test_a_y_only_space_trains_and_scores_on_the_y_channel(tmp_path):
     done = [t for t in _study(tmp_path).trials if t.state.name == "COMPLETE"]
     assert all(t.user_attrs["config"]["colors"] == 1 for t in done)
     assert all(5.0 < t.values[0] < 40.0 for t in done)  # a real PSNR-Y, not a failure
+
+
+def test_validation_crops_stay_large_enough_for_esa_at_x8():
+    # the smoke profile crops validation to 96 HR px: 12 LR px at x8, under ESA's 15
+    from nas.proxy import get_profile
+    from nas.proxy.data import VAL_MIN_LR, load_proxy_data
+
+    data = load_proxy_data(8, get_profile("smoke"), None, None)
+    assert all(min(p.lr.shape[:2]) >= VAL_MIN_LR for p in data.val)
+    assert all(p.hr.shape[:2] == (p.lr.shape[0] * 8, p.lr.shape[1] * 8) for p in data.val)
