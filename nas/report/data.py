@@ -559,10 +559,18 @@ def _hypervolume_history(trials: list[FrozenTrial], table: dict[int, dict[int, R
 
 
 def _relative(path: str | None) -> str | None:
-    """A stored absolute path shown relative to the working directory when inside it."""
+    """A stored absolute path shown relative to the working directory when inside it; a path
+    into another checkout's ``search_spaces/`` (a committed study opened elsewhere) is shown as
+    ``search_spaces/<file>`` when that file exists here."""
     if not path:
         return path
     try:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError):
-        return path
+        pass
+    parts = Path(path).parts
+    if "search_spaces" in parts[:-1]:
+        tail = Path(*parts[parts.index("search_spaces"):])
+        if tail.is_file():
+            return tail.as_posix()
+    return path
