@@ -321,7 +321,6 @@ def train_cmd(
                              ckpt_every=ckpt_every, seed=seed, device=device, amp=amp)
     progress = _TrainProgress(err)
     cbs = TrainCallbacks(start=progress.start, step=progress.step, validated=progress.validated, log=_log)
-    _log(f"training {cfg.summary()} -> {out}/")
     try:
         res = train(cfg, data, out, settings, val_data=val_data, resume=resume, init=init, callbacks=cbs)
     except KeyboardInterrupt:

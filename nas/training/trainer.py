@@ -288,6 +288,7 @@ def train(config: ArchConfig, data: str | Path, out_dir: str | Path, settings: T
     if not resume and ((out / "last.pt").is_file() or (out / "best.pt").is_file()):
         raise NasError(f"{out}: holds a training run (last.pt / best.pt); pass --resume to continue it, "
                        "or another --out (nothing was overwritten)")
+    log(f"training {config.summary()} -> {out}/")
     device = resolve_device(st.device)
     use_amp = st.amp and device.type == "cuda"
 

@@ -174,13 +174,33 @@ def _case(name: str, tmp: Path) -> tuple[list[str], list[str]]:
         return ["--space", str(p)], ["tiny_test_x4", "space_digest"]
     if name == "resume_other_profile":
         return ["--profile", "fast"], ["tiny_test_x4", "profile"]
+    if name == "another_scale_into_the_folder":  # a second study would overwrite this one's tables
+        return ["--scale", "2"], [str(tmp.parent / tmp.name / "out"), "tiny_test_x4", "tiny_test_x2"]
+    if name == "max_latency_infinite":
+        return ["--max-latency-ms", "inf"], ["--max-latency-ms", "inf"]
+    if name == "checkpoint_dir_is_a_file":
+        (tmp / "ckpt").write_text("")
+        return ["--checkpoint-dir", str(tmp / "ckpt")], [str(tmp / "ckpt"), "not a folder"]
+    if name == "validation_images_too_small":  # 40 px HR = 10 LR px at x4, under ESA's 15
+        return ["--val-data", str(_images(tmp / "val", 2, 40))], ["img0", "10x10", "15 px"]
+    if name == "validation_folder_missing":  # also without --data (built-in training photos)
+        return ["--val-data", str(tmp / "no_val")], [str(tmp / "no_val")]
+    if name == "float_leaf_on_an_int_field":
+        p = _space(tmp, "nf: {type: int, low: 8, high: 16, step: 2}", "nf: {type: float, low: 8, high: 16}")
+        return ["--space", str(p)], [str(p), "network.nf.type", "use type int"]
+    if name == "space_not_utf8":
+        p = tmp / "latin1.yaml"
+        p.write_bytes(TINY_SPACE.read_bytes().replace(b"tiny IMDN", b"tiny \xe9 IMDN"))
+        return ["--space", str(p)], [str(p), "not UTF-8"]
     raise AssertionError(name)
 
 
 CASES = ["budget_negative", "heartbeat_zero", "scale_5", "nf_zero", "negative_blocks", "reference_outside_space",
          "unknown_reference", "unknown_sampler", "data_missing", "data_empty", "truncated_image",
          "images_smaller_than_a_patch", "storage_unreachable", "storage_not_a_url", "storage_not_a_database",
-         "resume_other_space", "resume_other_profile"]
+         "resume_other_space", "resume_other_profile", "another_scale_into_the_folder", "max_latency_infinite",
+         "checkpoint_dir_is_a_file", "validation_images_too_small", "validation_folder_missing",
+         "float_leaf_on_an_int_field", "space_not_utf8"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -281,3 +301,81 @@ def test_real_process_storage_error_is_one_line(existing, tmp_path):
     line = one_line_error(r.stderr)
     assert r.returncode == 2 and "postgresql://nas:***@127.0.0.1:1/nas" in line and "s3cret-pw" not in r.stderr
     assert digest(out) == before
+
+
+# ---------------------------------------------------------------------- the workflow commands
+def _workflow_case(name: str, tmp: Path, existing: Path) -> tuple[list[str], list[str]]:
+    """``(nas arguments, substrings the error line must contain)`` for one bad workflow input."""
+    cfg = tmp / "tiny.yaml"
+    cfg.write_text("name: tiny\nscale: 2\nnf: 8\nfusion: conv1x1\nblocks:\n  - {type: imdb, stages: 1, attention: none}\n")
+    data = _images(tmp / "data", 2, 64)
+    if name == "upscale_same_output_name":  # a.png and a.jpg would both become a_x2.png
+        Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(tmp / "a.png")
+        Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(tmp / "a.jpg")
+        return (["upscale", str(cfg), str(tmp / "a.png"), str(tmp / "a.jpg"), "--weights", str(tmp / "w.pt"),
+                 "--out", str(tmp / "up")], ["a.jpg", "same name", "a.png"])
+    if name == "upscale_negative_tile":
+        return (["upscale", str(cfg), str(data / "img0.png"), "--weights", str(tmp / "w.pt"), "--out",
+                 str(tmp / "up"), "--tile", "-4"], ["--tile", "-4"])
+    if name == "eval_negative_threads":
+        return (["eval", str(cfg), "--weights", str(tmp / "w.pt"), "--data", str(data), "--threads", "-1"],
+                ["--threads", "-1"])
+    if name == "eval_data_is_a_file":
+        return (["eval", str(cfg), "--weights", str(tmp / "w.pt"), "--data", str(data / "img0.png")],
+                [str(data / "img0.png"), "is a file"])
+    if name == "train_out_is_a_file":
+        (tmp / "file.png").write_bytes(b"x")
+        return (["train", str(cfg), "--data", str(data), "--out", str(tmp / "file.png"), "--iters", "1"],
+                [str(tmp / "file.png"), "not a folder"])
+    if name == "train_zero_val_every":
+        return (["train", str(cfg), "--data", str(data), "--out", str(tmp / "run"), "--val-every", "0"],
+                ["--val-every", "0"])
+    if name == "train_negative_lr":
+        return (["train", str(cfg), "--data", str(data), "--out", str(tmp / "run"), "--lr", "-1"], ["--lr", "-1"])
+    if name == "export_out_not_a_config":  # with --weights it overwrote the config with the weights
+        return (["export", "--reference", "imdn", "--scale", "4", "--out", str(tmp / "m.onnx")],
+                ["m.onnx", ".yaml"])
+    if name == "export_onnx_without_weights":
+        return ["export", "--reference", "imdn", "--out", str(tmp / "m.yaml"), "--onnx"], ["--onnx", "--weights"]
+    if name == "show_csv_and_json":
+        return ["show", "--out-dir", str(existing), "--csv", "--json"], ["--csv", "--json"]
+    if name == "show_storage_file_missing":  # reading must not create an empty database
+        return ["show", "--storage", f"sqlite:///{tmp / 'typo.db'}"], [str(tmp / "typo.db"), "no such database"]
+    if name == "zoo_unknown_scale":
+        return ["zoo", "--scale", "5"], ["x5"]
+    if name == "config_not_utf8":
+        cfg.write_bytes(b"name: tiny\n\xff\n")
+        return ["info", str(cfg)], [str(cfg), "not UTF-8"]
+    raise AssertionError(name)
+
+
+WORKFLOW_CASES = ["upscale_same_output_name", "upscale_negative_tile", "eval_negative_threads", "eval_data_is_a_file",
+                  "train_out_is_a_file", "train_zero_val_every", "train_negative_lr", "export_out_not_a_config",
+                  "export_onnx_without_weights", "show_csv_and_json", "show_storage_file_missing",
+                  "zoo_unknown_scale", "config_not_utf8"]
+
+
+@pytest.mark.parametrize("case", WORKFLOW_CASES)
+def test_bad_workflow_input_is_one_line_and_writes_nothing(case, existing, tmp_path, monkeypatch, capsys):
+    import torch
+
+    from nas.arch import load_arch_config
+    from nas.checkpoints import save_checkpoint
+    from nas.models import build_model
+
+    work = tmp_path / "work"
+    work.mkdir()
+    args, culprits = _workflow_case(case, work, existing)
+    if (work / "tiny.yaml").is_file() and "w.pt" in " ".join(args):
+        cfg = load_arch_config(work / "tiny.yaml")
+        torch.manual_seed(0)
+        save_checkpoint(work / "w.pt", build_model(cfg), cfg, iteration=0)
+    before = {p: p.stat().st_mtime_ns for p in work.rglob("*")}
+    before_existing = digest(existing)
+    code, err = cli(monkeypatch, capsys, *args)
+    line = one_line_error(err)
+    assert code == 2, err
+    for c in culprits:
+        assert c in line, (c, line)
+    assert {p: p.stat().st_mtime_ns for p in work.rglob("*")} == before  # nothing written or created
+    assert digest(existing) == before_existing
