@@ -40,6 +40,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nas.arch import ArchConfig, reference_config
 from nas.errors import NasError, StudyError
 from nas.scoring import DIRECTIONS, OBJECTIVE_NAMES
+from nas.search.admission import BUDGET_REASON
 from nas.space import SearchSpace
 
 __all__ = [
@@ -504,7 +505,7 @@ not an interruption); the search goes on without it and ``nas show`` says it is 
 
 
 def missing_references(study: optuna.Study, names: tuple[str, ...],
-                       requeue_reasons: tuple[str, ...] = ("budget reached",)) -> list[str]:
+                       requeue_reasons: tuple[str, ...] = (BUDGET_REASON,)) -> list[str]:
     """References among ``names`` that the study must (re-)queue: no trial of theirs is
     COMPLETE, RUNNING or WAITING. A reference interrupted (Ctrl-C, SIGTERM), killed (stale) or
     pruned because other workers held the budget counts as missing, so a resumed search always
