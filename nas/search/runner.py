@@ -236,9 +236,8 @@ def _check_out_dir_owner(out_dir: Path, study_name: str, default_db_url: str | N
                        "a new study here would overwrite that record: pass another --out, or put study.db back")
     if default_db_url is not None and db.is_file() and db.stat().st_size > 0:
         try:
-            others = [n for n in optuna.get_all_study_names(default_db_url) if n != study_name]
-            if len(others) < len(optuna.get_all_study_names(default_db_url)):
-                others = []  # this study is there: resuming it is fine
+            names = optuna.get_all_study_names(default_db_url)
+            others = [] if study_name in names else names  # this study is there: resuming it is fine
         except Exception:  # noqa: BLE001 - not a database: open_study reports it with its reason
             others = []
     report = out_dir / "report.json"
