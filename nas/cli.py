@@ -284,11 +284,15 @@ def export(
 def _costs(config, latency: bool) -> dict:
     from nas.metrics import count_params, measure_latency, mult_adds
     from nas.models import build_model
+    from nas.scoring.evaluate import deploy_form
 
-    model = build_model(config)
+    trained = build_model(config)
+    model = deploy_form(trained)  # the costs a user pays: ECBs merged (issue 18 §3)
     row = {"name": config.name, "scale": config.scale, "params": count_params(model),
            "mult_adds": mult_adds(model, config.scale, in_channels=config.colors),
            "arch_id": config.arch_id, "summary": config.summary()}
+    if model is not trained:
+        row["train_params"] = count_params(trained)
     if latency:
         lat = measure_latency(model, lr_hw=(64, 64), in_channels=config.colors)
         row.update(latency_ms=round(lat.median_ms, 3), latency_input=f"{config.colors}x64x64",
@@ -318,7 +322,7 @@ def info(
         return
     table = Table(show_header=False, title=str(config or reference))
     for k, v in row.items():
-        table.add_row(k, f"{v:,}" if isinstance(v, int) and k in ("params", "mult_adds") else str(v))
+        table.add_row(k, f"{v:,}" if isinstance(v, int) and k in ("params", "mult_adds", "train_params") else str(v))
     out.print(table)
 
 
@@ -328,7 +332,8 @@ def zoo(
     latency: bool = typer.Option(False, "--latency/--no-latency", help="Also measure CPU latency."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List the reference models with params and Mult-Adds (MACs, 1280x720 HR output)."""
+    """List the reference models with params and Mult-Adds (MACs, 1280x720 HR output) of the
+    deploy form (ECBs merged), the training form's params beside them where they differ."""
     from nas.arch import REFERENCES
 
     scales = sorted({sc for ref in REFERENCES.values() for sc in ref.scales})
@@ -343,10 +348,11 @@ def zoo(
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     table = Table(title=f"reference models, x{scale} (Mult-Adds for a 1280x720 HR output)")
-    for col in ["name", "params", "Mult-Adds G"] + (["latency ms"] if latency else []) + ["architecture"]:
+    for col in ["name", "params", "train params", "Mult-Adds G"] + (["latency ms"] if latency else []) + ["architecture"]:
         table.add_column(col, justify="left" if col in ("name", "architecture") else "right")
     for r in rows:
-        table.add_row(r["name"], f"{r['params']:,}", f"{r['mult_adds'] / 1e9:.2f}",
+        train = f"{r['train_params']:,}" if "train_params" in r else ""
+        table.add_row(r["name"], f"{r['params']:,}", train, f"{r['mult_adds'] / 1e9:.2f}",
                       *([f"{r['latency_ms']:.1f}"] if latency else []), r["summary"])
     out.print(table)
 

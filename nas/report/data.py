@@ -43,7 +43,8 @@ __all__ = [
 
 #: Columns of ``trials.csv`` / ``pareto.csv`` (``trials_frame``); kept stable for scripts.
 COLUMNS = ["number", "state", "reference", *OBJECTIVE_NAMES, "iters", "duration_s", "arch_id",
-           "summary", "on_front", "dominates", "fail_reason", "config", "rung", "psnr_by_iters", "status"]
+           "summary", "on_front", "dominates", "fail_reason", "config", "rung", "psnr_by_iters", "status",
+           "train_params"]
 
 #: ``TrialPoint.status`` values, in legend order.
 STATUSES = ("front", "dominated", "stopped", "rejected", "pruned", "failed", "running")
@@ -123,6 +124,8 @@ class TrialPoint:
             its original's scores), else ``None``.
         costs: ``{"params", "mult_adds", "latency_ms"}`` measured for a candidate rejected over
             a ``--max-*`` limit before training (no PSNR), else ``None``.
+        train_params: parameters of the training form when it differs from the deploy form that
+            ``params`` counts (re-parameterisable ECB blocks), else ``None``.
     """
 
     number: int
@@ -147,6 +150,7 @@ class TrialPoint:
     rung: int | None = None
     psnr_by_iters: dict = field(default_factory=dict)
     costs: dict | None = None
+    train_params: int | None = None
 
     @property
     def values(self) -> tuple[float, float, float, float] | None:
@@ -341,9 +345,10 @@ class ReportData:
             "psnr_by_iters": json.dumps({str(k): round(v, 4) for k, v in p.psnr_by_iters.items()})
             if p.psnr_by_iters else "",
             "status": p.status,
+            "train_params": p.train_params,
         } for p in self.points]
         df = pd.DataFrame(rows, columns=COLUMNS)
-        for col in ("params", "mult_adds", "rung"):
+        for col in ("params", "mult_adds", "rung", "train_params"):
             df[col] = df[col].astype("Int64")
         df["on_front"] = df["on_front"].astype(bool)  # also when empty (a boolean mask, not labels)
         return df
@@ -492,6 +497,7 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             rung=entry.rung if entry is not None else (0 if scored else None),
             psnr_by_iters=history.get(t.number, {}),
             costs=a.get("costs") if not scored and isinstance(a.get("costs"), dict) else None,
+            train_params=int(a["train_params"]) if isinstance(a.get("train_params"), int) else None,
         ))
 
     starts = [t.datetime_start for t in trials if t.datetime_start]

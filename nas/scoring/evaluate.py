@@ -16,13 +16,13 @@ import torch
 
 from nas.arch import ArchConfig
 from nas.metrics import count_params, measure_latency, mult_adds
-from nas.models import build_model
+from nas.models import build_model, reparameterize_model
 from nas.proxy.data import ProxyData
 from nas.proxy.profiles import ProxyProfile
 from nas.proxy.train import load_train_state, save_train_state, train_segment
 
-__all__ = ["LatencySetting", "Costs", "Scores", "RungScore", "cheap_scores", "measure_costs", "evaluate",
-           "continue_rung"]
+__all__ = ["LatencySetting", "Costs", "Scores", "RungScore", "deploy_form", "cheap_scores", "measure_costs",
+           "evaluate", "continue_rung"]
 
 
 @dataclass(frozen=True)
@@ -43,17 +43,24 @@ class LatencySetting:
 class Costs:
     """The objectives known before training.
 
+    All three are measured on the *deploy form* (``reparameterize_model``: every ECB merged into
+    one 3x3 conv), the network ``nas export`` ships and a user runs; the training form's
+    parameter count is kept beside it (issue 18 §3).
+
     Attributes:
-        params: exact parameter count.
-        mult_adds: Mult-Adds (MACs, fvcore) for a 1280x720 HR output.
-        latency_ms: median forward latency (ms) on ``LatencySetting.lr_hw``.
+        params: exact parameter count of the deploy form.
+        mult_adds: Mult-Adds (MACs, fvcore) of the deploy form for a 1280x720 HR output.
+        latency_ms: median forward latency (ms) of the deploy form on ``LatencySetting.lr_hw``.
         timings: wall seconds per stage (build_s, mult_adds_s, latency_s).
+        train_params: parameter count of the training form (``== params`` without
+            re-parameterisable blocks).
     """
 
     params: int
     mult_adds: int
     latency_ms: float
     timings: dict[str, float] = field(default_factory=dict)
+    train_params: int | None = None
 
 
 @dataclass
@@ -62,11 +69,12 @@ class Scores:
 
     Attributes:
         psnr_db: proxy validation PSNR (dB, Y channel).
-        params: exact parameter count.
-        mult_adds: Mult-Adds (MACs, fvcore) for a 1280x720 HR output.
-        latency_ms: median forward latency (ms) on ``LatencySetting.lr_hw``.
+        params: exact parameter count (deploy form).
+        mult_adds: Mult-Adds (MACs, fvcore) for a 1280x720 HR output (deploy form).
+        latency_ms: median forward latency (ms) on ``LatencySetting.lr_hw`` (deploy form).
         iters: proxy iterations trained (fidelity).
         timings: wall seconds per stage (build, mult_adds, train, validate, latency).
+        train_params: parameter count of the training form.
     """
 
     psnr_db: float
@@ -75,17 +83,29 @@ class Scores:
     latency_ms: float
     iters: int
     timings: dict[str, float] = field(default_factory=dict)
+    train_params: int | None = None
 
     def values(self) -> tuple[float, float, float, float]:
         """In ``OBJECTIVES`` order, for ``study.tell`` / the objective's return value."""
         return (self.psnr_db, float(self.params), float(self.mult_adds), self.latency_ms)
 
 
-def cheap_scores(config: ArchConfig, seed: int = 0) -> tuple[int, int, torch.nn.Module, dict[str, float]]:
-    """Build the model (weights seeded with ``seed``) and count parameters and Mult-Adds.
+def deploy_form(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` itself when it has no re-parameterisable block, else its deploy copy
+    (:func:`nas.models.reparameterize_model`, eval mode); the costs a user pays are those of this."""
+    if any(callable(getattr(m, "reparameterize", None)) for m in model.modules()):
+        return reparameterize_model(model)
+    return model
+
+
+def cheap_scores(config: ArchConfig, seed: int = 0) -> tuple[int, int, int, torch.nn.Module, dict[str, float]]:
+    """Build the model (weights seeded with ``seed``) and count the parameters and Mult-Adds of
+    its deploy form (:func:`deploy_form`).
 
     Returns:
-        ``(params, mult_adds, model, timings)``.
+        ``(params, train_params, mult_adds, model, timings)``: deploy-form params, the training
+        form's params, deploy-form MACs (1280x720 output), the *training-form* model (ready to
+        train) and the stage timings (s).
 
     Raises:
         ArchConfigError: the config cannot be built.
@@ -96,10 +116,11 @@ def cheap_scores(config: ArchConfig, seed: int = 0) -> tuple[int, int, torch.nn.
     model = build_model(config)
     timings["build_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    params = count_params(model)
-    macs = mult_adds(model, config.scale, in_channels=config.colors)
+    deploy = deploy_form(model)
+    params = count_params(deploy)
+    macs = mult_adds(deploy, config.scale, in_channels=config.colors)
     timings["mult_adds_s"] = time.perf_counter() - t
-    return params, macs, model, timings
+    return params, count_params(model), macs, model, timings
 
 
 def measure_costs(config: ArchConfig, seed: int = 0, latency: LatencySetting = LatencySetting(),
@@ -115,13 +136,14 @@ def measure_costs(config: ArchConfig, seed: int = 0, latency: LatencySetting = L
         ArchConfigError: the config cannot be built.
         RuntimeError: the forward pass fails (e.g. out of memory).
     """
-    params, macs, model, timings = cheap_scores(config, seed=seed)
+    params, train_params, macs, model, timings = cheap_scores(config, seed=seed)
     t = time.perf_counter()
-    lat = measure_latency(model, lr_hw=latency.lr_hw, in_channels=config.colors,
+    lat = measure_latency(deploy_form(model), lr_hw=latency.lr_hw, in_channels=config.colors,
                           warmup=latency.warmup, repeats=latency.repeats, device=str(device),
                           channels_last=latency.channels_last)
     timings["latency_s"] = time.perf_counter() - t
-    return Costs(params=params, mult_adds=macs, latency_ms=lat.median_ms, timings=timings), model
+    return Costs(params=params, mult_adds=macs, latency_ms=lat.median_ms, timings=timings,
+                 train_params=train_params), model
 
 
 def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
@@ -150,7 +172,8 @@ def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
     if checkpoint is not None and profile.multi_fidelity:
         save_train_state(checkpoint, model, opt_state, result.iters, config.arch_id)
     return Scores(psnr_db=result.psnr_db, params=cost.params, mult_adds=cost.mult_adds,
-                  latency_ms=cost.latency_ms, iters=result.iters, timings=timings)
+                  latency_ms=cost.latency_ms, iters=result.iters, timings=timings,
+                  train_params=cost.train_params)
 
 
 @dataclass

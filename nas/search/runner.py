@@ -464,6 +464,8 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         finally:
             sig.defer = True  # until Optuna has written the trial's final state
         trial.set_user_attr("iters", scores.iters)
+        if scores.train_params is not None and scores.train_params != scores.params:
+            trial.set_user_attr("train_params", scores.train_params)  # deploy form scored, training form kept
         trial.set_user_attr("timings", {k: round(v, 3) for k, v in scores.timings.items()})
         return scores.values()
 
