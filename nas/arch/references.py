@@ -9,7 +9,8 @@ issues #3, #5, #12), E-RFDN (AIM 2020 ESR winner; njulj/RFDN ``RFDN.py`` as rele
 Zoo (not enqueued in searches): IMDN_RTC (``IMDN_RTC`` in the same IMDN file), AWSRN-S/-SD/-M/AWSRN
 (Wang et al. arXiv 1904.02358; ChaofWang/AWSRN ``code/src/model/awsrn.py``, ``awsrnd.py``) and
 ECBSR-M4C8/M4C16/M10C32/M16C64 (Zhang et al., ACM MM 2021; xindongzhang/ECBSR ``models/ecbsr.py``,
-Y channel only, colors 1). Counts: ``shared/reference_models.md`` §1, §3, §4.
+Y channel only, colors 1), and ECBSR-M4C16/M4C32/M6C40 in RGB as the ETDS authors retrained them
+(Chao et al., CVPR 2023, Table 2). Counts: ``shared/reference_models.md`` §1, §3, §4.
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ class Reference:
         source: paper section and repository.
         pixel_range: value range the authors' checkpoints expect (1.0 for [0, 1], 255.0 for [0, 255]).
         key_prefix: prefix stripped from official state-dict keys (``"module."``), if any.
+        family: the design line it belongs to (``imdn``, ``rfdn``, ``awsrn``, ``ecbsr``): the unit
+            held out together when a predictor fitted on the references is scored
+            (``benchmarks/zoo_fidelity.py``, leave-one-family-out).
+        published_psnr: fully-trained PSNR (dB, Y channel, ``scale`` px shaved) as published,
+            ``{scale: {set name: dB}}`` with set names ``Set5``, ``Set14``, ``B100``,
+            ``Urban100``, ``Manga109``; empty where nothing citable exists.
+        psnr_source: where ``published_psnr`` comes from (paper table or repository path), and
+            how sure it is.
     """
 
     name: str
@@ -45,6 +54,13 @@ class Reference:
     pixel_range: float = 1.0
     key_prefix: str = ""
     notes: str = field(default="")
+    family: str = ""
+    published_psnr: dict[int, dict[str, float]] = field(default_factory=dict)
+    psnr_source: str = ""
+
+    def published(self, scale: int, dataset: str = "Set5") -> float | None:
+        """The published fully-trained Y-PSNR (dB) on ``dataset`` at ``scale``, or ``None``."""
+        return self.published_psnr.get(scale, {}).get(dataset)
 
 
 def _imdn(scale: int) -> ArchConfig:
@@ -84,10 +100,10 @@ def _awsrn(name: str, nf: int, n_lfb: int, n_awru: int, expansion: int) -> Calla
     return build
 
 
-def _ecbsr(name: str, m: int, c: int) -> Callable[[int], ArchConfig]:
+def _ecbsr(name: str, m: int, c: int, colors: int = 1) -> Callable[[int], ArchConfig]:
     def build(scale: int) -> ArchConfig:
         return ArchConfig(
-            name=name, scale=scale, colors=1, nf=c, head="ecb",
+            name=name, scale=scale, colors=colors, nf=c, head="ecb",
             blocks=[ECBBlockConfig(depth=1, depth_multiplier=2.0, act="prelu")] * m,
             fusion="last", global_residual=False, upsampler="ecb", input_skip="nearest",
         )
@@ -95,28 +111,52 @@ def _ecbsr(name: str, m: int, c: int) -> Callable[[int], ArchConfig]:
     return build
 
 
+_SETS = ("Set5", "Set14", "B100", "Urban100", "Manga109")
+
+
+def _psnr(**rows: tuple[float, ...]) -> dict[int, dict[str, float]]:
+    """``x4=(Set5, Set14, B100, Urban100, Manga109)`` -> ``{4: {"Set5": ..., ...}}`` (dB)."""
+    return {int(k[1:]): dict(zip(_SETS, v)) for k, v in rows.items()}
+
+
 REFERENCES: dict[str, Reference] = {
     "imdn": Reference(
         "imdn", "IMDN (Hui et al., ACM MM 2019)", _imdn,
         source="Hui et al. 2019 §3; Zheng222/IMDN model/architecture.py IMDN", pixel_range=1.0,
         key_prefix="module.",  # checkpoints/IMDN_x{2,3,4}.pth were saved from nn.DataParallel
+        family="imdn",
+        published_psnr=_psnr(x2=(38.00, 33.63, 32.19, 32.17, 38.88), x3=(34.36, 30.32, 29.09, 28.17, 33.61),
+                             x4=(32.21, 28.58, 27.56, 26.04, 30.45)),
+        psnr_source="Hui et al. 2019, Table 3 (Zheng222/IMDN images/acmmm19_poster.pdf); MATLAB Y-PSNR",
     ),
     "rfdn": Reference(
         "rfdn", "RFDN, paper form (Liu et al., ECCV-W 2020)", _rfdn(48, "rfdn"),
         source="Liu et al. 2020 §3, Table 3; nf 48, 6 RFDB, CCA r=4, block residual",
         pixel_range=255.0, key_prefix="module.",
         notes="The released code is E-RFDN, a different network (reference_models.md §2).",
+        family="rfdn",
+        published_psnr=_psnr(x2=(38.05, 33.68, 32.16, 32.12, 38.88), x3=(34.41, 30.34, 29.09, 28.21, 33.67),
+                             x4=(32.24, 28.61, 27.57, 26.11, 30.58)),
+        psnr_source="Liu et al. 2020, Table 3 (as transcribed in shared/reference_models.md §2)",
     ),
     "rfdn_l": Reference(
         "rfdn_l", "RFDN-L, paper form (Liu et al., ECCV-W 2020)", _rfdn(52, "rfdn_l"),
         source="Liu et al. 2020 §3; nf 52, 6 RFDB, CCA r=4, block residual",
         pixel_range=255.0, key_prefix="module.",
+        family="rfdn",
+        published_psnr=_psnr(x2=(38.08, 33.67, 32.18, 32.24, 38.95), x3=(34.47, 30.35, 29.11, 28.32, 33.78),
+                             x4=(32.28, 28.61, 27.58, 26.20, 30.61)),
+        psnr_source="Liu et al. 2020, Table 3; UNVERIFIED transcription (shared/reference_models.md §2)",
     ),
     "erfdn": Reference(
         "erfdn", "E-RFDN, AIM 2020 ESR winner as released", _erfdn,
         source="Zhang et al. AIM 2020 ESR report; njulj/RFDN RFDN.py (nf 50, 4 RFDB, ESA)",
         pixel_range=255.0, key_prefix="",  # trained_model/RFDN_AIM.pth: plain keys (test.py loads strict)
         notes="Released code is x4 only; other scales change only the upsampler.",
+        family="rfdn",
+        published_psnr={4: {"Set5": 32.16}},
+        psnr_source="njulj/RFDN trained_model/RFDN_AIM.pth evaluated with the authors' test code (no paper "
+                    "table: the AIM 2020 report ranks on DIV2K RGB-PSNR)",
     ),
     "imdn_rtc": Reference(
         "imdn_rtc", "IMDN_RTC (AI in RTC 2019 SR challenge winner)", _imdn_rtc,
@@ -124,6 +164,7 @@ REFERENCES: dict[str, Reference] = {
                "checkpoints/model_RTC.pth (x2)",
         pixel_range=1.0,
         notes="nf 12, 5 IMDB without CCA (split 3|9), 1x1 conv after the blocks, residual around both.",
+        family="imdn",
     ),
     "awsrn_s": Reference(
         "awsrn_s", "AWSRN-S (Wang et al., arXiv 1904.02358)", _awsrn("awsrn_s", 32, 1, 4, 4),
@@ -132,47 +173,100 @@ REFERENCES: dict[str, Reference] = {
         pixel_range=255.0,
         notes="Official input is [0, 255] normalised by (x - 255 mean) / 127.5; our meanshift gives the "
               "same internal values from [0, 1] input, so weights load unchanged.",
+        family="awsrn",
+        published_psnr=_psnr(x2=(37.75, 33.31, 32.00, 31.39, 37.90), x3=(34.02, 30.09, 28.92, 27.57, 32.82),
+                             x4=(31.77, 28.35, 27.41, 25.56, 29.74)),
+        psnr_source="Wang et al. 2019, Table 4 (ChaofWang/AWSRN figs/results.png)",
     ),
     "awsrn_sd": Reference(
         "awsrn_sd", "AWSRN-SD (Wang et al., arXiv 1904.02358)", _awsrn("awsrn_sd", 16, 1, 8, 8),
         source="Wang et al. 2019 §3, Table 4; ChaofWang/AWSRN code/src/model/awsrnd.py (1 LFB of 8 "
                "AWRUs, nf 16, block_feats 128)",
         pixel_range=255.0,
+        family="awsrn",
+        published_psnr=_psnr(x2=(37.86, 33.41, 32.07, 31.67, 38.20), x4=(31.98, 28.46, 27.48, 25.74, 30.09)),
+        psnr_source="Wang et al. 2019, Table 4 (ChaofWang/AWSRN figs/results.png; x3 row has a Set14 typo, left out)",
     ),
     "awsrn_m": Reference(
         "awsrn_m", "AWSRN-M (Wang et al., arXiv 1904.02358)", _awsrn("awsrn_m", 32, 3, 4, 4),
         source="Wang et al. 2019 §3, Table 4; ChaofWang/AWSRN code/src/model/awsrn.py (3 LFBs, nf 32)",
         pixel_range=255.0,
+        family="awsrn",
+        published_psnr=_psnr(x2=(38.04, 33.66, 32.21, 32.23, 38.66), x3=(34.42, 30.32, 29.13, 28.26, 33.64),
+                             x4=(32.21, 28.65, 27.60, 26.15, 30.56)),
+        psnr_source="Wang et al. 2019, Table 4 (ChaofWang/AWSRN figs/results.png)",
     ),
     "awsrn": Reference(
         "awsrn", "AWSRN (Wang et al., arXiv 1904.02358)", _awsrn("awsrn", 32, 4, 4, 4),
         scales=(2, 3, 4, 8),
         source="Wang et al. 2019 §3, Table 4; ChaofWang/AWSRN code/src/model/awsrn.py (4 LFBs, nf 32)",
         pixel_range=255.0,
+        family="awsrn",
+        published_psnr=_psnr(x2=(38.11, 33.78, 32.26, 32.49, 38.87), x3=(34.52, 30.38, 29.16, 28.42, 33.85),
+                             x4=(32.27, 28.69, 27.64, 26.29, 30.72), x8=(26.97, 24.99, 24.80, 22.45, 24.60)),
+        psnr_source="Wang et al. 2019, Table 4 (ChaofWang/AWSRN figs/results.png)",
     ),
     "ecbsr_m4c8": Reference(
         "ecbsr_m4c8", "ECBSR-M4C8 (Zhang et al., ACM MM 2021)", _ecbsr("ecbsr_m4c8", 4, 8),
         source="Zhang et al. 2021 §3; xindongzhang/ECBSR models/ecbsr.py, configs/ecbsr_x{2,4}_m4c8_prelu.yml",
         pixel_range=255.0,
         notes="Y channel only (colors 1), trained on [0, 255] Y; deploy form after reparameterize_model.",
+        family="ecbsr",
     ),
     "ecbsr_m4c16": Reference(
         "ecbsr_m4c16", "ECBSR-M4C16 (Zhang et al., ACM MM 2021)", _ecbsr("ecbsr_m4c16", 4, 16),
         source="Zhang et al. 2021 §3; xindongzhang/ECBSR models/ecbsr.py, configs/ecbsr_x{2,4}_m4c16_prelu.yml",
         pixel_range=255.0,
         notes="Y channel only (colors 1).",
+        family="ecbsr",
     ),
     "ecbsr_m10c32": Reference(
         "ecbsr_m10c32", "ECBSR-M10C32 (Zhang et al., ACM MM 2021)", _ecbsr("ecbsr_m10c32", 10, 32),
         source="Zhang et al. 2021 §3 (paper variant; no config in the repo); xindongzhang/ECBSR models/ecbsr.py",
         pixel_range=255.0,
         notes="Y channel only (colors 1).",
+        family="ecbsr",
     ),
     "ecbsr_m16c64": Reference(
         "ecbsr_m16c64", "ECBSR-M16C64 (Zhang et al., ACM MM 2021)", _ecbsr("ecbsr_m16c64", 16, 64),
         source="Zhang et al. 2021 §3 (paper variant; no config in the repo); xindongzhang/ECBSR models/ecbsr.py",
         pixel_range=255.0,
         notes="Y channel only (colors 1).",
+        family="ecbsr",
+        published_psnr=_psnr(x2=(37.90, 33.34, 32.10, 31.71), x4=(31.92, 28.34, 27.48, 25.81)),
+        psnr_source="Zhang et al. 2021 as copied by SAFMN (Sun et al., ICCV 2023; sunny2109/SAFMN "
+                    "figs/efficient_sr.png, row ECBSR-M16C64) and CFSR (Wu et al., TIP 2024; Aitical/CFSR "
+                    "README.md): secondary, the two agree",
+    ),
+    # ECBSR's architecture in RGB, fully trained by the ETDS authors (Chao et al., CVPR 2023,
+    # Table 2; ECNUSR/ETDS asserts/tables/table-all.png): their deploy-form counts (x4 16.77 K /
+    # 51.92 K / 105.37 K) are these configs' exactly.
+    "ecbsr_m4c16_rgb": Reference(
+        "ecbsr_m4c16_rgb", "ECBSR-M4C16, RGB (ETDS retraining, Chao et al., CVPR 2023)",
+        _ecbsr("ecbsr_m4c16_rgb", 4, 16, colors=3), scales=(2, 4),
+        source="xindongzhang/ECBSR models/ecbsr.py with colors 3; ECNUSR/ETDS experiments/ECBSR_M4C16_x4",
+        pixel_range=255.0, family="ecbsr",
+        published_psnr=_psnr(x2=(37.18, 32.79, 31.61, 30.18), x4=(30.87, 27.80, 27.06, 24.75)),
+        psnr_source="Chao et al. 2023 (ETDS), Table 2 (ECNUSR/ETDS asserts/tables/table-all.png): ECBSR "
+                    "retrained in RGB by the ETDS authors, not the ECBSR paper's own Y-only result",
+    ),
+    "ecbsr_m4c32_rgb": Reference(
+        "ecbsr_m4c32_rgb", "ECBSR-M4C32, RGB (ETDS retraining, Chao et al., CVPR 2023)",
+        _ecbsr("ecbsr_m4c32_rgb", 4, 32, colors=3), scales=(2, 4),
+        source="xindongzhang/ECBSR models/ecbsr.py with colors 3; ECNUSR/ETDS experiments",
+        pixel_range=255.0, family="ecbsr",
+        published_psnr=_psnr(x2=(37.39, 33.03, 31.79, 30.69), x4=(31.24, 28.04, 27.21, 25.07)),
+        psnr_source="Chao et al. 2023 (ETDS), Table 2 (ECNUSR/ETDS asserts/tables/table-all.png): ECBSR "
+                    "retrained in RGB by the ETDS authors",
+    ),
+    "ecbsr_m6c40_rgb": Reference(
+        "ecbsr_m6c40_rgb", "ECBSR-M6C40, RGB (ETDS retraining, Chao et al., CVPR 2023)",
+        _ecbsr("ecbsr_m6c40_rgb", 6, 40, colors=3), scales=(2, 4),
+        source="xindongzhang/ECBSR models/ecbsr.py with colors 3; ECNUSR/ETDS experiments",
+        pixel_range=255.0, family="ecbsr",
+        published_psnr=_psnr(x2=(37.61, 33.18, 31.94, 31.09), x4=(31.41, 28.20, 27.33, 25.37)),
+        psnr_source="Chao et al. 2023 (ETDS), Table 2 (ECNUSR/ETDS asserts/tables/table-all.png): ECBSR "
+                    "retrained in RGB by the ETDS authors",
     ),
 }
 

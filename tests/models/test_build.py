@@ -45,6 +45,10 @@ PARAMS = {
     "ecbsr_m4c16": {2: 42_224, 4: 49_712},
     "ecbsr_m10c32": {2: 363_232, 4: 373_408},
     "ecbsr_m16c64": {2: 2_220_416, 4: 2_235_968},
+    # ECBSR in RGB (colors 3) as the ETDS authors retrained it, train form "all"
+    "ecbsr_m4c16_rgb": {2: 47_088, 4: 95_472},
+    "ecbsr_m4c32_rgb": {2: 165_856, 4: 222_304},
+    "ecbsr_m6c40_rgb": {2: 358_952, 4: 419_432},
 }
 # ECBSR train form, trainable only (masks excluded)
 ECBSR_TRAINABLE = {
@@ -59,6 +63,10 @@ ECBSR_DEPLOY = {
     "ecbsr_m4c16": {2: 10_100, 3: 10_825, 4: 11_840},
     "ecbsr_m10c32": {2: 94_308, 3: 95_753, 4: 97_776},
     "ecbsr_m16c64": {2: 594_884, 3: 597_769, 4: 601_808},
+    # Chao et al. (ETDS), CVPR 2023, Table 2: 11.55 K / 16.77 K, 41.52 K / 51.92 K, 92.37 K / 105.37 K
+    "ecbsr_m4c16_rgb": {2: 11_548, 4: 16_768},
+    "ecbsr_m4c32_rgb": {2: 41_516, 4: 51_920},
+    "ecbsr_m6c40_rgb": {2: 92_372, 4: 105_368},
 }
 
 
