@@ -29,6 +29,7 @@ from nas.front import dominates, hypervolume_history
 from nas.front.hypervolume import HV_REFERENCES, HypervolumePoint, HypervolumeReference
 from nas.scoring import OBJECTIVE_NAMES, OBJECTIVES, Objective
 from nas.search.rungs import RungEntry, rung_table
+from nas.urls import redact_url
 
 __all__ = [
     "COLUMNS",
@@ -48,16 +49,6 @@ COLUMNS = ["number", "state", "reference", *OBJECTIVE_NAMES, "iters", "duration_
 
 #: ``TrialPoint.status`` values, in legend order.
 STATUSES = ("front", "dominated", "stopped", "rejected", "pruned", "failed", "running")
-
-
-def redact_url(url: str) -> str:
-    """A storage URL with its password replaced by ``***`` (safe to print or commit)."""
-    if "://" in url and "@" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        if ":" in creds:
-            return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url
 
 
 def storage_url_of(study: optuna.Study) -> str | None:

@@ -25,7 +25,6 @@ import inspect
 import json
 import os
 import platform
-import re
 import time
 import warnings
 import zlib
@@ -42,6 +41,7 @@ from nas.errors import NasError, StudyError
 from nas.scoring import DIRECTIONS, OBJECTIVE_NAMES
 from nas.search.admission import BUDGET_REASON
 from nas.space import SearchSpace
+from nas.urls import redact_text, redact_url
 
 __all__ = [
     "SAMPLERS",
@@ -116,36 +116,11 @@ class StudyFacts:
 
 
 # ---------------------------------------------------------------------- URLs and errors
-def redact_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (for messages and logs)."""
-    out = url
-    if "://" in url:
-        scheme, rest = url.split("://", 1)
-        authority, sep, path = rest.partition("/")
-        if "@" in authority:
-            creds, host = authority.rsplit("@", 1)
-            if ":" in creds:
-                out = f"{scheme}://{creds.split(':', 1)[0]}:***@{host}{sep}{path}"
-    return re.sub(r"(password=)[^&]*", r"\1***", out)
-
-
-def _url_password(url: str) -> str | None:
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).password
-    except Exception:
-        return None
-
-
 def _first_line(err: BaseException, url: str) -> str:
     """The first non-empty line of an error message, without the URL's password."""
     text = str(err).strip()
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(err).__name__)
-    password = _url_password(url)
-    if password:
-        line = line.replace(password, "***")
-    return line
+    return redact_text(line, url)
 
 
 def _backend(url: str) -> str:
