@@ -157,9 +157,11 @@ def _print_front(out_dir, study_name, storage, sort: str, fmt: str = "table", sh
     st = load_existing_study(study_name, storage)
     data = build_report_data(st, out_dir, with_hypervolume=False)
     df = front_view(data, sort=sort, show_all=show_all, dominating=dominating)
+    margin = data.facts.claim_margin_db
     if dominating and df.empty:
         err.print(f"no searched candidate dominates {dominating} at the same fidelity (fewer or equal params, "
-                  "Mult-Adds and latency, PSNR >= its own)", highlight=False, markup=False)
+                  "Mult-Adds and latency, PSNR " + (f"more than {margin:.2f} dB (the seed-to-seed noise) above"
+                                                  if margin else ">=") + " its own)", highlight=False, markup=False)
     if fmt == "csv":
         sys.stdout.write(df.to_csv(index=False))
         return

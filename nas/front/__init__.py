@@ -9,8 +9,9 @@ from nas.front.hypervolume import (
     hypervolume,
     hypervolume_history,
 )
-from nas.front.pareto import complete_trials, dominated_references, dominates, pareto_trials, reference_trials
+from nas.front.pareto import (complete_trials, dominated_references, dominates, dominates_with_margin, pareto_trials,
+                              reference_trials)
 
 __all__ = ["HV_REFERENCES", "HypervolumePoint", "HypervolumeReference", "complete_trials",
-           "compute_hypervolume", "dominated_references", "dominates", "hv_reference", "hypervolume",
+           "compute_hypervolume", "dominated_references", "dominates", "dominates_with_margin", "hv_reference", "hypervolume",
            "hypervolume_history", "pareto_trials", "reference_trials"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from nas.errors import NasError
 
-__all__ = ["ProxyProfile", "PROFILES", "get_profile"]
+__all__ = ["ProxyProfile", "PROFILES", "get_profile", "protocol_fields", "PSNR_NOISE_DB", "psnr_noise_db"]
 
 
 @dataclass(frozen=True)
@@ -121,3 +121,39 @@ def get_profile(name: str, iters: int | None = None) -> ProxyProfile:
             raise NasError(f"--iters must be at least 1, got {iters}")
         profile = profile.with_iters(iters)
     return profile
+
+
+#: Proxy-profile fields added after studies were first stored, with the value they implied.
+_ADDED_FIELDS = {"rungs": 1, "eta": 3}
+
+
+def protocol_fields(profile: Any) -> Any:
+    """A profile (``ProxyProfile`` or its stored dict) as the protocol it trains: without its
+    name, fields added in later versions filled with the value older studies implied. Two
+    profiles train identically when these are equal. A non-dict is returned unchanged."""
+    if isinstance(profile, ProxyProfile):
+        profile = profile.to_dict()
+    if not isinstance(profile, dict):
+        return profile
+    out = {**_ADDED_FIELDS, **profile}
+    out.pop("name", None)
+    return out
+
+
+#: Seed-to-seed PSNR noise (dB) at each fidelity (steps trained) of a profile: the root mean
+#: square, over the published x4 networks with a full-training PSNR, of the difference between
+#: the validation PSNR with seed 0 and with seed 1 (weights and patch order), on the built-in
+#: photographs (``benchmarks/zoo_fidelity.py``, results/benchmarks/zoo_fidelity_builtin.md).
+#: It is the noise of comparing two networks each trained once, so a dominance claim needs a
+#: PSNR margin above it (``nas.front.dominates_with_margin``).
+PSNR_NOISE_DB: dict[str, dict[int, float]] = {}
+
+
+def psnr_noise_db(profile: Any) -> dict[int, float]:
+    """The measured seed-to-seed noise ``{steps: dB}`` of ``profile``'s protocol (a
+    ``ProxyProfile`` or a stored dict; matched by protocol, not name), or ``{}`` if unmeasured."""
+    ours = protocol_fields(profile)
+    for name, noise in PSNR_NOISE_DB.items():
+        if name in PROFILES and protocol_fields(PROFILES[name]) == ours:
+            return dict(noise)
+    return {}

@@ -25,7 +25,7 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.front import dominates, hypervolume_history
+from nas.front import dominates, dominates_with_margin, hypervolume_history
 from nas.front.hypervolume import HV_REFERENCES, HypervolumePoint, HypervolumeReference
 from nas.scoring import OBJECTIVE_NAMES, OBJECTIVES, Objective
 from nas.search.rungs import RungEntry, rung_table
@@ -174,6 +174,11 @@ class RunFacts:
             (rungs >= 1), s; ``None`` for a fixed proxy.
         latency: latency setting (``lr_hw``, ``threads``, ``device``, ``warmup``, ``repeats``).
         machine / cpu_count: where it ran. versions: package versions.
+        psnr_noise_db: the protocol's seed-to-seed PSNR noise ``{steps: dB}`` (stored with the
+            study, or looked up by protocol for a study made before it was stored; ``{}`` when
+            unmeasured).
+        claim_margin_db: the noise at the top fidelity: a candidate's ``dominates`` claim
+            against a reference needs a PSNR margin above it (0 when unmeasured).
     """
 
     study_name: str
@@ -199,6 +204,8 @@ class RunFacts:
     machine: str | None = None
     cpu_count: int | None = None
     versions: dict = field(default_factory=dict)
+    psnr_noise_db: dict = field(default_factory=dict)
+    claim_margin_db: float = 0.0
 
     def rows(self) -> list[tuple[str, str]]:
         """``(label, value)`` pairs for headers and terminal output, in a fixed order."""
@@ -445,6 +452,8 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         if r and r not in refs_at_top:
             refs_at_top[r] = at_top[n]
     n = len(OBJECTIVE_NAMES)
+    noise = _noise(ua)
+    margin = float(noise.get(top_iters, 0.0)) if top_iters is not None else 0.0
 
     by_number = {t.number: t for t in trials}
     points = []
@@ -477,7 +486,7 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             config=a.get("config"),
             on_front=t.number in front,
             dominates=(tuple(name for name, r in refs_at_top.items()
-                             if r.number != t.number and dominates(entry.values, r.values))
+                             if r.number != t.number and dominates_with_margin(entry.values, r.values, margin))
                        if t.number in at_top else ()),
             reason=_reason(t),
             export_command=(export_command(out_dir, t.number, storage=use_storage,
@@ -528,11 +537,24 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         machine=ua.get("machine"),
         cpu_count=ua.get("cpu_count"),
         versions=dict(ua.get("versions") or {}),
+        psnr_noise_db=noise,
+        claim_margin_db=margin,
     )
     hv_ref = HV_REFERENCES.get(scale) if isinstance(scale, int) else None
     hv = tuple(_hypervolume_history(trials, table, top_iters, scale)) if with_hypervolume and hv_ref else ()
     return ReportData(facts=facts, objectives=OBJECTIVES, points=tuple(points),
                       hv_reference=hv_ref, hypervolume=hv)
+
+
+def _noise(ua: dict[str, Any]) -> dict[int, float]:
+    """The study's seed-to-seed PSNR noise ``{steps: dB}``: stored at creation, else (a study
+    made before it was stored) the measured noise of its protocol, else ``{}``."""
+    from nas.proxy.profiles import psnr_noise_db
+
+    stored = ua.get("psnr_noise_db")
+    if isinstance(stored, dict) and stored:
+        return {int(k): float(v) for k, v in stored.items()}
+    return psnr_noise_db(ua.get("profile")) if isinstance(ua.get("profile"), dict) else {}
 
 
 def _hypervolume_history(trials: list[FrozenTrial], table: dict[int, dict[int, RungEntry]],

@@ -154,7 +154,9 @@ def render_report_html(data: ReportData, title: str | None = None) -> str:
            + (f"; hypervolume {hv:.4f}" if hv is not None else ""))
     doms = [f"{name.upper()}: {len(data.dominated_by(name))}" for name in data.references]
     if doms:
-        kpi += "; trials dominating each reference: " + ", ".join(doms)
+        margin = data.facts.claim_margin_db
+        kpi += ("; trials dominating each reference" + (f" by more than the {margin:.2f} dB seed noise" if margin else "")
+                + ": " + ", ".join(doms))
     hv_note = (f"Hypervolume box {html.escape(data.hv_reference.describe())} "
                "(<code>nas/front/hypervolume.py</code>)." if data.hv_reference else "")
     payload = data.to_json().replace("</", "<\\/")

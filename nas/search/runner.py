@@ -41,6 +41,7 @@ from nas.arch import SEARCH_REFERENCES
 from nas.errors import ArchConfigError, NasError, StudyError
 from nas.models import check_buildable
 from nas.proxy import get_profile
+from nas.proxy.profiles import psnr_noise_db
 from nas.search.admission import ADMITTED, BUDGET_REASON, PENDING, admit, claims, decide
 from nas.search import rungs
 from nas.search.study import (
@@ -357,6 +358,7 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
                  "device": str(device), "threads": torch.get_num_threads(),
                  "channels_last": latency.channels_last},
         sampler=s.sampler, seed=s.seed,
+        psnr_noise_db={str(k): v for k, v in psnr_noise_db(profile).items()},
     )
     try:
         with setup_lock(storage_url) as _:

@@ -28,7 +28,7 @@ import platform
 import time
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -37,6 +37,7 @@ from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.arch import ArchConfig, reference_config
+from nas.proxy.profiles import protocol_fields
 from nas.errors import NasError, StudyError
 from nas.scoring import DIRECTIONS, OBJECTIVE_NAMES
 from nas.search.admission import BUDGET_REASON
@@ -85,7 +86,12 @@ _PG_LOCK_KEY = zlib.crc32(b"nas.search.study.setup")
 
 @dataclass(frozen=True)
 class StudyFacts:
-    """What a study was created with; stored as ``study.user_attrs`` (JSON-compatible)."""
+    """What a study was created with; stored as ``study.user_attrs`` (JSON-compatible).
+
+    ``psnr_noise_db`` is the profile's measured seed-to-seed PSNR noise ``{steps: dB}``
+    (``nas.proxy.profiles.psnr_noise_db``; keys are strings in JSON), the margin a dominance
+    claim must exceed at that fidelity; empty when the protocol has not been measured.
+    """
 
     space_name: str
     space_digest: str
@@ -96,6 +102,7 @@ class StudyFacts:
     latency: dict[str, Any]
     sampler: str
     seed: int
+    psnr_noise_db: dict[str, float] = field(default_factory=dict)
 
     def to_attrs(self) -> dict[str, Any]:
         import importlib.metadata as md
@@ -335,7 +342,7 @@ def open_study(study_name: str, storage: RDBStorage, facts: StudyFacts,
     for key in _PINNED:
         theirs = theirs_all.get(key)
         if key == "profile":  # the protocol must match, not its name; fields added later take defaults
-            theirs, ours = _protocol(theirs), _protocol(mine[key])
+            theirs, ours = protocol_fields(theirs), protocol_fields(mine[key])
         elif key == "data_source":  # the same folders, however they are spelled (relative, absolute)
             theirs, ours = _same_source(theirs, mine[key])
         else:
@@ -373,19 +380,6 @@ def _same_source(theirs: Any, ours: str) -> tuple[Any, str]:
     return theirs, theirs
 
 
-#: Proxy-profile fields added after studies were first stored, with the value they implied.
-_PROFILE_DEFAULTS = {"rungs": 1, "eta": 3}
-
-
-def _protocol(profile: Any) -> Any:
-    """A stored proxy profile without its name, missing later fields filled with their defaults."""
-    if not isinstance(profile, dict):
-        return profile
-    out = {**_PROFILE_DEFAULTS, **profile}
-    out.pop("name", None)
-    return out
-
-
 def _profile_hint(stored: Any) -> str:
     """``"resume it with --profile fixed, or "`` when a named profile (maybe with ``--iters``) has
     the stored protocol; empty otherwise."""
@@ -393,8 +387,8 @@ def _profile_hint(stored: Any) -> str:
 
     if not isinstance(stored, dict):
         return ""
-    stored = _protocol(stored)
-    protocols = {name: _protocol(prof.to_dict()) for name, prof in PROFILES.items()}
+    stored = protocol_fields(stored)
+    protocols = {name: protocol_fields(prof) for name, prof in PROFILES.items()}
     for name, ours in protocols.items():  # an exact match first, then one with --iters
         if ours == stored:
             return f"resume it with --profile {name}, or "

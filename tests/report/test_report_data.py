@@ -131,3 +131,28 @@ def test_plot_conventions():
     assert [p.number for p in front_2d(data.complete, "params")] == [3, 2]
     hidden = [t for t in fig.data if t.meta == "hidden"]
     assert all(t.visible == "legendonly" for t in hidden) and hidden[0].name == "failed / pruned / rejected (2)"
+
+
+def _claim_study(margin_db: float, noise: dict | None) -> optuna.Study:
+    st = optuna.create_study(directions=DIRECTIONS, study_name="claims")
+    st.set_user_attr("scale", 4)
+    if noise is not None:
+        st.set_user_attr("psnr_noise_db", noise)
+    st.add_trial(create_trial(values=[29.0, 500_000, 3e10, 50.0], user_attrs={"reference": "imdn", "iters": 180}))
+    st.add_trial(create_trial(values=[29.0 + margin_db, 100_000, 1e10, 20.0], user_attrs={"iters": 180}))
+    return st
+
+
+@pytest.mark.parametrize("margin_db, claimed", [(0.05, False), (0.2, True)])
+def test_a_dominance_claim_needs_a_psnr_margin_above_the_seed_noise(margin_db, claimed):
+    data = build_report_data(_claim_study(margin_db, {"180": 0.1}), with_hypervolume=False)
+    cand = next(p for p in data.points if not p.reference)
+    assert (cand.dominates == ("imdn",)) is claimed
+    assert [p.number for p in data.dominated_by("imdn")] == ([cand.number] if claimed else [])
+    assert data.facts.claim_margin_db == pytest.approx(0.1)
+
+
+def test_without_measured_noise_dominance_is_plain():
+    data = build_report_data(_claim_study(0.05, None), with_hypervolume=False)
+    assert next(p for p in data.points if not p.reference).dominates == ("imdn",)
+    assert data.facts.claim_margin_db == 0.0

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from nas.proxy.profiles import PROFILES, get_profile
-from nas.search.study import _profile_hint, _protocol
+from nas.proxy.profiles import protocol_fields as _protocol
+from nas.search.study import _profile_hint
 
 
 def test_default_is_successive_halving_and_fixed_keeps_the_old_proxy():
