@@ -7,6 +7,8 @@ Ctrl-C exits 130 after the search has written its outputs.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Optional
@@ -136,6 +138,11 @@ def search(
 def _open_study(out_dir: Optional[Path], study: Optional[str], storage: Optional[str]):
     from nas.search import load_existing_study
 
+    return load_existing_study(study, _storage_url(out_dir, storage))
+
+
+def _storage_url(out_dir: Optional[Path], storage: Optional[str]) -> str:
+    """``storage``, else the SQLite study of the search folder ``out_dir`` (one-line errors)."""
     if storage is None:
         if out_dir is None:
             _fail("pass --out-dir DIR (a search's output folder) or --storage URL")
@@ -145,7 +152,7 @@ def _open_study(out_dir: Optional[Path], study: Optional[str], storage: Optional
                     "; run `nas search` first, or pass --out-dir results/lightweight_sr_x4 (the committed reference run)")
             raise NasError(f"{out_dir}: no study.db found (is this a `nas search` output folder?){hint}")
         storage = f"sqlite:///{db.as_posix()}"
-    return load_existing_study(study, storage)
+    return storage
 
 
 def _print_front(out_dir, study_name, storage, sort: str, fmt: str = "table", show_all: bool = False,
@@ -222,6 +229,75 @@ def report(
     for key in ("html", "png", "json", "screenshot"):
         if key in paths:
             err.print(f"wrote {paths[key]}", highlight=False, markup=False)
+
+
+@app.command()
+def confirm(
+    out_dir: Optional[Path] = typer.Option(None, "--out-dir", "--out",
+                                           help="A search's output folder, its tables and report rewritten (default "
+                                                "runs/lightweight_sr_x4, or runs/<study> with --storage)."),
+    study: Optional[str] = typer.Option(None, help="Study name (if the storage holds several)."),
+    storage: Optional[str] = typer.Option(None, help="Storage URL instead of <out-dir>/study.db."),
+    top: int = typer.Option(4, "--top", help="Searched front members to retrain (claims first, then PSNR); "
+                                             "every reference is retrained too."),
+    profile: str = typer.Option("confirm", help="Proxy profile of the confirmation (a longer protocol)."),
+    data: Optional[Path] = typer.Option(None, help="The study's training folder (default: built-in photographs)."),
+    val_data: Optional[Path] = typer.Option(None, help="The study's validation folder."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    threads: int = typer.Option(0, help="torch threads per process (0: the usable cores shared among --jobs)."),
+    jobs: int = typer.Option(1, help="Processes training at once on this machine (each claims its own networks)."),
+    outputs: bool = typer.Option(True, "--outputs/--no-outputs", hidden=True),
+) -> None:
+    """Retrain the best front members and the references from scratch with a longer protocol,
+    store the scores in the study (psnr_confirm_db) and mark each dominance claim confirmed or not.
+    Resumable; several `nas confirm` processes on one study share the work."""
+    from nas.report import write_report
+    from nas.search.confirm import ConfirmSettings, run_confirm
+
+    if threads < 0 or jobs < 1:
+        _fail("--threads must be at least 0 and --jobs at least 1")
+    if threads == 0:
+        threads = max(1, len(os.sched_getaffinity(0)) // jobs) if hasattr(os, "sched_getaffinity") else 0
+    if out_dir is None and storage is None:
+        out_dir = Path("runs/lightweight_sr_x4")
+    url = _storage_url(out_dir if storage is None else None, storage)
+    st = _open_study(None, study, url)
+    if out_dir is None:
+        out_dir = Path("runs") / st.study_name
+    settings = ConfirmSettings(study_name=st.study_name, storage_url=url, out_dir=out_dir, top_k=top,
+                               profile=profile, data=str(data) if data else None,
+                               val_data=str(val_data) if val_data else None, device=device, threads=threads)
+    log = lambda m: err.print(m, highlight=False, markup=False)  # noqa: E731
+    helpers = []
+    for _ in range(jobs - 1):  # more processes on the same study: each claims its own networks
+        cmd = [sys.executable, "-m", "nas.cli", "confirm", "--storage", url, "--study", st.study_name,
+               "--top", str(top), "--profile", profile, "--device", device, "--threads", str(threads), "--jobs", "1",
+               "--no-outputs",
+               *(["--data", str(data)] if data else []), *(["--val-data", str(val_data)] if val_data else [])]
+        helpers.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL))
+    def write() -> None:
+        if outputs and Path(out_dir).is_dir():
+            write_report(st, out_dir, storage=storage, png=False)
+            log(f"wrote {Path(out_dir) / 'trials.csv'} and {Path(out_dir) / 'report.html'}")
+
+    try:
+        run_confirm(settings, log=log)
+        failed = [p.wait() for p in helpers]
+    except NasError:  # refused before training: nothing written
+        for p in helpers:
+            p.terminate()
+        raise
+    except KeyboardInterrupt:
+        for p in helpers:
+            p.terminate()
+        write()
+        raise NasError("interrupted: the finished networks are stored; run the same command again to "
+                       "continue") from None
+    write()
+    if any(failed):
+        raise NasError(f"{sum(1 for rc in failed if rc)} of the {len(helpers)} other confirm process(es) failed")
+    if outputs:
+        _print_front(out_dir, st.study_name, url, "params")
 
 
 @app.command()

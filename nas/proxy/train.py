@@ -223,7 +223,8 @@ def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
 
 
 def train_rungs(model: nn.Module, data: ProxyData, profile: ProxyProfile, rung_stops: list[int],
-                device: torch.device | str = "cpu") -> list[ProxyResult]:
+                device: torch.device | str = "cpu",
+                on_step: Callable[[int, float], None] | None = None) -> list[ProxyResult]:
     """Train through successive-halving rungs without stopping: one :func:`train_segment` per
     rung, ``[0, rung_stops[0])``, ``[rung_stops[0], rung_stops[1])``, ..., validating after each.
     What a candidate that is promoted to the top rung goes through (used to calibrate the
@@ -241,7 +242,7 @@ def train_rungs(model: nn.Module, data: ProxyData, profile: ProxyProfile, rung_s
     results, state, start = [], None, 0
     for stop in rung_stops:
         result, state = train_segment(model, data, profile, device, start=start, stop=stop,
-                                      optimizer_state=state)
+                                      optimizer_state=state, on_step=on_step)
         results.append(result)
         start = stop
     return results

@@ -45,7 +45,7 @@ __all__ = [
 #: Columns of ``trials.csv`` / ``pareto.csv`` (``trials_frame``); kept stable for scripts.
 COLUMNS = ["number", "state", "reference", *OBJECTIVE_NAMES, "iters", "duration_s", "arch_id",
            "summary", "on_front", "dominates", "fail_reason", "config", "rung", "psnr_by_iters", "status",
-           "train_params"]
+           "train_params", "psnr_confirm_db", "confirmed"]
 
 #: ``TrialPoint.status`` values, in legend order.
 STATUSES = ("front", "dominated", "stopped", "rejected", "pruned", "failed", "running")
@@ -117,6 +117,10 @@ class TrialPoint:
             a ``--max-*`` limit before training (no PSNR), else ``None``.
         train_params: parameters of the training form when it differs from the deploy form that
             ``params`` counts (re-parameterisable ECB blocks), else ``None``.
+        psnr_confirm_db: PSNR (dB) after ``nas confirm`` retrained it from scratch with the
+            longer protocol (``RunFacts.confirm_profile``), else ``None``.
+        confirmed: the references of ``dominates`` whose claim still holds after confirmation
+            (both retrained; PSNR margin above the confirmation protocol's noise).
     """
 
     number: int
@@ -142,6 +146,8 @@ class TrialPoint:
     psnr_by_iters: dict = field(default_factory=dict)
     costs: dict | None = None
     train_params: int | None = None
+    psnr_confirm_db: float | None = None
+    confirmed: tuple[str, ...] = ()
 
     @property
     def values(self) -> tuple[float, float, float, float] | None:
@@ -179,6 +185,7 @@ class RunFacts:
             unmeasured).
         claim_margin_db: the noise at the top fidelity: a candidate's ``dominates`` claim
             against a reference needs a PSNR margin above it (0 when unmeasured).
+        confirm_profile: the ``nas confirm`` profile, if the study was confirmed, else ``{}``.
     """
 
     study_name: str
@@ -206,6 +213,7 @@ class RunFacts:
     versions: dict = field(default_factory=dict)
     psnr_noise_db: dict = field(default_factory=dict)
     claim_margin_db: float = 0.0
+    confirm_profile: dict = field(default_factory=dict)
 
     def rows(self) -> list[tuple[str, str]]:
         """``(label, value)`` pairs for headers and terminal output, in a fixed order."""
@@ -344,6 +352,8 @@ class ReportData:
             if p.psnr_by_iters else "",
             "status": p.status,
             "train_params": p.train_params,
+            "psnr_confirm_db": p.psnr_confirm_db,
+            "confirmed": " ".join(p.confirmed),
         } for p in self.points]
         df = pd.DataFrame(rows, columns=COLUMNS)
         for col in ("params", "mult_adds", "rung", "train_params"):
@@ -500,6 +510,7 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             train_params=int(a["train_params"]) if isinstance(a.get("train_params"), int) else None,
         ))
 
+    points = _with_confirmations(points, ua)
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
     # successive halving: promotions (rung >= 1) run between and after the trials
@@ -539,11 +550,44 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         versions=dict(ua.get("versions") or {}),
         psnr_noise_db=noise,
         claim_margin_db=margin,
+        confirm_profile=dict(ua.get("confirm_profile") or {}),
     )
     hv_ref = HV_REFERENCES.get(scale) if isinstance(scale, int) else None
     hv = tuple(_hypervolume_history(trials, table, top_iters, scale)) if with_hypervolume and hv_ref else ()
     return ReportData(facts=facts, objectives=OBJECTIVES, points=tuple(points),
                       hv_reference=hv_ref, hypervolume=hv)
+
+
+def _with_confirmations(points: list[TrialPoint], ua: dict[str, Any]) -> list[TrialPoint]:
+    """Attach ``nas confirm`` scores (``confirm:<n>:0`` attributes) and decide each claim: a
+    candidate's claim against a reference is confirmed when both were retrained and the
+    candidate's PSNR is more than the confirmation protocol's noise above the reference's."""
+    from dataclasses import replace
+
+    from nas.proxy.profiles import psnr_noise_db
+
+    scores = {}
+    for key, v in ua.items():
+        if key.startswith("confirm:") and isinstance(v, dict) and "psnr_db" in v:
+            try:
+                scores[int(key.split(":")[1])] = (float(v["psnr_db"]), v.get("iters"))
+            except (ValueError, IndexError):
+                continue
+    if not scores:
+        return points
+    prof = ua.get("confirm_profile")
+    noise = psnr_noise_db(prof) if isinstance(prof, dict) else {}
+    ref_scores = {p.reference: scores[p.number][0] for p in points if p.reference and p.number in scores}
+    out = []
+    for p in points:
+        mine = scores.get(p.number)
+        if mine is None:
+            out.append(p)
+            continue
+        margin = float(noise.get(mine[1], 0.0)) if mine[1] is not None else 0.0
+        confirmed = tuple(r for r in p.dominates if r in ref_scores and mine[0] - ref_scores[r] > margin)
+        out.append(replace(p, psnr_confirm_db=mine[0], confirmed=confirmed))
+    return out
 
 
 def _noise(ua: dict[str, Any]) -> dict[int, float]:

@@ -95,17 +95,25 @@ def _trial_cell(p: TrialPoint) -> str:
     return f"{p.number}{ref}"
 
 
+def _claims(p: TrialPoint) -> str:
+    """``IMDN, RFDN``; after ``nas confirm``: ``IMDN (confirmed), RFDN (not confirmed)``."""
+    if p.psnr_confirm_db is None:
+        return ", ".join(r.upper() for r in p.dominates)
+    return ", ".join(f"{r.upper()} ({'confirmed' if r in p.confirmed else 'not confirmed'})" for r in p.dominates)
+
+
 def _front_table(data: ReportData) -> str:
     rows = []
     for p in data.front:
         rows.append(
-            f"<tr><td class=n>{_trial_cell(p)}</td><td class=n>{p.psnr_db:.3f}</td><td class=n>{p.params:,}</td>"
+            f"<tr><td class=n>{_trial_cell(p)}</td><td class=n>{p.psnr_db:.3f}</td>"
+            f"<td class=n>{_num(p.psnr_confirm_db, '.3f')}</td><td class=n>{p.params:,}</td>"
             f"<td class=n>{p.mult_adds / 1e9:.2f}</td><td class=n>{p.latency_ms:.1f}</td><td class=n>{_num(p.iters, 'd')}</td>"
-            f"<td>{html.escape(', '.join(r.upper() for r in p.dominates))}</td>"
+            f"<td>{html.escape(_claims(p))}</td>"
             f"<td class=summary>{html.escape(p.summary)}</td><td><code>{html.escape(p.export_command or '')}</code></td></tr>")
-    return ("<table id='nas-front-table'><tr><th>trial</th><th>PSNR dB</th><th>params</th><th>Mult-Adds G</th>"
-            "<th>latency ms</th><th>iters</th><th>dominates</th><th>architecture</th><th>export command</th></tr>"
-            + "".join(rows) + "</table>")
+    return ("<table id='nas-front-table'><tr><th>trial</th><th>PSNR dB</th><th>confirmed PSNR dB</th><th>params</th>"
+            "<th>Mult-Adds G</th><th>latency ms</th><th>iters</th><th>dominates</th><th>architecture</th>"
+            "<th>export command</th></tr>" + "".join(rows) + "</table>")
 
 
 def _references_table(data: ReportData) -> str:

@@ -77,11 +77,12 @@ def _parse(key: str, prefix: str) -> tuple[int, int] | None:
         return None
 
 
-def rung_results(attrs: dict[str, Any]) -> dict[tuple[int, int], dict[str, Any]]:
-    """``{(trial number, rung): result dict}`` from the study's user attributes."""
+def rung_results(attrs: dict[str, Any], prefix: str = RESULT_PREFIX) -> dict[tuple[int, int], dict[str, Any]]:
+    """``{(trial number, rung): result dict}`` from the study's user attributes (``prefix``: the
+    stage, ``rung:`` for successive halving, ``confirm:`` for ``nas confirm``)."""
     out = {}
     for k, v in attrs.items():
-        nr = _parse(k, RESULT_PREFIX)
+        nr = _parse(k, prefix)
         if nr is not None and isinstance(v, dict):
             out[nr] = v
     return out
@@ -121,14 +122,15 @@ def rung_table(trials: list[FrozenTrial], attrs: dict[str, Any]) -> dict[int, di
     return table
 
 
-def live_claims(attrs: dict[str, Any], grace_s: float, now: float | None = None) -> set[tuple[int, int]]:
+def live_claims(attrs: dict[str, Any], grace_s: float, now: float | None = None,
+                stage: tuple[str, str] = (RESULT_PREFIX, CLAIM_PREFIX)) -> set[tuple[int, int]]:
     """``(number, rung)`` of the claims whose worker beat within ``grace_s`` seconds and that
-    have no result yet."""
+    have no result yet (``stage``: the result and claim key prefixes)."""
     now = time.time() if now is None else now
-    done = set(rung_results(attrs))
+    done = set(rung_results(attrs, stage[0]))
     out = set()
     for k, v in attrs.items():
-        nr = _parse(k, CLAIM_PREFIX)
+        nr = _parse(k, stage[1])
         if nr is None or nr in done or not isinstance(v, dict) or v.get("released"):
             continue
         if now - float(v.get("beat", 0.0)) <= grace_s:
@@ -180,7 +182,7 @@ def _worker_tag(worker: dict[str, Any]) -> dict[str, Any]:
 
 
 def claim(study: optuna.Study, number: int, rung: int, worker: dict[str, Any], grace_s: float,
-          lock: Callable[[], Any]) -> bool:
+          lock: Callable[[], Any], stage: tuple[str, str] = (RESULT_PREFIX, CLAIM_PREFIX)) -> bool:
     """Claim the promotion of trial ``number`` to ``rung`` for this worker.
 
     Read-check-write under ``lock`` (the study's set-up lock: PostgreSQL advisory lock or a
@@ -191,22 +193,24 @@ def claim(study: optuna.Study, number: int, rung: int, worker: dict[str, Any], g
     """
     with lock():
         attrs = study.user_attrs
-        if (number, rung) in rung_results(attrs) or (number, rung) in live_claims(attrs, grace_s):
+        if (number, rung) in rung_results(attrs, stage[0]) or (number, rung) in live_claims(attrs, grace_s,
+                                                                                             stage=stage):
             return False
-        study.set_user_attr(_key(CLAIM_PREFIX, number, rung),
+        study.set_user_attr(_key(stage[1], number, rung),
                             {"worker": _worker_tag(worker), "beat": time.time()})
     return True
 
 
-def heartbeat(study: optuna.Study, number: int, rung: int, worker: dict[str, Any]) -> None:
+def heartbeat(study: optuna.Study, number: int, rung: int, worker: dict[str, Any],
+              claim_prefix: str = CLAIM_PREFIX) -> None:
     """Refresh this worker's claim (called every few seconds while it trains)."""
-    study.set_user_attr(_key(CLAIM_PREFIX, number, rung),
+    study.set_user_attr(_key(claim_prefix, number, rung),
                         {"worker": _worker_tag(worker), "beat": time.time()})
 
 
-def release(study: optuna.Study, number: int, rung: int) -> None:
+def release(study: optuna.Study, number: int, rung: int, claim_prefix: str = CLAIM_PREFIX) -> None:
     """Give a claim back without a result (interrupted): the promotion is free again."""
-    study.set_user_attr(_key(CLAIM_PREFIX, number, rung), {"released": True, "beat": 0.0})
+    study.set_user_attr(_key(claim_prefix, number, rung), {"released": True, "beat": 0.0})
 
 
 def _now_iso() -> str:
@@ -221,8 +225,9 @@ def record_result(study: optuna.Study, number: int, rung: int, psnr_db: float, i
         "replayed": bool(replayed), "at": _now_iso(), "worker": _worker_tag(worker)})
 
 
-def record_failure(study: optuna.Study, number: int, rung: int, reason: str, worker: dict[str, Any]) -> None:
+def record_failure(study: optuna.Study, number: int, rung: int, reason: str, worker: dict[str, Any],
+                   result_prefix: str = RESULT_PREFIX) -> None:
     """Store that the continuation to ``rung`` failed (diverged, out of memory...): the candidate
     stays at the rung below and is not retried."""
-    study.set_user_attr(_key(RESULT_PREFIX, number, rung),
+    study.set_user_attr(_key(result_prefix, number, rung),
                         {"failed": reason[:500], "at": _now_iso(), "worker": _worker_tag(worker)})
