@@ -164,9 +164,11 @@ def _hms(seconds: float) -> str:
 
 
 def _unit_key(arch_id: str, protocol: str, profile: dict, data_key: str) -> str:
-    # the training protocol, not the profile's name, identifies a unit (``fixed`` was ``default``)
-    protocol_fields = {k: v for k, v in profile.items() if k != "name"}
-    return json.dumps({"arch_id": arch_id, "protocol": protocol, "profile": protocol_fields, "data": data_key},
+    # the training protocol, not the profile's name, identifies a unit (``fixed`` was ``default``);
+    # fields added to ProxyProfile later are filled with the value older records implied
+    from nas.proxy.profiles import protocol_fields
+
+    return json.dumps({"arch_id": arch_id, "protocol": protocol, "profile": protocol_fields(profile), "data": data_key},
                       sort_keys=True, separators=(",", ":"))
 
 

@@ -165,6 +165,58 @@ def leave_one_family_out(features: np.ndarray, truth: np.ndarray, families: Sequ
     return out
 
 
+#: Feature sets of the fitted predictors (``nas.proxy.predict.FEATURES`` names; ``psnr`` first).
+FEATURE_SETS = (("psnr", "log10_params"), ("psnr", "depth"), ("psnr", "log10_params", "depth"),
+                ("psnr", "log10_mult_adds", "depth"))
+ARCH_FEATURES = ("log10_params", "depth")
+
+
+def feature_matrix(archs: list[dict], psnr: Sequence[float] | None, names: Sequence[str]) -> np.ndarray:
+    """(n, k) features of ``archs`` (``nas.proxy.predict.feature_vector``), ``psnr`` the rung's
+    PSNR per network (dB; needed only when ``names`` has ``psnr``)."""
+    from nas.proxy.predict import feature_vector
+
+    rows = []
+    for i, a in enumerate(archs):
+        f = feature_vector(psnr[i] if psnr is not None else math.nan, a["params"], a["mult_adds"], a["depth"])
+        rows.append([f[n] for n in names])
+    return np.array(rows, float)
+
+
+def fit_calibration(archs: list[dict], lever: str, prof: Any, names: Sequence[str], data: str, scale: int,
+                    gt_set: str, alpha: float = 1.0) -> dict[str, Any]:
+    """A ``nas.proxy.predict`` calibration: per rung of ``lever``, a ridge regression of the
+    published PSNR on ``names`` fitted on every network, written as a plain linear model on raw
+    features (standardisation folded in), with its leave-one-family-out RMS error as
+    ``sigma_db`` and LOFO Spearman / clear-pair share for the record."""
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import StandardScaler
+
+    y = np.array([a["published_db"] for a in archs], float)
+    fams = [a["family"] for a in archs]
+    models = {}
+    for r, stop in enumerate(prof.rung_stops):
+        psnr = [a["curves"][lever][r][1] for a in archs]
+        X = feature_matrix(archs, psnr, names)
+        sc = StandardScaler().fit(X)
+        m = Ridge(alpha=alpha).fit(sc.transform(X), y)
+        coef = m.coef_ / sc.scale_
+        intercept = float(m.intercept_ - np.sum(m.coef_ * sc.mean_ / sc.scale_))
+        lofo = leave_one_family_out(X, y, fams, alpha)
+        st = score_predictor(list(lofo), list(y))
+        models[str(stop)] = {"intercept": intercept, "coef": [float(c) for c in coef],
+                             "sigma_db": float(np.sqrt(np.mean((lofo - y) ** 2))),
+                             "lofo_spearman": st["spearman"], "lofo_clear_share": st["clear_share"],
+                             "n": len(archs)}
+    protocol = {k: v for k, v in prof.to_dict().items() if k not in ("name", "rungs")}
+    return {"scale": scale, "protocol": protocol, "data": data,
+            "horizon": f"{gt_set} x{scale} Y-PSNR after the papers' full training",
+            "features": list(names), "models": models,
+            "source": f"benchmarks/zoo_fidelity.py, lever {lever}, {len(archs)} published networks "
+                      f"({', '.join(a['name'] for a in archs)}), ridge alpha {alpha}; "
+                      f"{_dt.date.today().isoformat()}"}
+
+
 # ---------------------------------------------------------------------------------- the zoo
 def ground_truth_set(scale: int, gt_set: str) -> list[dict[str, Any]]:
     """The references with a published ``gt_set`` PSNR at ``scale``, with their deploy-form costs.
@@ -259,29 +311,23 @@ def predictors(archs: list[dict], levers: dict[str, Any], horizons: Sequence[int
     add("mult_adds", "Mult-Adds, deploy form (more = better)", [float(a["mult_adds"]) for a in archs], "architecture")
     add("depth", "3x3-conv depth (more = better)", [float(a["depth"]) for a in archs], "architecture")
 
-    # fitted predictors, leave-one-family-out
+    # fitted predictors (ridge on the rung's PSNR and architecture features), leave-one-family-out
     y = np.array(truth, float)
-    feature_sets: dict[str, list[str]] = {"log params + depth": ["log_params", "depth"]}
+    add_fit = lambda key, label, vals, cost: add(key, label, [float(v) for v in vals], "fitted (LOFO)", cost)  # noqa: E731
+    arch_only = feature_matrix(archs, None, ARCH_FEATURES)
+    add_fit(f"ridge[{'+'.join(ARCH_FEATURES)}]", f"ridge on {' + '.join(ARCH_FEATURES)} (no training), LOFO",
+            leave_one_family_out(arch_only, y, fams), 0.0)
     for lever in levers:
-        stops = levers[lever].rung_stops
-        top = f"{lever}@{stops[min(2, len(stops) - 1)]}"
-        feature_sets[f"{top} + log params + depth"] = [top, "log_params", "depth"]
-        feature_sets[f"{top} + log params"] = [top, "log_params"]
-    for label, names in feature_sets.items():
-        cols = []
-        for n in names:
-            if n == "log_params":
-                cols.append([math.log10(a["params"]) for a in archs])
-            elif n == "depth":
-                cols.append([float(a["depth"]) for a in archs])
-            else:
-                cols.append([v if v is not None else math.nan for v in preds[n]["values"]])
-        X = np.array(cols, float).T
-        if not np.isfinite(X).all():
-            continue
-        vals = leave_one_family_out(X, y, fams)
-        cost = preds[names[0]]["train_s_per_net"] if names[0] in preds else 0.0
-        add(f"ridge({label})", f"ridge on {label}, leave-one-family-out", [float(v) for v in vals], "fitted (LOFO)", cost)
+        for r, stop in enumerate(levers[lever].rung_stops):
+            rung_psnr = [a["curves"][lever][r][1] if lever in a["curves"] else None for a in archs]
+            if any(v is None for v in rung_psnr):
+                continue
+            cost = preds[f"{lever}@{stop}"]["train_s_per_net"]
+            for names in FEATURE_SETS:
+                X = feature_matrix(archs, rung_psnr, names)
+                add_fit(f"ridge[{lever}@{stop}: {'+'.join(names)}]",
+                        f"ridge on `{lever}` PSNR at {stop} steps + {' + '.join(names[1:])}, LOFO",
+                        leave_one_family_out(X, y, fams), cost)
     return preds
 
 
@@ -373,6 +419,9 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--threads-per-job", type=int, default=1, help="torch threads per worker")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     ap.add_argument("--no-train", action="store_true", help="only tabulate what the cache holds")
+    ap.add_argument("--write-calibration", default=None, metavar="LEVER:FEATURES",
+                    help="fit the predictor of nas search on every network (e.g. halving:psnr+log10_params+depth) "
+                         "and write it to nas/proxy/calibrations.json as zoo-x<scale>")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "results" / "benchmarks")
     args = ap.parse_args(None if argv is None else list(argv))
     known = _levers()
@@ -432,6 +481,19 @@ def main(argv: Iterable[str] | None = None) -> int:
     }
     result = {"settings": settings, "archs": archs,
               "predictors": predictors(archs, levers, args.horizon_list, args.clear_db)}
+    if args.write_calibration:
+        lever, _, feats = args.write_calibration.partition(":")
+        names = tuple(f for f in feats.split("+") if f)
+        if lever not in levers or not names or names[0] != "psnr":
+            raise SystemExit(f"--write-calibration {args.write_calibration!r}: need LEVER:psnr+... with a lever of this run")
+        from nas.proxy.predict import CALIBRATION_FILE
+
+        cal = fit_calibration(archs, lever, levers[lever], names, settings["data_source"], args.scale, args.gt_set)
+        existing = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.is_file() else {}
+        existing[f"zoo-x{args.scale}"] = finite_or_none(cal)
+        write_atomic(CALIBRATION_FILE, json.dumps(existing, indent=1) + "\n")
+        result["calibration"] = cal
+        print(f"wrote zoo-x{args.scale} to {CALIBRATION_FILE}")
     result = finite_or_none(result)
     stem = args.out_dir / f"zoo_fidelity_{args.tag}"
     write_atomic(stem.with_name(stem.name + ".json"), json.dumps(result, indent=1) + "\n")
@@ -440,7 +502,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     first = next(iter(levers))
     top = levers[first].rung_stops[min(2, levers[first].rungs - 1)]
     render_png(result, stem.with_name(stem.name + ".png"),
-               [f"{first}@{top}", "params", f"ridge({first}@{top} + log params + depth)"])
+               [f"{first}@{top}", "params", f"ridge[{first}@{top}: psnr+log10_params+depth]"])
     print(md)
     return 1 if failed else 0
 

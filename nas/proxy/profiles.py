@@ -35,6 +35,9 @@ class ProxyProfile:
             ``1/eta`` of each rung (non-dominated sorting, :mod:`nas.schedule.halving`) continue
             to ``iters * eta**r`` steps in all at rung ``r``.
         eta: reduction factor between rungs (>= 2).
+        predictor: ``none`` (rank by the rung's validation PSNR) or the name of a calibration
+            (``nas.proxy.predict``, e.g. ``zoo-x4``): the search then ranks, promotes and builds
+            the front on the *predicted fully-trained* PSNR, the raw PSNR kept beside it.
     """
 
     name: str
@@ -48,6 +51,7 @@ class ProxyProfile:
     augment: bool = True
     rungs: int = 1
     eta: int = 3
+    predictor: str = "none"
 
     def __post_init__(self) -> None:
         if self.iters < 1 or self.rungs < 1 or self.eta < 2 or self.batch < 1 or self.lr_patch < 4:
@@ -128,7 +132,7 @@ def get_profile(name: str, iters: int | None = None) -> ProxyProfile:
 
 
 #: Proxy-profile fields added after studies were first stored, with the value they implied.
-_ADDED_FIELDS = {"rungs": 1, "eta": 3}
+_ADDED_FIELDS = {"rungs": 1, "eta": 3, "predictor": "none"}
 
 
 def protocol_fields(profile: Any) -> Any:

@@ -45,7 +45,7 @@ __all__ = [
 #: Columns of ``trials.csv`` / ``pareto.csv`` (``trials_frame``); kept stable for scripts.
 COLUMNS = ["number", "state", "reference", *OBJECTIVE_NAMES, "iters", "duration_s", "arch_id",
            "summary", "on_front", "dominates", "fail_reason", "config", "rung", "psnr_by_iters", "status",
-           "train_params", "psnr_confirm_db", "confirmed"]
+           "train_params", "psnr_confirm_db", "confirmed", "psnr_proxy_db", "psnr_sigma_db"]
 
 #: ``TrialPoint.status`` values, in legend order.
 STATUSES = ("front", "dominated", "stopped", "rejected", "pruned", "failed", "running")
@@ -121,6 +121,9 @@ class TrialPoint:
             longer protocol (``RunFacts.confirm_profile``), else ``None``.
         confirmed: the references of ``dominates`` whose claim still holds after confirmation
             (both retrained; PSNR margin above the confirmation protocol's noise).
+        psnr_proxy_db: the proxy's validation PSNR at the rung reached (dB); equals ``psnr_db``
+            unless the profile has a predictor, when ``psnr_db`` is the predicted fully-trained PSNR.
+        psnr_sigma_db: the prediction's 1-sigma uncertainty (dB), else ``None``.
     """
 
     number: int
@@ -148,6 +151,8 @@ class TrialPoint:
     train_params: int | None = None
     psnr_confirm_db: float | None = None
     confirmed: tuple[str, ...] = ()
+    psnr_proxy_db: float | None = None
+    psnr_sigma_db: float | None = None
 
     @property
     def values(self) -> tuple[float, float, float, float] | None:
@@ -186,6 +191,8 @@ class RunFacts:
         claim_margin_db: the noise at the top fidelity: a candidate's ``dominates`` claim
             against a reference needs a PSNR margin above it (0 when unmeasured).
         confirm_profile: the ``nas confirm`` profile, if the study was confirmed, else ``{}``.
+        psnr_basis: what the PSNR objective (and so the front) is: the proxy's validation PSNR,
+            or a predicted fully-trained PSNR (names the predictor and what it predicts).
     """
 
     study_name: str
@@ -214,6 +221,7 @@ class RunFacts:
     psnr_noise_db: dict = field(default_factory=dict)
     claim_margin_db: float = 0.0
     confirm_profile: dict = field(default_factory=dict)
+    psnr_basis: str = "validation PSNR-Y of the proxy at the top rung"
 
     def rows(self) -> list[tuple[str, str]]:
         """``(label, value)`` pairs for headers and terminal output, in a fixed order."""
@@ -238,6 +246,12 @@ class RunFacts:
             ("data", self.data_source or "not recorded"),
             ("proxy profile", prof),
             ("fidelity (iters) scored", fid),
+            ("PSNR objective (front built on)", self.psnr_basis),
+            ("dominance claims", (f"PSNR margin above {self.claim_margin_db:.2f} dB (seed-to-seed noise at the top "
+                                  "rung)" if self.claim_margin_db else "plain dominance (noise not measured for "
+                                  "this protocol)")
+             + (f"; retrained by nas confirm with profile {self.confirm_profile.get('name')}"
+                if self.confirm_profile else "")),
             ("sampler / seed", f"{self.sampler or '?'} / {self.seed if self.seed is not None else '?'}"),
             ("budget", f"{self.budget} COMPLETE trials" if self.budget else "not recorded"),
             ("trials", states),
@@ -354,6 +368,8 @@ class ReportData:
             "train_params": p.train_params,
             "psnr_confirm_db": p.psnr_confirm_db,
             "confirmed": " ".join(p.confirmed),
+            "psnr_proxy_db": p.psnr_proxy_db,
+            "psnr_sigma_db": p.psnr_sigma_db,
         } for p in self.points]
         df = pd.DataFrame(rows, columns=COLUMNS)
         for col in ("params", "mult_adds", "rung", "train_params"):
@@ -450,7 +466,8 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
     for r in sorted(table):
         for number, entry in table[r].items():
             if entry.iters is not None:
-                history.setdefault(number, {})[int(entry.iters)] = entry.values[0]
+                raw = entry.raw_psnr_db if entry.raw_psnr_db is not None else entry.values[0]
+                history.setdefault(number, {})[int(entry.iters)] = raw
     top_iters = max((e.iters for e in best.values() if e.iters is not None), default=None)
     at_top = {n: e for n, e in best.items() if e.iters == top_iters}
     stopped = set(best) - set(at_top)
@@ -508,6 +525,8 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             psnr_by_iters=history.get(t.number, {}),
             costs=a.get("costs") if not scored and isinstance(a.get("costs"), dict) else None,
             train_params=int(a["train_params"]) if isinstance(a.get("train_params"), int) else None,
+            psnr_proxy_db=(entry.raw_psnr_db if entry is not None and entry.raw_psnr_db is not None else values[0]),
+            psnr_sigma_db=_sigma(t, entry, ua),
         ))
 
     points = _with_confirmations(points, ua)
@@ -551,11 +570,30 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         psnr_noise_db=noise,
         claim_margin_db=margin,
         confirm_profile=dict(ua.get("confirm_profile") or {}),
+        psnr_basis=_psnr_basis(trials),
     )
     hv_ref = HV_REFERENCES.get(scale) if isinstance(scale, int) else None
     hv = tuple(_hypervolume_history(trials, table, top_iters, scale)) if with_hypervolume and hv_ref else ()
     return ReportData(facts=facts, objectives=OBJECTIVES, points=tuple(points),
                       hv_reference=hv_ref, hypervolume=hv)
+
+
+def _psnr_basis(trials: list[FrozenTrial]) -> str:
+    """What the PSNR objective is, read from the trials' stored predictions."""
+    for t in trials:
+        pred = t.user_attrs.get("prediction")
+        if isinstance(pred, dict) and pred.get("horizon"):
+            return f"predicted {pred['horizon']} (predictor {pred.get('method')!r}; raw proxy PSNR in psnr_proxy_db)"
+    return "validation PSNR-Y of the proxy at the top rung"
+
+
+def _sigma(t: FrozenTrial, entry: RungEntry | None, ua: dict[str, Any]) -> float | None:
+    """The predicted PSNR's uncertainty (dB) at the rung ``entry`` is from, else ``None``."""
+    if entry is None:
+        return None
+    pred = (t.user_attrs.get("prediction") if entry.rung == 0
+            else (ua.get(f"rung:{t.number}:{entry.rung}") or {}).get("prediction"))
+    return float(pred["sigma_db"]) if isinstance(pred, dict) and "sigma_db" in pred else None
 
 
 def _with_confirmations(points: list[TrialPoint], ua: dict[str, Any]) -> list[TrialPoint]:

@@ -17,6 +17,7 @@ import torch
 from nas.arch import ArchConfig
 from nas.metrics import count_params, measure_latency, mult_adds
 from nas.models import build_model, reparameterize_model
+from nas.models.depth import conv_depth
 from nas.proxy.data import ProxyData
 from nas.proxy.profiles import ProxyProfile
 from nas.proxy.train import load_train_state, save_train_state, train_segment
@@ -54,6 +55,8 @@ class Costs:
         timings: wall seconds per stage (build_s, mult_adds_s, latency_s).
         train_params: parameter count of the training form (``== params`` without
             re-parameterisable blocks).
+        depth: 3x3-conv layers on the deploy form's longest path (``nas.models.depth``), a
+            feature of the full-training PSNR predictor.
     """
 
     params: int
@@ -61,6 +64,7 @@ class Costs:
     latency_ms: float
     timings: dict[str, float] = field(default_factory=dict)
     train_params: int | None = None
+    depth: int | None = None
 
 
 @dataclass
@@ -137,13 +141,15 @@ def measure_costs(config: ArchConfig, seed: int = 0, latency: LatencySetting = L
         RuntimeError: the forward pass fails (e.g. out of memory).
     """
     params, train_params, macs, model, timings = cheap_scores(config, seed=seed)
+    deployed = deploy_form(model)
+    depth = conv_depth(deployed, config.colors)
     t = time.perf_counter()
-    lat = measure_latency(deploy_form(model), lr_hw=latency.lr_hw, in_channels=config.colors,
+    lat = measure_latency(deployed, lr_hw=latency.lr_hw, in_channels=config.colors,
                           warmup=latency.warmup, repeats=latency.repeats, device=str(device),
                           channels_last=latency.channels_last)
     timings["latency_s"] = time.perf_counter() - t
     return Costs(params=params, mult_adds=macs, latency_ms=lat.median_ms, timings=timings,
-                 train_params=train_params), model
+                 train_params=train_params, depth=depth), model
 
 
 def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,

@@ -49,10 +49,12 @@ class RungEntry:
         number: Optuna trial number.
         rung: 0-based rung.
         values: ``(psnr_db, params, mult_adds, latency_ms)`` (dB, count, MACs, ms); the costs
-            are the trial's (they do not change with training).
+            are the trial's (they do not change with training). ``psnr_db`` is the predicted
+            fully-trained PSNR when the profile has a predictor, else the validation PSNR.
         iters: proxy steps trained in all (the fidelity).
         reference: published network's name, else ``None``.
         at: when the score was obtained (local time, as Optuna's trial datetimes), or ``None``.
+        raw_psnr_db: the proxy's validation PSNR at this rung (dB), whatever ``values`` ranks by.
     """
 
     number: int
@@ -61,6 +63,7 @@ class RungEntry:
     iters: int | None
     reference: str | None
     at: _dt.datetime | None = None
+    raw_psnr_db: float | None = None
 
 
 def _key(prefix: str, number: int, rung: int) -> str:
@@ -104,8 +107,10 @@ def rung_table(trials: list[FrozenTrial], attrs: dict[str, Any]) -> dict[int, di
         if t.state != TrialState.COMPLETE or t.values is None or len(t.values) != 4 or not _feasible(t):
             continue
         by_number[t.number] = t
+        raw = t.user_attrs.get("psnr_raw_db")
         table[0][t.number] = RungEntry(t.number, 0, tuple(t.values), t.user_attrs.get("iters"),
-                                       t.user_attrs.get("reference") or None, t.datetime_complete)
+                                       t.user_attrs.get("reference") or None, t.datetime_complete,
+                                       raw_psnr_db=float(raw) if raw is not None else float(t.values[0]))
     for (number, rung), res in sorted(rung_results(attrs).items()):
         t = by_number.get(number)
         if t is None or "psnr_db" not in res or rung < 1:
@@ -116,9 +121,11 @@ def rung_table(trials: list[FrozenTrial], attrs: dict[str, Any]) -> dict[int, di
                 at = _dt.datetime.fromisoformat(res["at"])
             except ValueError:
                 at = None
+        pred = res.get("prediction")
+        psnr = float(pred["psnr_db"]) if isinstance(pred, dict) and "psnr_db" in pred else float(res["psnr_db"])
         table.setdefault(rung, {})[number] = RungEntry(
-            number, rung, (float(res["psnr_db"]), *t.values[1:]), res.get("iters"),
-            t.user_attrs.get("reference") or None, at)
+            number, rung, (psnr, *t.values[1:]), res.get("iters"),
+            t.user_attrs.get("reference") or None, at, raw_psnr_db=float(res["psnr_db"]))
     return table
 
 
@@ -218,11 +225,15 @@ def _now_iso() -> str:
 
 
 def record_result(study: optuna.Study, number: int, rung: int, psnr_db: float, iters: int,
-                  train_s: float, val_s: float, replayed: bool, worker: dict[str, Any]) -> None:
-    """Store a candidate's score at ``rung`` (PSNR in dB after ``iters`` steps in all)."""
-    study.set_user_attr(_key(RESULT_PREFIX, number, rung), {
-        "psnr_db": float(psnr_db), "iters": int(iters), "train_s": round(train_s, 3), "val_s": round(val_s, 3),
-        "replayed": bool(replayed), "at": _now_iso(), "worker": _worker_tag(worker)})
+                  train_s: float, val_s: float, replayed: bool, worker: dict[str, Any],
+                  prediction: dict[str, Any] | None = None) -> None:
+    """Store a candidate's score at ``rung`` (validation PSNR in dB after ``iters`` steps in all;
+    ``prediction``: the predicted fully-trained PSNR made from it, ``Prediction.to_dict()``)."""
+    rec = {"psnr_db": float(psnr_db), "iters": int(iters), "train_s": round(train_s, 3), "val_s": round(val_s, 3),
+           "replayed": bool(replayed), "at": _now_iso(), "worker": _worker_tag(worker)}
+    if prediction is not None:
+        rec["prediction"] = prediction
+    study.set_user_attr(_key(RESULT_PREFIX, number, rung), rec)
 
 
 def record_failure(study: optuna.Study, number: int, rung: int, reason: str, worker: dict[str, Any],

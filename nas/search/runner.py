@@ -388,6 +388,20 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         f"sampler {s.sampler} (seed {sampler_seed}, worker {s.worker_id}), device {device}, "
         f"{torch.get_num_threads()} threads, heartbeat {s.heartbeat} s (stale after {grace_s} s)")
     log(f"data: {data.source}")
+    calibration = None
+    if profile.predictor != "none":
+        from nas.proxy.predict import find_calibration
+
+        calibration = find_calibration(profile.predictor, s.scale, profile)
+        if calibration is None:
+            log(f"note: predictor {profile.predictor!r} has no calibration for x{s.scale} and this protocol: "
+                "candidates are ranked by their validation PSNR at each rung")
+        else:
+            log(f"PSNR objective: {calibration.horizon}, predicted by {calibration.name!r} from each rung's "
+                "validation PSNR, params, Mult-Adds and depth (the raw PSNR is kept as psnr_raw_db)")
+            if calibration.data != data.source:
+                log(f"note: {calibration.name!r} was fitted on {calibration.data}; on other data its ranking "
+                    "holds, absolute predicted PSNR may be offset")
     if s.references is None and not ref_names:
         log(f"note: none of the default references ({', '.join(SEARCH_REFERENCES)}) exists at x{s.scale}: "
             "this front has no reference points")
@@ -468,8 +482,16 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         trial.set_user_attr("iters", scores.iters)
         if scores.train_params is not None and scores.train_params != scores.params:
             trial.set_user_attr("train_params", scores.train_params)  # deploy form scored, training form kept
+        if costs[0].depth is not None:
+            trial.set_user_attr("depth", costs[0].depth)
         trial.set_user_attr("timings", {k: round(v, 3) for k, v in scores.timings.items()})
-        return scores.values()
+        values = scores.values()
+        pred = _predict(calibration, scores.iters, scores.psnr_db, scores.params, scores.mult_adds, costs[0].depth)
+        if pred is not None:  # rank by the predicted fully-trained PSNR; the proxy's own kept beside it
+            trial.set_user_attr("psnr_raw_db", scores.psnr_db)
+            trial.set_user_attr("prediction", pred.to_dict())
+            values = (pred.psnr_db, *values[1:])
+        return values
 
     lock = lambda: setup_lock(storage_url, timeout_s=120.0)  # noqa: E731
 
@@ -518,11 +540,13 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             log(f"trial {t.number} rung {rung} FAILED: {reason} ({label})")
             return
         sig.defer = True
+        pred = _predict(calibration, res.iters, res.psnr_db, t.values[1], t.values[2], ua.get("depth"))
         rungs.record_result(study, t.number, rung, res.psnr_db, res.iters, res.train_s, res.val_s,
-                            res.replayed, worker)
+                            res.replayed, worker, prediction=pred.to_dict() if pred is not None else None)
         before = t.values[0] if t.values else float("nan")
         log(f"trial {t.number} {label} rung {rung}: {res.psnr_db:.3f} dB at {res.iters} iters "
-            f"({before:.3f} dB at {profile.iters}){' [lower rungs replayed: no checkpoint]' if res.replayed else ''} "
+            + (f"(predicted {pred.psnr_db:.2f} +- {pred.sigma_db:.2f} dB {pred.horizon}) " if pred is not None else "")
+            + f"(rung 0: {before:.3f} dB at {profile.iters}){' [lower rungs replayed: no checkpoint]' if res.replayed else ''} "
             f"({time.perf_counter() - t0:.1f} s)")
 
     def others_busy() -> bool:
@@ -709,6 +733,16 @@ def _fmt_limit(name: str, value: float) -> str:
     if name == "mult_adds":
         return f"{value / 1e9:.3g} G MACs"
     return f"{value:g} ms"
+
+
+def _predict(calibration, iters: int, psnr_db: float, params: float, mult_adds: float, depth):
+    """The calibration's prediction of the fully-trained PSNR at ``iters`` steps, or ``None``
+    (no calibration, no model for that fidelity, or an unknown feature)."""
+    if calibration is None:
+        return None
+    from nas.proxy.predict import feature_vector
+
+    return calibration.predict(iters, feature_vector(psnr_db, params, mult_adds, depth))
 
 
 def _over_limits(costs, limits: dict[str, float]) -> list[str]:

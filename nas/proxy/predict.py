@@ -1,0 +1,142 @@
+"""Predicting a candidate's fully-trained PSNR from its proxy score and its architecture (no torch).
+
+The proxy's PSNR after 20-180 steps measures speed of convergence: on the published x4 networks
+it ranks the shallow AWSRN-S above the deeper AWSRN-M and AWSRN, the reverse of the papers
+(issue 18). A *calibration* maps what the search knows at a rung (the rung's validation PSNR,
+the deploy-form parameter count and Mult-Adds, the 3x3-conv depth) to the published, fully
+trained Set5 PSNR of the zoo, by a ridge regression fitted in ``benchmarks/zoo_fidelity.py`` on
+the networks of ``nas/arch/references.py`` that have a published PSNR, one model per rung. Its
+honest accuracy is the leave-one-family-out score of that benchmark (a family's networks
+predicted by a model that never saw the family); ``sigma_db`` is that out-of-family RMS error.
+
+Calibrations are data (``calibrations.json`` beside this file), written by the benchmark with
+``--write-calibration``; each names the scale, the proxy protocol and the data it was fitted
+for, and :func:`find_calibration` only returns one whose protocol and scale match the study's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from nas.errors import NasError
+
+__all__ = ["FEATURES", "Prediction", "Calibration", "load_calibrations", "find_calibration", "feature_vector"]
+
+CALIBRATION_FILE = Path(__file__).with_name("calibrations.json")
+
+#: Features a calibration may use (names in ``Calibration.features``).
+FEATURES = ("psnr", "log10_params", "log10_mult_adds", "depth")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A predicted fully-trained PSNR.
+
+    Attributes:
+        psnr_db: predicted PSNR (dB, Y channel) on ``horizon``.
+        sigma_db: 1-sigma uncertainty (dB): the predictor's out-of-family RMS error on the zoo.
+        horizon: what is predicted (e.g. ``Set5 x4 Y-PSNR after the papers' full training``).
+        method: the calibration's name.
+        steps: the proxy fidelity (steps) the prediction was made from.
+    """
+
+    psnr_db: float
+    sigma_db: float
+    horizon: str
+    method: str
+    steps: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"psnr_db": round(self.psnr_db, 4), "sigma_db": round(self.sigma_db, 4), "horizon": self.horizon,
+                "method": self.method, "steps": self.steps}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A linear map from proxy features to published fully-trained PSNR, one per rung.
+
+    Attributes:
+        name: key (``zoo-x4``).
+        scale: upscaling factor it was fitted at.
+        protocol: the proxy protocol it was fitted on (``nas.proxy.profiles.protocol_fields``
+            of a profile; ``predictor`` and ``rungs`` are not compared).
+        data: the proxy data it was fitted on (a ``ProxyData.source`` string).
+        horizon: what it predicts.
+        features: the feature names, in coefficient order (:data:`FEATURES`).
+        models: ``{steps: {"intercept", "coef", "sigma_db", "loo_spearman", ...}}``, a plain
+            linear model on raw features (the standardisation folded in).
+        source: how it was made (benchmark, date, networks).
+    """
+
+    name: str
+    scale: int
+    protocol: dict[str, Any]
+    data: str
+    horizon: str
+    features: tuple[str, ...]
+    models: dict[int, dict[str, Any]]
+    source: str = ""
+
+    def predict(self, steps: int, values: Mapping[str, float]) -> Prediction | None:
+        """The prediction at fidelity ``steps`` from feature ``values``; ``None`` when this
+        calibration has no model for ``steps`` or a feature is missing / not finite."""
+        model = self.models.get(int(steps))
+        if model is None:
+            return None
+        x = [values.get(f) for f in self.features]
+        if any(v is None or not math.isfinite(float(v)) for v in x):
+            return None
+        y = float(model["intercept"]) + sum(float(c) * float(v) for c, v in zip(model["coef"], x))
+        return Prediction(psnr_db=y, sigma_db=float(model["sigma_db"]), horizon=self.horizon,
+                          method=self.name, steps=int(steps))
+
+
+def feature_vector(psnr_db: float, params: float, mult_adds: float, depth: float | None) -> dict[str, float]:
+    """The features of :data:`FEATURES` for one candidate (``depth`` may be unknown: NaN)."""
+    return {"psnr": float(psnr_db), "log10_params": math.log10(max(1.0, float(params))),
+            "log10_mult_adds": math.log10(max(1.0, float(mult_adds))),
+            "depth": float("nan") if depth is None else float(depth)}
+
+
+@lru_cache(maxsize=4)
+def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibration]:
+    """Every calibration in ``path`` (``{}`` when the file does not exist).
+
+    Raises:
+        NasError: the file is not valid (names it).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        raw = json.loads(path.read_text())
+        out = {}
+        for name, c in raw.items():
+            out[name] = Calibration(
+                name=name, scale=int(c["scale"]), protocol=dict(c["protocol"]), data=str(c["data"]),
+                horizon=str(c["horizon"]), features=tuple(c["features"]),
+                models={int(k): v for k, v in c["models"].items()}, source=str(c.get("source", "")))
+        return out
+    except (ValueError, KeyError, TypeError) as err:
+        raise NasError(f"{path}: not a valid calibration file ({err})") from None
+
+
+def find_calibration(name: str, scale: int, profile: Any) -> Calibration | None:
+    """The calibration ``name`` if it was fitted at ``scale`` for ``profile``'s protocol (a
+    ``ProxyProfile`` or its dict; the ``predictor`` field is ignored), else ``None``."""
+    from nas.proxy.profiles import protocol_fields
+
+    cal = load_calibrations().get(name)
+    if cal is None or cal.scale != scale:
+        return None
+    # the PSNR at a given step depends on batch, patch, lr, seed, augmentation and the warm-restart
+    # segments (iters, eta), not on how many rungs follow it: models are keyed by steps
+    skip = ("predictor", "rungs")
+    ours = {k: v for k, v in protocol_fields(profile).items() if k not in skip}
+    theirs = {k: v for k, v in protocol_fields(cal.protocol).items() if k not in skip}
+    return cal if ours == theirs else None

@@ -1,0 +1,72 @@
+"""A search whose profile has a predictor ranks, promotes and builds its front on the predicted
+fully-trained PSNR; the raw proxy PSNR stays beside it (in-process, smoke profile)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pandas as pd
+import pytest
+
+from nas.proxy import predict as predict_mod
+from nas.proxy import profiles as profiles_mod
+from nas.proxy.predict import Calibration, feature_vector, find_calibration, load_calibrations
+from nas.search import SearchSettings, run_search
+from nas.search import rungs as rung_store
+from nas.search.study import load_existing_study
+
+
+def _cal(scale: int = 4) -> Calibration:
+    prof = profiles_mod.PROFILES["smoke-halving"]
+    protocol = {k: v for k, v in prof.to_dict().items() if k not in ("name", "rungs")}
+    # a made-up linear law: 30 dB + 0.01 x proxy PSNR + 0.2 dB per 3x3 layer
+    models = {s: {"intercept": 30.0, "coef": [0.01, 0.2], "sigma_db": 0.15} for s in prof.rung_stops}
+    return Calibration("test-cal", scale, protocol, "builtin", "Set5 x4 Y-PSNR after full training",
+                       ("psnr", "depth"), models)
+
+
+@pytest.fixture
+def predicting_profile(monkeypatch):
+    monkeypatch.setitem(profiles_mod.PROFILES, "smoke-pred",
+                        dataclasses.replace(profiles_mod.PROFILES["smoke-halving"], name="smoke-pred",
+                                            predictor="test-cal"))
+    monkeypatch.setattr(predict_mod, "load_calibrations", lambda *a, **k: {"test-cal": _cal()})
+
+
+def test_calibration_predicts_by_its_linear_law_and_matches_only_its_protocol(predicting_profile):
+    cal = _cal()
+    p = cal.predict(8, feature_vector(28.0, 1e5, 1e9, 20))
+    assert p.psnr_db == pytest.approx(30.0 + 0.28 + 4.0) and p.sigma_db == 0.15 and p.steps == 8
+    assert cal.predict(16, feature_vector(28.0, 1e5, 1e9, 20)) is None  # no model at that fidelity
+    assert cal.predict(8, feature_vector(28.0, 1e5, 1e9, None)) is None  # unknown depth
+    assert find_calibration("test-cal", 4, profiles_mod.PROFILES["smoke-pred"]) is not None
+    assert find_calibration("test-cal", 2, profiles_mod.PROFILES["smoke-pred"]) is None  # other scale
+    assert find_calibration("test-cal", 4, profiles_mod.PROFILES["smoke"]) is None  # other protocol
+
+
+def test_search_ranks_by_the_predicted_psnr_and_keeps_the_raw_one(tmp_path, predicting_profile):
+    s = SearchSettings(budget=4, profile="smoke-pred", references=("erfdn",), out=str(tmp_path / "run"),
+                       threads=1, seed=0, sampler="random")
+    run_search(s, log=lambda m: None)
+    study = load_existing_study(None, f"sqlite:///{tmp_path / 'run' / 'study.db'}")
+    for t in study.trials:
+        if t.state.name != "COMPLETE":
+            continue
+        pred, depth = t.user_attrs["prediction"], t.user_attrs["depth"]
+        assert t.values[0] == pytest.approx(30.0 + 0.01 * t.user_attrs["psnr_raw_db"] + 0.2 * depth, abs=1e-3)
+        assert pred["steps"] == 2 and pred["sigma_db"] == 0.15 and pred["method"] == "test-cal"
+    results = rung_store.rung_results(study.user_attrs)
+    assert results and all("prediction" in r for r in results.values() if "psnr_db" in r)
+    df = pd.read_csv(tmp_path / "run" / "trials.csv")
+    erfdn = df[df.reference == "erfdn"].iloc[0]
+    top = results[(int(erfdn.number), 2)]
+    assert erfdn.psnr_db == pytest.approx(top["prediction"]["psnr_db"])  # the front's PSNR: predicted
+    assert erfdn.psnr_proxy_db == pytest.approx(top["psnr_db"])  # the proxy's own, kept
+    assert erfdn.psnr_sigma_db == pytest.approx(0.15)
+    assert json.loads(erfdn.psnr_by_iters)["8"] == pytest.approx(top["psnr_db"], abs=1e-3)  # raw curve
+
+
+def test_shipped_calibrations_load():
+    for name, cal in load_calibrations().items():
+        assert cal.features[0] == "psnr" and cal.models, name
