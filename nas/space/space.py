@@ -10,7 +10,9 @@ Optuna distribution in the short form of ``optuna.distributions.json_to_distribu
     upsampler: pixelshuffle            # a bare scalar is a fixed value
     cca_reduction: {type: categorical, choices: [4, 16], when: {attention: cca}}
 
-``when`` makes a block option conditional on other options of the same block. The file has
+``when`` makes a block option conditional on other options of the same block, and a network
+field conditional on network fields declared before it (an inactive field keeps the
+``ArchConfig`` default: the AWSRN and ECBSR network styles are declared this way). The file has
 three top-level sections (``name``, ``description`` optional, ``network``, ``blocks``); see
 README.md "Search-space format" and ``search_spaces/lightweight_sr.yaml``.
 
@@ -163,7 +165,10 @@ class SearchSpace:
         Raises:
             ArchConfigError: the sampled point is not a valid config (names the field).
         """
-        net = {k: leaf.suggest(trial, k) for k, leaf in self.network.items()}
+        net: dict[str, Any] = {}
+        for k, leaf in self.network.items():  # a leaf whose `when` does not hold keeps the field's default
+            if leaf.active(net):
+                net[k] = leaf.suggest(trial, k)
         num_blocks = net.pop("num_blocks")
         blocks = []
         shared: dict[str, Any] | None = None
@@ -198,9 +203,13 @@ class SearchSpace:
         params: dict[str, Any] = {}
         cfg = config.to_dict()
         cfg["num_blocks"] = len(config.blocks)
+        chosen_net: dict[str, Any] = {}
         for key, leaf in self.network.items():
+            if not leaf.active(chosen_net):
+                continue  # the field keeps its default here; the rebuild below checks the config has it
             if not leaf.contains(cfg[key]):
                 raise SearchSpaceError(f"{where}: {key}={cfg[key]!r}, space allows {leaf.describe()}")
+            chosen_net[key] = cfg[key]
             if leaf.distribution is not None:
                 params[key] = cfg[key]
         blocks = [b.model_dump(mode="json") for b in config.blocks]
@@ -360,6 +369,43 @@ def _num_blocks_check(value: Any) -> str | None:
     return None
 
 
+def _check_when(p: _Parser, key: str, name: str, leaf: Leaf, earlier: Mapping[str, Leaf]) -> None:
+    """A ``when`` may only name a key declared before ``name`` in the same section, with values
+    that key can take."""
+    for cond, values in leaf.when.items():
+        if cond not in earlier:
+            raise p.fail(f"{key}.when", f"{cond!r} must be declared before {name!r}")
+        possible = earlier[cond].values()
+        for v in values:
+            if possible is not None and not any(_same(v, c) for c in possible):
+                raise p.fail(f"{key}.when.{cond}", f"{v!r} is never a value of {cond} "
+                             f"(its values: {', '.join(map(repr, possible))})")
+
+
+def _in_dependency_order(p: _Parser, network: dict[str, Leaf]) -> dict[str, Leaf]:
+    """The network leaves ordered so that every ``when`` names a field decided before it (file
+    order otherwise kept; a YAML dumped with sorted keys means the same space).
+
+    Raises:
+        SearchSpaceError: a ``when`` names an unknown field or itself, a value that field never
+            takes, or the conditions form a cycle.
+    """
+    for key, leaf in network.items():
+        for cond in leaf.when:
+            if cond == key or cond not in network:
+                raise p.fail(f"network.{key}.when", f"{cond!r} is not another network field of this space")
+    ordered: dict[str, Leaf] = {}
+    pending = dict(network)
+    while pending:
+        ready = [k for k, leaf in pending.items() if all(c in ordered for c in leaf.when)]
+        if not ready:
+            raise p.fail(f"network.{next(iter(pending))}.when", "the when conditions form a cycle")
+        for k in ready:
+            _check_when(p, f"network.{k}", k, pending[k], ordered)
+            ordered[k] = pending.pop(k)
+    return ordered
+
+
 def parse_space(data: Any, path: str) -> SearchSpace:
     """Validate a parsed search-space document.
 
@@ -386,10 +432,8 @@ def parse_space(data: Any, path: str) -> SearchSpace:
         if key not in _NETWORK_FIELDS:
             raise p.fail(f"network.{key}", f"unknown key (allowed: {', '.join(_NETWORK_FIELDS)})")
         check = _num_blocks_check if key == "num_blocks" else _field_check(ArchConfig, key, base_arch)
-        leaf = p.leaf(f"network.{key}", raw, check)
-        if leaf.when:
-            raise p.fail(f"network.{key}.when", "'when' is only allowed on block options")
-        network[key] = leaf
+        network[key] = p.leaf(f"network.{key}", raw, check)
+    network = _in_dependency_order(p, network)
     for req in ("nf", "num_blocks"):
         if req not in network:
             raise p.fail(f"network.{req}", "missing")
@@ -434,14 +478,7 @@ def parse_space(data: Any, path: str) -> SearchSpace:
                 known = [f for f in model.model_fields if f != "type"]
                 raise p.fail(key, f"unknown option of {btype} (known: {', '.join(known)})")
             leaf = p.leaf(key, raw, _field_check(model, opt, {"type": btype}))
-            for cond, values in leaf.when.items():
-                if cond not in parsed:
-                    raise p.fail(f"{key}.when", f"{cond!r} must be an option declared before {opt!r}")
-                possible = parsed[cond].values()
-                for v in values:
-                    if possible is not None and v not in possible:
-                        raise p.fail(f"{key}.when.{cond}", f"{v!r} is never a value of {cond} "
-                                     f"(its values: {', '.join(map(repr, possible))})")
+            _check_when(p, key, opt, leaf, parsed)
             parsed[opt] = leaf
         block_options[btype] = parsed
     normal = json.dumps(data, sort_keys=True, default=str)

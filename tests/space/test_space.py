@@ -132,3 +132,63 @@ def test_when_condition(space):
     assert not any(k.endswith("cca_reduction") for k in params)  # ESA: reduction not sampled
     params = space.to_params(reference_config("rfdn", 4))
     assert params["b0.rfdb.cca_reduction"] == 4
+
+
+SHIPPED_SPACES = sorted((DEFAULT_SPACE.parent).glob("*.yaml"))
+
+
+def _zoo():
+    from nas.arch import REFERENCES
+
+    return [(name, s) for name, ref in REFERENCES.items() for s in ref.scales]
+
+
+@pytest.mark.parametrize("name, scale", _zoo())
+def test_every_zoo_reference_is_a_point_of_a_shipped_space(name, scale):
+    """`nas search --references` takes the whole zoo: each network is exactly a point of one of
+    search_spaces/*.yaml (every RGB one of the default space)."""
+    cfg = reference_config(name, scale)
+    homes = []
+    for path in SHIPPED_SPACES:
+        sp = load_space(path)
+        if sp.contains(cfg):
+            rebuilt = sp.suggest(optuna.trial.FixedTrial(sp.to_params(cfg)), scale)
+            assert rebuilt.canonical() == cfg.canonical()
+            homes.append(sp.name)
+    assert homes, f"{name} x{scale} is a point of no shipped space"
+    if cfg.colors == 3:
+        assert "lightweight_sr" in homes
+
+
+def test_network_when_keeps_the_default_when_inactive(space):
+    imdn = space.to_params(reference_config("imdn", 4))
+    assert imdn["fusion"] == "concat" and "upsampler" not in imdn and "weight_norm" not in imdn
+    awsrn = space.to_params(reference_config("awsrn_m", 4))
+    assert awsrn["fusion"] == "last" and awsrn["upsampler"] == "awms" and awsrn["input_skip"] == "conv"
+    cfg = space.suggest(optuna.trial.FixedTrial({**imdn}), 4)
+    assert cfg.upsampler == "pixelshuffle" and cfg.global_residual and not cfg.weight_norm
+
+
+@pytest.mark.parametrize("when, problem", [
+    ({"bogus": 1}, "'bogus' is not another network field"),
+    ({"colors": 3}, "'colors' is not another network field"),
+    ({"fusion": "sideways"}, "'sideways' is never a value of fusion"),
+])
+def test_network_when_names_a_known_field_and_value(tmp_path, when, problem):
+    doc = _default_doc()
+    doc["network"]["colors"] = {"type": "categorical", "choices": [3], "when": when}
+    with pytest.raises(SearchSpaceError, match=f"network.colors.when.*{problem}"):
+        load_space(_write(tmp_path, yaml.safe_dump(doc)))
+
+
+def test_network_when_cycle_is_refused(tmp_path):
+    doc = _default_doc()
+    doc["network"]["fusion"] = {"type": "categorical", "choices": ["concat", "last"], "when": {"upsampler": "awms"}}
+    with pytest.raises(SearchSpaceError, match="cycle"):
+        load_space(_write(tmp_path, yaml.safe_dump(doc)))
+
+
+def test_key_order_of_the_file_does_not_matter(tmp_path):
+    sorted_space = load_space(_write(tmp_path, yaml.safe_dump(_default_doc(), sort_keys=True)))
+    assert sorted_space.to_params(reference_config("awsrn_sd", 4)) == load_space().to_params(
+        reference_config("awsrn_sd", 4))
