@@ -109,3 +109,45 @@ def test_latency_rejects_bad_arguments():
         measure_latency(nn.Identity(), repeats=0)
     with pytest.raises(ValueError, match="warmup"):
         measure_latency(nn.Identity(), warmup=-1)
+
+
+def _zoo_x4():
+    from nas.arch import REFERENCES
+
+    return [n for n, r in REFERENCES.items() if 4 in r.scales]
+
+
+@pytest.mark.parametrize("name", _zoo_x4())
+def test_meta_device_count_equals_fvcore_on_the_zoo(name):
+    """FlopCounterMode on the meta device (the default counter, no arithmetic) gives fvcore's
+    1280x720 count exactly, ESA's bilinear upsampling included (4 per output element)."""
+    from nas.arch import reference_config
+    from nas.metrics import fvcore_mult_adds
+    from nas.models import build_model, reparameterize_model
+
+    cfg = reference_config(name, 4)
+    model = reparameterize_model(build_model(cfg))
+    assert mult_adds(model, 4, in_channels=cfg.colors) == fvcore_mult_adds(model, 4, in_channels=cfg.colors)
+
+
+def test_meta_device_count_equals_fvcore_on_a_sample_of_the_space():
+    import optuna
+
+    from nas.metrics import fvcore_mult_adds
+    from nas.models import build_model, check_buildable
+    from nas.errors import NasError
+    from nas.space import load_space
+
+    space, n = load_space(), 0
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=7))
+    while n < 6:
+        trial = study.ask()
+        cfg = space.suggest(trial, 4).replace(nf=16)  # narrow: fast, same graph
+        study.tell(trial, 0.0)
+        try:
+            check_buildable(cfg)
+        except NasError:
+            continue
+        model = build_model(cfg)
+        assert mult_adds(model, 4, hr_hw=(96, 128)) == fvcore_mult_adds(model, 4, hr_hw=(96, 128)), cfg.summary()
+        n += 1
