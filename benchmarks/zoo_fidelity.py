@@ -205,6 +205,7 @@ def fit_calibration(archs: list[dict], lever: str, prof: Any, names: Sequence[st
         lofo = leave_one_family_out(X, y, fams, alpha)
         st = score_predictor(list(lofo), list(y))
         models[str(stop)] = {"intercept": intercept, "coef": [float(c) for c in coef],
+                             "x_min": [float(v) for v in X.min(axis=0)], "x_max": [float(v) for v in X.max(axis=0)],
                              "sigma_db": float(np.sqrt(np.mean((lofo - y) ** 2))),
                              "lofo_spearman": st["spearman"], "lofo_clear_share": st["clear_share"],
                              "n": len(archs)}
@@ -331,6 +332,21 @@ def predictors(archs: list[dict], levers: dict[str, Any], horizons: Sequence[int
     return preds
 
 
+def seed_noise(archs: list[dict], lever: str, other: str) -> dict[int, float]:
+    """``{steps: dB}``: root mean square over the networks of the PSNR difference between two
+    levers that differ only in their seed (``halving`` and ``halving_seed1``), at every rung both
+    reached: the noise of comparing two networks each trained once (``PSNR_NOISE_DB``)."""
+    out = {}
+    for a in archs:
+        c0, c1 = a["curves"].get(lever), a["curves"].get(other)
+        if not c0 or not c1:
+            continue
+        for (s0, p0, _), (s1, p1, _) in zip(c0, c1):
+            if s0 == s1:
+                out.setdefault(s0, []).append(p0 - p1)
+    return {s: float(np.sqrt(np.mean(np.square(d)))) for s, d in sorted(out.items()) if len(d) >= 3}
+
+
 # ---------------------------------------------------------------------------------- outputs
 def _fmt(x: Any, nd: int = 3) -> str:
     return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
@@ -349,6 +365,10 @@ def render_markdown(result: dict[str, Any]) -> str:
         share = "–" if p["clear_share"] is None else f"{100 * p['clear_share']:.0f} % of {p['clear_pairs']}"
         lines.append(f"| {p['label']} | {p['kind']} | {p['n']} | {_fmt(p['spearman'], 2)} | {_fmt(p['kendall'], 2)} | "
                      f"{share} | {_fmt(p['train_s_per_net'], 1)} |")
+    noise = result.get("seed_noise_db") or {}
+    if noise:
+        lines += ["", "Seed-to-seed noise (RMS over the networks of seed 0 minus seed 1, `halving` vs `halving_seed1`): "
+                  + ", ".join(f"{v:.3f} dB at {k} steps" for k, v in noise.items()) + "."]
     levers = s["levers"]
     lines += ["", "## Levers", "", "| lever | batch | LR patch | lr | seed | rungs (steps) |", "|---|---:|---:|---:|---:|---|"]
     for name, prof in levers.items():
@@ -480,7 +500,9 @@ def main(argv: Iterable[str] | None = None) -> int:
         "command": ".venv/bin/python benchmarks/zoo_fidelity.py " + " ".join(sys.argv[1:] if argv is None else list(argv)),
     }
     result = {"settings": settings, "archs": archs,
-              "predictors": predictors(archs, levers, args.horizon_list, args.clear_db)}
+              "predictors": predictors(archs, levers, args.horizon_list, args.clear_db),
+              "seed_noise_db": seed_noise(archs, "halving", "halving_seed1") if {"halving", "halving_seed1"} <= set(levers)
+              else {}}
     if args.write_calibration:
         lever, _, feats = args.write_calibration.partition(":")
         names = tuple(f for f in feats.split("+") if f)

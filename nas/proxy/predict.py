@@ -68,8 +68,10 @@ class Calibration:
         data: the proxy data it was fitted on (a ``ProxyData.source`` string).
         horizon: what it predicts.
         features: the feature names, in coefficient order (:data:`FEATURES`).
-        models: ``{steps: {"intercept", "coef", "sigma_db", "loo_spearman", ...}}``, a plain
-            linear model on raw features (the standardisation folded in).
+        models: ``{steps: {"intercept", "coef", "sigma_db", "x_min", "x_max", ...}}``, a plain
+            linear model on raw features (the standardisation folded in); features are clipped
+            to the range they were fitted on (``x_min`` .. ``x_max``), so a network deeper or
+            larger than any of the zoo gets no credit beyond what the zoo supports.
         source: how it was made (benchmark, date, networks).
     """
 
@@ -91,6 +93,9 @@ class Calibration:
         x = [values.get(f) for f in self.features]
         if any(v is None or not math.isfinite(float(v)) for v in x):
             return None
+        lo, hi = model.get("x_min"), model.get("x_max")
+        if lo is not None and hi is not None:
+            x = [min(max(float(v), float(a)), float(b)) for v, a, b in zip(x, lo, hi)]
         y = float(model["intercept"]) + sum(float(c) * float(v) for c, v in zip(model["coef"], x))
         return Prediction(psnr_db=y, sigma_db=float(model["sigma_db"]), horizon=self.horizon,
                           method=self.name, steps=int(steps))

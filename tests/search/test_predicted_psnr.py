@@ -40,6 +40,8 @@ def test_calibration_predicts_by_its_linear_law_and_matches_only_its_protocol(pr
     assert p.psnr_db == pytest.approx(30.0 + 0.28 + 4.0) and p.sigma_db == 0.15 and p.steps == 8
     assert cal.predict(16, feature_vector(28.0, 1e5, 1e9, 20)) is None  # no model at that fidelity
     assert cal.predict(8, feature_vector(28.0, 1e5, 1e9, None)) is None  # unknown depth
+    bounded = dataclasses.replace(cal, models={8: {**cal.models[8], "x_min": [0.0, 5.0], "x_max": [40.0, 30.0]}})
+    assert bounded.predict(8, feature_vector(28.0, 1e5, 1e9, 90)).psnr_db == pytest.approx(30.0 + 0.28 + 6.0)
     assert find_calibration("test-cal", 4, profiles_mod.PROFILES["smoke-pred"]) is not None
     assert find_calibration("test-cal", 2, profiles_mod.PROFILES["smoke-pred"]) is None  # other scale
     assert find_calibration("test-cal", 4, profiles_mod.PROFILES["smoke"]) is None  # other protocol
