@@ -11,12 +11,14 @@ from nas.arch.config import (
     IMDBConfig,
     LFBConfig,
     RFDBConfig,
+    RLFBConfig,
+    SPABConfig,
     load_arch_config,
 )
 from nas.arch.references import REFERENCES, SEARCH_REFERENCES, Reference, reference_config, reference_names
 
 __all__ = [
     "ACTIVATIONS", "ATTENTIONS", "BLOCK_TYPES", "SCALES", "ArchConfig", "BlockConfig",
-    "ECBBlockConfig", "IMDBConfig", "LFBConfig", "RFDBConfig", "load_arch_config",
+    "ECBBlockConfig", "IMDBConfig", "LFBConfig", "RFDBConfig", "RLFBConfig", "SPABConfig", "load_arch_config",
     "REFERENCES", "SEARCH_REFERENCES", "Reference", "reference_config", "reference_names",
 ]

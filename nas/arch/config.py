@@ -13,7 +13,14 @@ Network template (IMDN / RFDN, Hui et al. 2019 Fig. 2, Liu et al. 2020 Fig. 4)::
 
 * fusion ``concat``: concatenation of all block outputs -> 1x1 conv + act -> 3x3 conv (IMDN/RFDN);
   ``last``: the last block's output (ECBSR, AWSRN); ``conv1x1``: the last block's output -> 1x1
-  conv nf -> nf, no activation (IMDN_RTC, Zheng222/IMDN ``model/architecture.py``).
+  conv nf -> nf, no activation (IMDN_RTC, Zheng222/IMDN ``model/architecture.py``); ``conv3x3``:
+  the last block's output -> 3x3 conv nf -> nf, no activation (RLFN, bytedance/RLFN ``conv_2``);
+  ``span``: concatenation of the head output, a Conv3XC nf -> nf of the last block's output, the
+  first block's output and the last block's activated first conv -> 1x1 conv 4 nf -> nf (SPAN,
+  hongyuanyu/SPAN ``span_arch.py``; the last block must be an SPAB).
+* head ``conv3x3`` (C -> nf), ``ecb`` (ECBSR) or ``conv3xc`` (SPAN's re-parameterisable Conv3XC).
+* input_norm ``meanshift``: (x - DIV2K mean) * 2, inverted on the output (AWSRN); ``meansub255``:
+  (x - DIV2K mean) * 255, output not de-normalised (SPAN's ``img_range`` 255 on [0, 1] input).
 * upsampler ``pixelshuffle``: 3x3 conv nf -> C*s^2 + PixelShuffle(s); ``ecb``: ECB nf -> C*s^2
   (linear) + PixelShuffle (ECBSR); ``awms``: AWSRN's adaptive weighted multi-scale tail.
 * input_skip ``nearest``: LR repeated to C*s^2 channels then pixel-shuffled (ECBSR, BasicSR
@@ -41,7 +48,10 @@ __all__ = [
     "IMDBConfig",
     "LFBConfig",
     "ECBBlockConfig",
+    "RLFBConfig",
+    "SPABConfig",
     "BlockConfig",
+    "BLOCK_MODELS",
     "ArchConfig",
     "load_arch_config",
     "format_validation_error",
@@ -123,10 +133,45 @@ class ECBBlockConfig(_Strict):
     residual: bool = False
 
 
+class RLFBConfig(_Strict):
+    """Residual local feature block (RLFN, Kong et al. CVPR-W 2022, Fig. 2; bytedance/RLFN
+    ``model/block.py`` ``RLFB``).
+
+    Three 3x3 convs nf -> M -> M -> nf, each followed by the activation, the block input added,
+    a 1x1 conv nf -> nf and RLFN's slim ESA (no ``conv_max`` / ``conv3_``) of ``esa_channels``.
+    ``mid_channels`` M is nf when ``None`` (RLFN, RLFN-S); the NTIRE 2022 entry uses 48 at nf 46.
+    """
+
+    type: Literal["rlfb"] = "rlfb"
+    mid_channels: int | None = Field(None, ge=1, le=512)
+    esa_channels: int = Field(16, ge=1, le=128)
+    attention: Literal["esa", "none"] = "esa"
+    act: Activation = "lrelu"
+
+
+class SPABConfig(_Strict):
+    """Swift parameter-free attention block (SPAN, Wan et al. CVPR-W 2024, Fig. 2;
+    hongyuanyu/SPAN ``basicsr/archs/span_arch.py`` ``SPAB``).
+
+    Three re-parameterisable Conv3XC nf -> nf (1x1 -> 3x3 -> 1x1 with expansion ``gain``, plus a
+    1x1 skip; one 3x3 conv after :func:`~nas.models.reparameterize_model`), the activation after
+    the first two, and the parameter-free attention ``(H + x) * (sigmoid(H) - 0.5)``.
+    """
+
+    type: Literal["spab"] = "spab"
+    gain: int = Field(2, ge=1, le=4)
+    act: Activation = "silu"
+
+
 BlockConfig = Annotated[
-    Union[RFDBConfig, IMDBConfig, LFBConfig, ECBBlockConfig], Field(discriminator="type")
+    Union[RFDBConfig, IMDBConfig, LFBConfig, ECBBlockConfig, RLFBConfig, SPABConfig], Field(discriminator="type")
 ]
-BLOCK_TYPES = ("rfdb", "imdb", "lfb", "ecb")
+#: Block type -> its config model: the one table the search space and the parser read.
+BLOCK_MODELS: dict[str, type[BaseModel]] = {
+    "rfdb": RFDBConfig, "imdb": IMDBConfig, "lfb": LFBConfig, "ecb": ECBBlockConfig,
+    "rlfb": RLFBConfig, "spab": SPABConfig,
+}
+BLOCK_TYPES = tuple(BLOCK_MODELS)
 
 
 def _block_canonical(block: BaseModel) -> dict[str, Any]:
@@ -145,15 +190,18 @@ class ArchConfig(_Strict):
         scale: upscaling factor s, one of 2, 3, 4, 8.
         colors: image channels C: 3 (RGB) or 1 (Y only, ECBSR's published form).
         nf: feature channels of the body.
-        head: ``conv3x3`` (C -> nf) or ``ecb`` (an ECB C -> nf, ECBSR).
-        blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb.
-        fusion: ``concat`` (IMDN/RFDN feature aggregation), ``last`` or ``conv1x1`` (IMDN_RTC).
+        head: ``conv3x3`` (C -> nf), ``ecb`` (an ECB C -> nf, ECBSR) or ``conv3xc`` (a Conv3XC
+            C -> nf, SPAN).
+        blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb / rlfb / spab.
+        fusion: ``concat`` (IMDN/RFDN feature aggregation), ``last``, ``conv1x1`` (IMDN_RTC),
+            ``conv3x3`` (RLFN) or ``span`` (SPAN; the last block must be an spab).
         fusion_act: activation after the 1x1 fusion conv (``concat`` only).
         global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
         upsampler: ``pixelshuffle`` | ``ecb`` | ``awms``.
         input_skip: ``none`` | ``nearest`` | ``conv``.
         weight_norm: weight-normalise the plain convs of head, LFB blocks, tail and skip (AWSRN).
-        input_norm: ``none`` or ``meanshift`` (AWSRN: (x - DIV2K RGB mean) * 2, inverted on output).
+        input_norm: ``none``, ``meanshift`` (AWSRN: (x - DIV2K RGB mean) * 2, inverted on output)
+            or ``meansub255`` (SPAN: (x - DIV2K RGB mean) * 255, output left as it is).
 
     Raises:
         ArchConfigError: through :meth:`from_dict` / :func:`load_arch_config`, naming the field.
@@ -163,15 +211,15 @@ class ArchConfig(_Strict):
     scale: Literal[2, 3, 4, 8]
     colors: Literal[1, 3] = 3
     nf: int = Field(ge=4, le=512)
-    head: Literal["conv3x3", "ecb"] = "conv3x3"
+    head: Literal["conv3x3", "ecb", "conv3xc"] = "conv3x3"
     blocks: list[BlockConfig] = Field(min_length=1, max_length=32)
-    fusion: Literal["concat", "last", "conv1x1"] = "concat"
+    fusion: Literal["concat", "last", "conv1x1", "conv3x3", "span"] = "concat"
     fusion_act: Activation = "lrelu"
     global_residual: bool = True
     upsampler: Literal["pixelshuffle", "ecb", "awms"] = "pixelshuffle"
     input_skip: Literal["none", "nearest", "conv"] = "none"
     weight_norm: bool = False
-    input_norm: Literal["none", "meanshift"] = "none"
+    input_norm: Literal["none", "meanshift", "meansub255"] = "none"
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -249,6 +297,11 @@ class ArchConfig(_Strict):
                 key += f",d{b.distill_ratio:g},s{b.stages}{',res' if b.residual else ''})"
             elif isinstance(b, LFBConfig):
                 key += f"(k{b.n_awru},e{b.expansion})"
+            elif isinstance(b, RLFBConfig):
+                att = f"esa{b.esa_channels}" if b.attention == "esa" else "none"
+                key += f"(m{b.mid_channels or 'nf'},{att})"
+            elif isinstance(b, SPABConfig):
+                key += f"(g{b.gain})"
             else:
                 key += f"(d{b.depth}{',res' if b.residual else ''})"
             if key == run_key:

@@ -10,7 +10,11 @@ Zoo (not enqueued in searches): IMDN_RTC (``IMDN_RTC`` in the same IMDN file), A
 (Wang et al. arXiv 1904.02358; ChaofWang/AWSRN ``code/src/model/awsrn.py``, ``awsrnd.py``) and
 ECBSR-M4C8/M4C16/M10C32/M16C64 (Zhang et al., ACM MM 2021; xindongzhang/ECBSR ``models/ecbsr.py``,
 Y channel only, colors 1), and ECBSR-M4C16/M4C32/M6C40 in RGB as the ETDS authors retrained them
-(Chao et al., CVPR 2023, Table 2). Counts: ``shared/reference_models.md`` §1, §3, §4.
+(Chao et al., CVPR 2023, Table 2). RLFN (Kong et al., CVPR-W 2022; bytedance/RLFN ``model/rlfn.py``,
+``rlfn_s.py``, ``rlfn_ntire.py``; the NTIRE 2022 entry ofsoundof/NTIRE2022_ESR ``models/team04_rlfn.py``
+``RLFN_cut``, also the NTIRE 2024 baseline) and SPAN (Wan et al., CVPR-W 2024; hongyuanyu/SPAN
+``basicsr/archs/span_arch.py``; the NTIRE 2024 winning entry Amazingren/NTIRE2024_ESR
+``models/team38_SPAN.py``). Counts: ``shared/reference_models.md`` §1, §3, §4, §10.
 """
 
 from __future__ import annotations
@@ -18,7 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from nas.arch.config import ArchConfig, ECBBlockConfig, IMDBConfig, LFBConfig, RFDBConfig
+from nas.arch.config import (
+    ArchConfig,
+    ECBBlockConfig,
+    IMDBConfig,
+    LFBConfig,
+    RFDBConfig,
+    RLFBConfig,
+    SPABConfig,
+)
 from nas.errors import ArchConfigError
 
 __all__ = ["Reference", "REFERENCES", "SEARCH_REFERENCES", "reference_config", "reference_names"]
@@ -36,7 +48,8 @@ class Reference:
         source: paper section and repository.
         pixel_range: value range the authors' checkpoints expect (1.0 for [0, 1], 255.0 for [0, 255]).
         key_prefix: prefix stripped from official state-dict keys (``"module."``), if any.
-        family: the design line it belongs to (``imdn``, ``rfdn``, ``awsrn``, ``ecbsr``): the unit
+        family: the design line it belongs to (``imdn``, ``rfdn``, ``awsrn``, ``ecbsr``, ``rlfn``,
+            ``span``): the unit
             held out together when a predictor fitted on the references is scored
             (``benchmarks/zoo_fidelity.py``, leave-one-family-out).
         published_psnr: fully-trained PSNR (dB, Y channel, ``scale`` px shaved) as published,
@@ -107,6 +120,23 @@ def _ecbsr(name: str, m: int, c: int, colors: int = 1) -> Callable[[int], ArchCo
             blocks=[ECBBlockConfig(depth=1, depth_multiplier=2.0, act="prelu")] * m,
             fusion="last", global_residual=False, upsampler="ecb", input_skip="nearest",
         )
+
+    return build
+
+
+def _rlfn(name: str, nf: int, n_blocks: int, mid: int | None = None) -> Callable[[int], ArchConfig]:
+    def build(scale: int) -> ArchConfig:
+        block = RLFBConfig(mid_channels=mid, esa_channels=16, attention="esa", act="lrelu")
+        return ArchConfig(name=name, scale=scale, nf=nf, blocks=[block] * n_blocks, fusion="conv3x3",
+                          global_residual=True, upsampler="pixelshuffle")
+
+    return build
+
+
+def _span(name: str, nf: int) -> Callable[[int], ArchConfig]:
+    def build(scale: int) -> ArchConfig:
+        return ArchConfig(name=name, scale=scale, nf=nf, head="conv3xc", blocks=[SPABConfig(gain=2, act="silu")] * 6,
+                          fusion="span", global_residual=False, upsampler="pixelshuffle", input_norm="meansub255")
 
     return build
 
@@ -267,6 +297,67 @@ REFERENCES: dict[str, Reference] = {
         published_psnr=_psnr(x2=(37.61, 33.18, 31.94, 31.09), x4=(31.41, 28.20, 27.33, 25.37)),
         psnr_source="Chao et al. 2023 (ETDS), Table 2 (ECNUSR/ETDS asserts/tables/table-all.png): ECBSR "
                     "retrained in RGB by the ETDS authors",
+    ),
+    # RLFN: the authors' files (bytedance/RLFN model/*.py) instantiated give these configs' counts
+    # exactly (tests/models/test_build.py); every RLFN takes [0, 255] input (test_demo.py img * 255).
+    "rlfn_ntire": Reference(
+        "rlfn_ntire", "RLFN_cut, NTIRE 2022 ESR entry (Kong et al.; runtime-track winner)",
+        _rlfn("rlfn_ntire", 46, 4, mid=48), scales=(4,),
+        source="ofsoundof/NTIRE2022_ESR models/team04_rlfn.py RLFN_cut (fea_conv, B1..B4, LR_conv, upsampler); "
+               "= bytedance/RLFN model/rlfn_ntire.py RLFN_Prune and Amazingren/NTIRE2024_ESR "
+               "models/team00_RLFN.py (the NTIRE 2024 baseline); nf 46, mid 48, 4 RLFB, ESA 16",
+        pixel_range=255.0, key_prefix="",
+        notes="x4 only. 317,218 params; 19.70 G fvcore MACs at a 256x256 LR input (bytedance/RLFN README; "
+              "the NTIRE 2024 README quotes 19.67 G). NTIRE 2024 baseline: 26.96 / 27.07 dB RGB-PSNR on "
+              "DIV2K_LSDIR valid / test, not a benchmark-set Y-PSNR.",
+        family="rlfn",
+        psnr_source="none recorded: the challenge reports RGB-PSNR on DIV2K_LSDIR (see notes), not the "
+                    "five benchmark sets",
+    ),
+    "rlfn": Reference(
+        "rlfn", "RLFN (Kong et al., CVPR-W 2022)", _rlfn("rlfn", 52, 6), scales=(2, 4),
+        source="Kong et al. 2022 §3; bytedance/RLFN model/rlfn.py RLFN (conv_1, block_1..6, conv_2, upsampler; "
+               "nf 52, 6 RLFB, mid = nf, ESA 16), model_zoo/rlfn_x{2,4}.pth",
+        pixel_range=255.0, key_prefix="",
+        family="rlfn",
+        psnr_source="none recorded: the paper's Table could not be read from a primary source in this "
+                    "session [UNVERIFIED]",
+    ),
+    "rlfn_s": Reference(
+        "rlfn_s", "RLFN-S (Kong et al., CVPR-W 2022)", _rlfn("rlfn_s", 48, 6), scales=(2, 4),
+        source="Kong et al. 2022 §3; bytedance/RLFN model/rlfn_s.py RLFN_S (nf 48, 6 RLFB, mid = nf, ESA 16), "
+               "model_zoo/rlfn_s_x{2,4}.pth",
+        pixel_range=255.0, key_prefix="",
+        family="rlfn",
+        psnr_source="none recorded: the paper's Table could not be read from a primary source in this "
+                    "session [UNVERIFIED]",
+    ),
+    # SPAN: [0, 1] input, (x - DIV2K mean) * 255 inside, no de-normalisation (img_range 255).
+    # Train-form counts = the authors' trainable parameters; their parameters() also holds the
+    # frozen eval_conv of every Conv3XC (= our deploy form), so their total is train + deploy.
+    "span_ntire": Reference(
+        "span_ntire", "SPAN, NTIRE 2024 ESR winning entry (Wan et al., XiaomiMM)", _span("span_ntire", 28),
+        scales=(4,),
+        source="Amazingren/NTIRE2024_ESR models/team38_SPAN.py SPAN30(feature_channels=28), test_demo.py "
+               "model_id 38 (data_range 1.0), model_zoo/team38_span_ch28_slim.pth (deploy form: eval_conv "
+               "only); nf 28, 6 SPAB",
+        pixel_range=1.0, key_prefix="",
+        notes="x4 only. Deploy form (reparameterize_model) 150,688 params = the submitted model (0.151 M); "
+              "shared/reference_models.md §10: 9.83 G FLOPs, 26.94 / 27.01 dB RGB-PSNR on DIV2K_LSDIR "
+              "valid / test.",
+        family="span",
+        psnr_source="none recorded: the challenge reports RGB-PSNR on DIV2K_LSDIR (see notes)",
+    ),
+    "span": Reference(
+        "span", "SPAN (Wan et al., CVPR-W 2024)", _span("span", 48), scales=(2, 4),
+        source="Wan et al. 2024 §3; hongyuanyu/SPAN basicsr/archs/span_arch.py SPAN (feature_channels 48 "
+               "default, 6 SPAB, conv_1 / conv_2 Conv3XC, conv_cat over 4 features)",
+        pixel_range=1.0, key_prefix="",
+        notes="Scales x2 / x4 as in the paper's comparison [UNVERIFIED: the checkpoints are on Google "
+              "Drive only]; deploy form 410,700 (x2) / 426,288 (x4) params.",
+        family="span",
+        psnr_source="none recorded: the paper's Table could not be read from a primary source in this "
+                    "session [UNVERIFIED]",
     ),
 }
 

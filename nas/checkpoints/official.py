@@ -14,7 +14,9 @@ keys ``module.IMDB{i}.*``), IMDN_RTC x2 (``checkpoints/model_RTC.pth``, keys ``m
 and E-RFDN x4 (njulj/RFDN ``trained_model/RFDN_AIM.pth``, keys ``B{i}.*``, no prefix, [0, 255]).
 RFDN / RFDN-L (paper form, no released weights), AWSRN (EDSR-style ``head/body/tail/skip``, old
 ``weight_g``/``weight_v`` weight norm) and ECBSR (``backbone.{i}``) are mapped from the official
-model code; no released checkpoint was available to check them.
+model code; no released checkpoint was available to check them. RLFN / RLFN-S / the NTIRE 2022
+RLFN entry and SPAN / the NTIRE 2024 SPAN entry are mapped from the authors' model code (the
+SPAN deploy checkpoint's keys were checked against our deploy form's).
 """
 
 from __future__ import annotations
@@ -89,6 +91,18 @@ def _ecbsr(key: str, config: ArchConfig) -> str:
     return f"upsampler.0.{rest}"
 
 
+# RLFN (bytedance/RLFN model/rlfn.py; NTIRE2022_ESR models/team04_rlfn.py RLFN_cut): conv_1,
+# block_1..block_n (B1.. in some copies), conv_2, upsampler. SPAN (hongyuanyu/SPAN span_arch.py):
+# conv_1 (Conv3XC), block_1..block_6, conv_cat, conv_2 (Conv3XC), upsampler. Block internals keep
+# the official names, so only the prefixes change.
+_rlfn_span = _rules(
+    (r"^conv_1\.", "fea_conv."),
+    (r"^(?:block_|B)(\d+)\.", _numbered("blocks", 1)),
+    (r"^conv_cat\.", "c."),
+    (r"^conv_2\.", "LR_conv."),
+)
+
+
 #: Reference name -> renaming ``(official key without prefix, config) -> our key``.
 OFFICIAL_KEY_MAPS: dict[str, Rename] = {
     "imdn": _imdn,
@@ -104,6 +118,14 @@ OFFICIAL_KEY_MAPS: dict[str, Rename] = {
     "ecbsr_m4c16": _ecbsr,
     "ecbsr_m10c32": _ecbsr,
     "ecbsr_m16c64": _ecbsr,
+    "ecbsr_m4c16_rgb": _ecbsr,
+    "ecbsr_m4c32_rgb": _ecbsr,
+    "ecbsr_m6c40_rgb": _ecbsr,
+    "rlfn_ntire": _rlfn_span,
+    "rlfn": _rlfn_span,
+    "rlfn_s": _rlfn_span,
+    "span_ntire": _rlfn_span,
+    "span": _rlfn_span,
 }
 
 #: References whose [0, 255] range is absorbed by our module: AWSRN's ``(x - 255 mean) / 127.5``

@@ -1,16 +1,19 @@
 """``ArchConfig`` -> ``SRNet``: one generic network built from the config (timm ``ByobNet`` style).
 
-Template (``nas/arch/config.py``; IMDN Fig. 2, RFDN Fig. 4, AWSRN Fig. 1, ECBSR Fig. 3)::
+Template (``nas/arch/config.py``; IMDN Fig. 2, RFDN Fig. 4, AWSRN Fig. 1, ECBSR Fig. 3, RLFN
+Fig. 2, SPAN Fig. 2)::
 
-    x (N, C, H, W) in [0, 1] -> [meanshift] -> fea_conv -> blocks[0..B-1]
-      -> fusion: concat (c = 1x1 conv + act, LR_conv = 3x3 conv) | conv1x1 (LR_conv = 1x1) | last
+    x (N, C, H, W) in [0, 1] -> [meanshift | meansub255] -> fea_conv -> blocks[0..B-1]
+      -> fusion: concat (c = 1x1 conv + act, LR_conv = 3x3 conv) | conv1x1 (LR_conv = 1x1)
+                 | conv3x3 (LR_conv = 3x3) | span (LR_conv = Conv3XC, c = 1x1 over 4 features) | last
       -> (+ fea_conv output if global_residual) -> upsampler -> (+ skip(x)) -> [de-norm]
       -> (N, C, sH, sW)
 
 Blocks come from the module-local table :data:`_BLOCK_BUILDERS` (timm ``_block_registry``), no
 import-time global registry. Submodule names follow the official code where the structure
-coincides (IMDN / E-RFDN: ``fea_conv``, ``c``, ``LR_conv``, ``upsampler``; AWSRN: ``skip``), so a
-checkpoint mapping is a renaming of the block prefixes only.
+coincides (IMDN / E-RFDN / RLFN NTIRE 2022: ``fea_conv``, ``c``, ``LR_conv``, ``upsampler``; AWSRN:
+``skip``), so a checkpoint mapping is a renaming of the block prefixes only (RLFN / SPAN as in
+bytedance/RLFN and hongyuanyu/SPAN also rename ``conv_1`` / ``conv_2`` / ``conv_cat``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,15 @@ from typing import Callable
 import torch
 from torch import nn
 
-from nas.arch.config import ArchConfig, ECBBlockConfig, IMDBConfig, LFBConfig, RFDBConfig
+from nas.arch.config import (
+    ArchConfig,
+    ECBBlockConfig,
+    IMDBConfig,
+    LFBConfig,
+    RFDBConfig,
+    RLFBConfig,
+    SPABConfig,
+)
 from nas.errors import ArchConfigError
 from nas.primitives import (
     AWMS,
@@ -32,6 +43,9 @@ from nas.primitives import (
     IMDB,
     LFB,
     RFDB,
+    RLFB,
+    SPAB,
+    Conv3XC,
     NearestUpsample,
     PixelShuffleUpsampler,
     conv,
@@ -46,6 +60,12 @@ DIV2K_RGB_MEAN = (0.4488, 0.4371, 0.4040)
 
 #: Depth multiplier of the ECB head and ECB upsampler (ECBSR ``models/ecbsr.py``: 2.0).
 _ECB_DEPTH_MULTIPLIER = 2.0
+
+#: Gain of the Conv3XC head and of the ``span`` fusion's Conv3XC (SPAN ``conv_1`` / ``conv_2``: 2).
+_CONV3XC_GAIN = 2
+
+#: DIV2K-mean subtraction scale of ``input_norm="meansub255"`` (SPAN ``img_range``).
+_MEANSUB_RANGE = 255.0
 
 
 # ---------------------------------------------------------------------- block builders
@@ -90,12 +110,23 @@ def _build_ecb(cfg: ECBBlockConfig, nf: int, path: str, weight_norm: bool) -> nn
                     residual=cfg.residual)
 
 
+def _build_rlfb(cfg: RLFBConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
+    return RLFB(nf, mid_channels=cfg.mid_channels, esa_channels=cfg.esa_channels, attention=cfg.attention,
+                act=cfg.act)
+
+
+def _build_spab(cfg: SPABConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
+    return SPAB(nf, gain=cfg.gain, act=cfg.act)
+
+
 #: Block type -> ``(block_config, nf, field_path, weight_norm) -> nn.Module``.
 _BLOCK_BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "rfdb": _build_rfdb,
     "imdb": _build_imdb,
     "lfb": _build_lfb,
     "ecb": _build_ecb,
+    "rlfb": _build_rlfb,
+    "spab": _build_spab,
 }
 
 
@@ -118,14 +149,18 @@ def _head_ecb_act(config: ArchConfig) -> str:
 class SRNet(nn.Module):
     """A single-image SR network assembled from an :class:`~nas.arch.ArchConfig`.
 
-    Submodules: ``fea_conv`` (head: 3x3 conv C -> nf, or an ECB whose activation is that of the
-    first ECB block, else PReLU), ``blocks`` (``nn.ModuleList``), ``c`` (1x1 conv B*nf -> nf +
-    ``fusion_act``, ``concat`` only), ``LR_conv`` (3x3 after ``c`` for ``concat``; 1x1 for
-    ``conv1x1``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` / ``AWMS``), ``skip``
-    (``NearestUpsample`` or weight-normed ``PixelShuffleUpsampler`` C -> C; absent for ``none``).
+    Submodules: ``fea_conv`` (head: 3x3 conv C -> nf, an ECB whose activation is that of the
+    first ECB block, else PReLU, or a Conv3XC of gain 2), ``blocks`` (``nn.ModuleList``), ``c``
+    (1x1 conv B*nf -> nf + ``fusion_act`` for ``concat``; plain 1x1 conv 4 nf -> nf for ``span``),
+    ``LR_conv`` (3x3 after ``c`` for ``concat``; 1x1 for ``conv1x1``; 3x3 for ``conv3x3``; Conv3XC
+    of gain 2 for ``span``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` /
+    ``AWMS``), ``skip`` (``NearestUpsample`` or weight-normed ``PixelShuffleUpsampler`` C -> C;
+    absent for ``none``). ``span`` fusion: ``c(cat[fea_conv(x), LR_conv(last), first, mid])`` with
+    ``mid`` the last SPAB's activated first conv output (SPAN's ``conv_cat``).
     With ``weight_norm`` the head conv, LFB convs, upsampler convs and skip conv are weight-normed.
     ``meanshift`` maps x to (x - DIV2K mean) * 2 on the way in (AWSRN's (255 x - 255 mean) / 127.5)
-    and back on the way out; the skip sees the normalised image, as in AWSRN.
+    and back on the way out; the skip sees the normalised image, as in AWSRN. ``meansub255`` maps x
+    to (x - DIV2K mean) * 255 and leaves the output alone (SPAN).
 
     Args:
         config: the architecture; see :func:`build_model` for the errors it raises.
@@ -145,14 +180,21 @@ class SRNet(nn.Module):
         self.config = config
         self.scale, self.colors, nf = config.scale, config.colors, config.nf
         wn = config.weight_norm
-        if config.input_norm == "meanshift" and config.colors != 3:
+        if config.input_norm != "none" and config.colors != 3:
             raise ArchConfigError(
-                f"{config.name or 'config'}: input_norm: meanshift subtracts the RGB mean, needs colors 3 "
-                f"(got {config.colors})"
+                f"{config.name or 'config'}: input_norm: {config.input_norm} subtracts the RGB mean, needs "
+                f"colors 3 (got {config.colors})"
+            )
+        if config.fusion == "span" and not isinstance(config.blocks[-1], SPABConfig):
+            raise ArchConfigError(
+                f"{config.name or 'config'}: fusion: span takes the last block's first conv output, needs "
+                f"the last block to be spab (got {config.blocks[-1].type})"
             )
 
         if config.head == "ecb":
             self.fea_conv = ECB(config.colors, nf, _ECB_DEPTH_MULTIPLIER, act=_head_ecb_act(config))
+        elif config.head == "conv3xc":
+            self.fea_conv = Conv3XC(config.colors, nf, _CONV3XC_GAIN)
         else:
             self.fea_conv = conv(config.colors, nf, 3, weight_norm=wn)
 
@@ -170,6 +212,11 @@ class SRNet(nn.Module):
             self.LR_conv = conv(nf, nf, 3)
         elif config.fusion == "conv1x1":
             self.LR_conv = conv(nf, nf, 1)
+        elif config.fusion == "conv3x3":
+            self.LR_conv = conv(nf, nf, 3)
+        elif config.fusion == "span":
+            self.LR_conv = Conv3XC(nf, nf, _CONV3XC_GAIN)
+            self.c = conv(4 * nf, nf, 1)
         self.global_residual = config.global_residual
 
         if config.upsampler == "pixelshuffle":
@@ -187,7 +234,8 @@ class SRNet(nn.Module):
             self.skip = None
 
         self.meanshift = config.input_norm == "meanshift"
-        if self.meanshift:
+        self.meansub = config.input_norm == "meansub255"
+        if self.meanshift or self.meansub:
             mean = torch.tensor(DIV2K_RGB_MEAN).view(1, 3, 1, 1)
             self.register_buffer("rgb_mean", mean, persistent=False)
 
@@ -205,16 +253,24 @@ class SRNet(nn.Module):
             )
         if self.meanshift:
             x = (x - self.rgb_mean) * 2.0
+        elif self.meansub:
+            x = (x - self.rgb_mean) * _MEANSUB_RANGE
         feat = self.fea_conv(x)
         out = feat
         outs = []
-        for block in self.blocks:
-            out = block(out)
+        last = len(self.blocks) - 1
+        for i, block in enumerate(self.blocks):
+            if self.fusion == "span" and i == last:
+                out, mid = block(out, return_mid=True)
+            else:
+                out = block(out)
             outs.append(out)
         if self.fusion == "concat":
             out = self.LR_conv(self.c(torch.cat(outs, dim=1)))
-        elif self.fusion == "conv1x1":
+        elif self.fusion in ("conv1x1", "conv3x3"):
             out = self.LR_conv(out)
+        elif self.fusion == "span":
+            out = self.c(torch.cat([feat, self.LR_conv(out), outs[0], mid], dim=1))
         if self.global_residual:
             out = out + feat
         out = self.upsampler(out)
@@ -269,10 +325,11 @@ def check_buildable(config: ArchConfig | dict) -> None:
 
 
 def reparameterize_model(model: nn.Module) -> nn.Module:
-    """A deploy copy of ``model``: every ECB merged into its single 3x3 conv (timm style walker).
+    """A deploy copy of ``model``: every ECB / Conv3XC merged into its single 3x3 conv (timm style walker).
 
     Deep-copies ``model``, puts the copy in eval mode and calls ``reparameterize()`` on every
-    submodule that has it (the ECBs); other modules are left alone. The original is unchanged.
+    submodule that has it (the ECBs, SPAN's Conv3XCs); other modules are left alone. The original
+    is unchanged.
 
     Args:
         model: any ``nn.Module`` (typically an ``SRNet``).

@@ -4,6 +4,8 @@
 * ``cca``: IMDN contrast-aware channel attention. ``esa``: RFDN enhanced spatial attention.
 * ``rfdb``: RFDN residual feature distillation block. ``imdb``: IMDN multi-distillation block.
 * ``awsrn``: AWSRN Scale, AWRU, LFB, AWMS. ``ecb``: ECBSR edge-oriented conv block (+ re-param).
+* ``rlfb``: RLFN residual local feature block (with the slim ESA of ``esa``).
+* ``span``: SPAN's re-parameterisable Conv3XC and the parameter-free attention block SPAB.
 * ``upsample``: pixel-shuffle / ECB upsamplers and the nearest input skip.
 
 Every module maps (N, C, H, W) tensors; constructors take plain ints and strings.
@@ -23,10 +25,12 @@ from nas.primitives.layers import (
     make_attention,
 )
 from nas.primitives.rfdb import RFDB
+from nas.primitives.rlfb import RLFB
+from nas.primitives.span import SPAB, Conv3XC
 from nas.primitives.upsample import ECBUpsampler, NearestUpsample, PixelShuffleUpsampler
 
 __all__ = [
-    "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "CCALayer", "ECB", "ECBBlock", "ECBUpsampler",
-    "ESA", "ESA_MIN_SIZE", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB",
-    "Scale", "conv", "distilled_channels", "make_activation", "make_attention",
+    "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "CCALayer", "Conv3XC", "ECB", "ECBBlock", "ECBUpsampler",
+    "ESA", "ESA_MIN_SIZE", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB", "RLFB",
+    "SPAB", "Scale", "conv", "distilled_channels", "make_activation", "make_attention",
 ]

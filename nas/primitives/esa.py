@@ -1,8 +1,11 @@
-"""Enhanced spatial attention (ESA) as used in RFDN / E-RFDN.
+"""Enhanced spatial attention (ESA) as used in RFDN / E-RFDN, and RLFN's slim variant.
 
 Liu, Tang, Wu, "Residual Feature Distillation Network for Lightweight Image Super-Resolution",
 ECCV-W (AIM) 2020, §3.2 (ESA from Liu et al., "Residual Feature Aggregation Network", CVPR 2020);
 repo njulj/RFDN ``block.py`` ``ESA``. Layer facts: ``shared/reference_models.md`` §2.
+Slim form (``slim=True``): Kong et al., "Residual Local Feature Network for Efficient
+Super-Resolution", CVPR-W 2022, §3.1; bytedance/RLFN ``model/block.py`` ``ESA`` (no ``conv_max``,
+no ``conv3_``, no ReLU; 16 ESA channels whatever the width). Facts: ``shared/reference_models.md`` §10.
 """
 
 from __future__ import annotations
@@ -21,36 +24,45 @@ ESA_MIN_SIZE = 15
 class ESA(nn.Module):
     """Enhanced spatial attention: a strided, pooled, upsampled mask multiplied into the input.
 
-    With f = ``channels // 4``: ``c1_ = conv1(x)`` (1x1, C -> f); ``c1 = conv2(c1_)`` (3x3,
-    stride 2, no padding); ``v = max_pool2d(c1, 7, stride 3)``; ``v = relu(conv_max(v))``;
-    ``c3 = relu(conv3(v))``; ``c3 = conv3_(c3)`` (3x3 convs, padding 1); ``c3`` is bilinearly
-    resized to H x W (align_corners=False); ``m = sigmoid(conv4(c3 + conv_f(c1_)))`` (1x1 convs,
-    f -> f and f -> C); output ``x * m``.
+    With f = ``esa_channels`` (default ``channels // 4``): ``c1_ = conv1(x)`` (1x1, C -> f);
+    ``c1 = conv2(c1_)`` (3x3, stride 2, no padding); ``v = max_pool2d(c1, 7, stride 3)``;
+    ``v = relu(conv_max(v))``; ``c3 = relu(conv3(v))``; ``c3 = conv3_(c3)`` (3x3 convs,
+    padding 1); ``c3`` is bilinearly resized to H x W (align_corners=False);
+    ``m = sigmoid(conv4(c3 + conv_f(c1_)))`` (1x1 convs, f -> f and f -> C); output ``x * m``.
+    The slim form of RLFN has no ``conv_max`` / ``conv3_`` and no ReLU: ``c3 = conv3(v)``.
 
     Args:
-        channels: C (the official ``n_feats``); must be at least 4.
+        channels: C (the official ``n_feats``).
+        esa_channels: f; ``None`` for ``channels // 4`` (RFDN), 16 in RLFN.
+        slim: RLFN's form without ``conv_max`` and ``conv3_``.
 
     Shape:
         (N, C, H, W) -> (N, C, H, W) with H, W >= :data:`ESA_MIN_SIZE` (15).
 
-    Params: 2 C f + C + 37 f^2 + 6 f (C = 50, f = 12: 6,650).
+    Params: 2 C f + C + 37 f^2 + 6 f (C = 50, f = 12: 6,650); slim 2 C f + C + 19 f^2 + 4 f
+    (C = 46, f = 16: 6,446).
 
     Raises:
-        ValueError: at construction if C < 4; in ``forward`` if H or W < 15 (clear message
-            instead of max_pool2d's "output size is too small").
+        ValueError: at construction if f < 1 (C < 4 by default); in ``forward`` if H or W < 15
+            (clear message instead of max_pool2d's "output size is too small").
     """
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, esa_channels: int | None = None, slim: bool = False) -> None:
         super().__init__()
-        f = channels // 4
+        f = channels // 4 if esa_channels is None else esa_channels
         if f < 1:
-            raise ValueError(f"ESA needs at least 4 channels, got {channels}")
+            if esa_channels is None:
+                raise ValueError(f"ESA needs at least 4 channels, got {channels}")
+            raise ValueError(f"ESA needs at least 1 ESA channel, got {esa_channels}")
+        self.slim = slim
         self.conv1 = nn.Conv2d(channels, f, 1)
         self.conv_f = nn.Conv2d(f, f, 1)
-        self.conv_max = nn.Conv2d(f, f, 3, padding=1)
+        if not slim:
+            self.conv_max = nn.Conv2d(f, f, 3, padding=1)
         self.conv2 = nn.Conv2d(f, f, 3, stride=2, padding=0)
         self.conv3 = nn.Conv2d(f, f, 3, padding=1)
-        self.conv3_ = nn.Conv2d(f, f, 3, padding=1)
+        if not slim:
+            self.conv3_ = nn.Conv2d(f, f, 3, padding=1)
         self.conv4 = nn.Conv2d(f, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -63,9 +75,12 @@ class ESA(nn.Module):
         c1_ = self.conv1(x)
         c1 = self.conv2(c1_)
         v = F.max_pool2d(c1, kernel_size=7, stride=3)
-        v = F.relu(self.conv_max(v))
-        c3 = F.relu(self.conv3(v))
-        c3 = self.conv3_(c3)
+        if self.slim:
+            c3 = self.conv3(v)
+        else:
+            v = F.relu(self.conv_max(v))
+            c3 = F.relu(self.conv3(v))
+            c3 = self.conv3_(c3)
         c3 = F.interpolate(c3, size=(h, w), mode="bilinear", align_corners=False)
         m = torch.sigmoid(self.conv4(c3 + self.conv_f(c1_)))
         return x * m

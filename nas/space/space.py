@@ -43,19 +43,12 @@ from optuna.distributions import (
 from optuna.trial import BaseTrial, FixedTrial
 from pydantic import ValidationError
 
-from nas.arch.config import (
-    ArchConfig,
-    ECBBlockConfig,
-    IMDBConfig,
-    LFBConfig,
-    RFDBConfig,
-    format_validation_error,
-)
+from nas.arch.config import BLOCK_MODELS, ArchConfig, format_validation_error
 from nas.errors import ArchConfigError, SearchSpaceError
 
 __all__ = ["Leaf", "SearchSpace", "load_space", "DEFAULT_SPACE"]
 
-_BLOCK_MODELS = {"rfdb": RFDBConfig, "imdb": IMDBConfig, "lfb": LFBConfig, "ecb": ECBBlockConfig}
+_BLOCK_MODELS = BLOCK_MODELS
 _NETWORK_FIELDS = tuple(
     f for f in ArchConfig.model_fields if f not in ("name", "scale", "blocks")
 ) + ("num_blocks",)

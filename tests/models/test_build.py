@@ -13,7 +13,7 @@ from nas.arch import REFERENCES, ArchConfig, reference_config
 from nas.errors import ArchConfigError
 from nas.models import SRNet, build_model, check_buildable, reparameterize_model
 from nas.models.build import _BLOCK_BUILDERS
-from nas.primitives import ECB
+from nas.primitives import ECB, Conv3XC
 
 OFFICIAL = Path(__file__).resolve().parents[3] / "shared" / "checkpoints" / "official"
 
@@ -49,6 +49,18 @@ PARAMS = {
     "ecbsr_m4c16_rgb": {2: 47_088, 4: 95_472},
     "ecbsr_m4c32_rgb": {2: 165_856, 4: 222_304},
     "ecbsr_m6c40_rgb": {2: 358_952, 4: 419_432},
+    # RLFN: the authors' classes instantiated (sum of numel): ofsoundof/NTIRE2022_ESR
+    # models/team04_rlfn.py RLFN_cut (= bytedance/RLFN model/rlfn_ntire.py RLFN_Prune =
+    # Amazingren/NTIRE2024_ESR models/team00_RLFN.py) and bytedance/RLFN model/rlfn.py RLFN,
+    # model/rlfn_s.py RLFN_S (x3: 308_503 / 533_891 / 461_115, scale not published)
+    "rlfn_ntire": {4: 317_218},
+    "rlfn": {2: 526_856, 4: 543_740},
+    "rlfn_s": {2: 454_620, 4: 470_208},
+    # SPAN train form = the trainable parameters (requires_grad) of hongyuanyu/SPAN
+    # basicsr/archs/span_arch.py SPAN(feature_channels=28 / 48); the authors' parameters() also
+    # holds the frozen eval_conv of every Conv3XC (SPAN_AUTHORS_ALL below)
+    "span_ntire": {4: 634_048},
+    "span": {2: 1_824_900, 4: 1_840_488},
 }
 # ECBSR train form, trainable only (masks excluded)
 ECBSR_TRAINABLE = {
@@ -67,6 +79,21 @@ ECBSR_DEPLOY = {
     "ecbsr_m4c16_rgb": {2: 11_548, 4: 16_768},
     "ecbsr_m4c32_rgb": {2: 41_516, 4: 51_920},
     "ecbsr_m6c40_rgb": {2: 92_372, 4: 105_368},
+}
+
+
+# SPAN deploy form (after reparameterize_model): the authors' eval_conv parameters;
+# span_ntire x4 = Amazingren/NTIRE2024_ESR models/team38_SPAN.py SPAN30(feature_channels=28) as
+# submitted (150_688, "0.151 M")
+SPAN_DEPLOY = {
+    "span_ntire": {4: 150_688},
+    "span": {2: 410_700, 4: 426_288},
+}
+# sum(p.numel() for p in SPAN(...).parameters()) of the authors' span_arch.py: our train form plus
+# a frozen merged 3x3 conv (eval_conv) inside every Conv3XC
+SPAN_AUTHORS_ALL = {
+    "span_ntire": {4: 769_428},
+    "span": {2: 2_221_140, 4: 2_236_728},
 }
 
 
@@ -95,6 +122,16 @@ def test_ecbsr_deploy_count(name, scale, expected):
     assert not any(isinstance(m, ECB) and not m.deployed for m in deployed.modules())
 
 
+@pytest.mark.parametrize("name, scale, expected", _table(SPAN_DEPLOY))
+def test_span_deploy_count(name, scale, expected):
+    model = build_model(reference_config(name, scale))
+    deployed = reparameterize_model(model)
+    assert n_params(deployed) == expected
+    assert not any(isinstance(m, Conv3XC) and not m.deployed for m in deployed.modules())
+    eval_convs = sum(n_params(m) for m in deployed.modules() if isinstance(m, Conv3XC))
+    assert n_params(model) + eval_convs == SPAN_AUTHORS_ALL[name][scale]
+
+
 def test_awsrn_weight_norm_g_vectors_are_the_paper_difference():
     model = build_model(reference_config("awsrn_s", 2))
     g = sum(p.numel() for n, p in model.named_parameters() if n.endswith("original0"))
@@ -120,6 +157,9 @@ SMALL_BLOCKS = {
     "imdb": {"type": "imdb", "cca_reduction": 4},
     "lfb": {"type": "lfb", "n_awru": 2, "expansion": 2},
     "ecb": {"type": "ecb", "depth": 2, "residual": True},
+    "rlfb": {"type": "rlfb", "mid_channels": 12, "esa_channels": 4},
+    "rlfb_noatt": {"type": "rlfb", "attention": "none", "act": "prelu"},
+    "spab": {"type": "spab"},
 }
 
 
@@ -147,6 +187,8 @@ def test_block_types_shape_and_finite_grads(kind, scale):
         {"head": "ecb", "upsampler": "ecb", "input_skip": "nearest", "colors": 1},
         {"upsampler": "awms", "input_skip": "conv", "weight_norm": True, "input_norm": "meanshift"},
         {"fusion_act": "prelu"},
+        {"fusion": "conv3x3"},
+        {"head": "conv3xc", "input_norm": "meansub255", "global_residual": False},
     ],
 )
 def test_template_variants(variant):
@@ -163,6 +205,20 @@ def test_module_names_follow_the_official_code():
     assert rtc == {"fea_conv", "blocks", "LR_conv", "upsampler"}
     awsrn = {n for n, _ in build_model(reference_config("awsrn_s", 2)).named_children()}
     assert awsrn == {"fea_conv", "blocks", "upsampler", "skip"}
+    rlfn = {n for n, _ in build_model(reference_config("rlfn_ntire", 4)).named_children()}
+    assert rlfn == {"fea_conv", "blocks", "LR_conv", "upsampler"}  # RLFN_cut's names
+    span = {n for n, _ in build_model(reference_config("span", 4)).named_children()}
+    assert span == {"fea_conv", "blocks", "c", "LR_conv", "upsampler"}  # conv_1, conv_cat, conv_2
+
+
+def test_span_fusion_on_a_searched_net():
+    cfg = _small(SMALL_BLOCKS["spab"], 2, fusion="span", global_residual=False)
+    model = build_model(cfg)
+    assert model.c.in_channels == 4 * cfg.nf and isinstance(model.LR_conv, Conv3XC)
+    y = model(torch.rand(1, 3, 9, 10))
+    assert y.shape == (1, 3, 18, 20)
+    assert build_model(reference_config("rlfn", 2)).min_input_size == 15  # slim ESA
+    assert build_model(reference_config("span", 2)).min_input_size == 1
 
 
 def test_esa_minimum_input_is_enforced_with_a_clear_message():
@@ -203,6 +259,8 @@ def test_channels_last_matches_contiguous():
         ([{"type": "imdb", "attention": "esa", "distill_ratio": 0.1, "stages": 1}], 8, {}, "blocks.0.attention"),
         ([{"type": "ecb", "depth_multiplier": 0.05}], 8, {}, "blocks.0.depth_multiplier"),
         ([{"type": "lfb"}], 8, {"colors": 1, "input_norm": "meanshift"}, "input_norm"),
+        ([{"type": "spab"}], 8, {"colors": 1, "input_norm": "meansub255"}, "input_norm"),
+        ([{"type": "spab"}, {"type": "rlfb"}], 8, {"fusion": "span"}, "fusion"),
     ],
 )
 def test_unbuildable_config_names_the_field(blocks, nf, kw, field):
@@ -234,7 +292,7 @@ def test_distill_error_message_reads_well():
 
 
 def test_block_table_is_local_and_complete():
-    assert set(_BLOCK_BUILDERS) == {"rfdb", "imdb", "lfb", "ecb"}
+    assert set(_BLOCK_BUILDERS) == {"rfdb", "imdb", "lfb", "ecb", "rlfb", "spab"}
 
 
 def test_build_model_accepts_a_mapping():

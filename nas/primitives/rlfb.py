@@ -1,0 +1,77 @@
+"""Residual local feature block (RLFB) of RLFN.
+
+Kong, Li, Yan, Lin, Yang, Li, Li, Mei, "Residual Local Feature Network for Efficient
+Super-Resolution", CVPR-W (NTIRE) 2022, arXiv 2205.07514, §3.1 and Fig. 2; repo bytedance/RLFN
+``model/block.py`` ``RLFB``, and the NTIRE 2022 entry ofsoundof/NTIRE2022_ESR
+``models/team04_rlfn.py`` (same block). Facts and counts: ``shared/reference_models.md`` §10.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from nas.primitives.esa import ESA
+from nas.primitives.layers import conv, make_activation
+
+__all__ = ["RLFB"]
+
+
+class RLFB(nn.Module):
+    """Residual local feature block: three 3x3 convs with a local residual, a 1x1 conv, slim ESA.
+
+    ``r = act(c3_r(act(c2_r(act(c1_r(x))))))`` (3x3 convs C -> M -> M -> C, every one followed
+    by the activation), ``r = r + x``, then ``esa(c5(r))`` with ``c5`` a 1x1 conv C -> C and
+    ``esa`` RLFN's slim ESA (no ``conv_max`` / ``conv3_``, ``esa_channels`` wide). Names are those
+    of the official code: ``c1_r, c2_r, c3_r, c5, esa``.
+
+    Args:
+        channels: C (the official ``in_channels`` = ``out_channels``).
+        mid_channels: M; ``None`` for C (RLFN, RLFN-S); 48 at C = 46 in the NTIRE 2022 entry.
+        esa_channels: f of the slim ESA (16 in every RLFN).
+        attention: ``esa`` (RLFN) or ``none`` (no attention after ``c5``).
+        act: activation name (``lrelu`` = LeakyReLU(0.05) in RLFN).
+
+    Shape:
+        (N, C, H, W) -> (N, C, H, W); with ESA, H and W >= 15.
+
+    Params (without PReLU): 9 C M + M + 9 M^2 + M + 9 M C + C + C^2 + C
+    + slim ESA (2 C f + C + 19 f^2 + 4 f); ``RLFB(46, 48)`` = 69,230.
+
+    Raises:
+        ValueError: M or f < 1, or an unknown attention.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        mid_channels: int | None = None,
+        esa_channels: int = 16,
+        attention: str = "esa",
+        act: str = "lrelu",
+    ) -> None:
+        super().__init__()
+        mid = channels if mid_channels is None else mid_channels
+        if mid < 1:
+            raise ValueError(f"RLFB needs at least 1 middle channel, got {mid}")
+        if attention not in ("esa", "none"):
+            raise ValueError(f"RLFB attention must be 'esa' or 'none', got {attention!r}")
+        self.attention = attention
+        self.c1_r = conv(channels, mid, 3)
+        self.c2_r = conv(mid, mid, 3)
+        self.c3_r = conv(mid, channels, 3)
+        self.c5 = conv(channels, channels, 1)
+        if attention == "esa":
+            self.esa = ESA(channels, esa_channels=esa_channels, slim=True)
+        self.act = nn.ModuleDict({
+            "c1_r": make_activation(act, mid),
+            "c2_r": make_activation(act, mid),
+            "c3_r": make_activation(act, channels),
+        })
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.act["c1_r"](self.c1_r(x))
+        out = self.act["c2_r"](self.c2_r(out))
+        out = self.act["c3_r"](self.c3_r(out))
+        out = self.c5(out + x)
+        return self.esa(out) if self.attention == "esa" else out
