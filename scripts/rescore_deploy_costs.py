@@ -31,6 +31,8 @@ from pathlib import Path
 
 MARK = "deploy_costs"
 
+from nas.errors import NasError  # noqa: E402  (no torch)
+
 
 def has_ecb(config: dict) -> bool:
     """Whether an ``ArchConfig`` dict has a re-parameterisable part (ECB head, block or upsampler)."""
@@ -86,7 +88,11 @@ def rescore(db: Path, repeats: int = 7, log=print) -> int:
                     cfg = json.loads(cfg_json)
                     if not has_ecb(cfg):
                         continue
-                    c = deploy_costs(cfg, repeats)
+                    try:
+                        c = deploy_costs(cfg, repeats)
+                    except NasError as err:  # a sampled point that cannot be built (never scored)
+                        log(f"  trial {number}: not buildable, left alone ({err})")
+                        continue
                     vals = dict(con.execute("select objective, value from trial_values where trial_id=?",
                                             (trial_id,)).fetchall())
                     if vals:
