@@ -32,6 +32,17 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     os.replace(tmp, path)
 
 
+def save_figure_atomic(fig: Any, path: str | Path, dpi: int = 120) -> None:
+    """Save a matplotlib figure as PNG through a temporary file and ``os.replace``, then close it."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fig.savefig(tmp, format="png", dpi=dpi)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
 def die_with_parent() -> None:
     """In a worker process: ask the kernel for SIGTERM when the parent dies (Linux only; a no-op
     elsewhere), so killing a benchmark never leaves orphaned workers training on, holding the

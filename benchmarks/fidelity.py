@@ -78,7 +78,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-from _common import die_with_parent, finite_or_none, write_atomic
+from _common import die_with_parent, finite_or_none, save_figure_atomic, write_atomic
 from scipy import stats as _stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -598,10 +598,7 @@ def render_png(result: dict[str, Any], path: Path) -> None:
         if pts:
             ax.legend(fontsize=8, loc="lower right")
     fig.suptitle(f"Proxy fidelity x{result['settings']['scale']} ({result['settings']['tag']})", fontsize=11)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure_atomic(fig, path, dpi=120)
 
 
 # ---------------------------------------------------------------------------------- entry point

@@ -63,7 +63,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-from _common import finite_or_none, write_atomic
+from _common import finite_or_none, save_figure_atomic, write_atomic
 
 import fidelity as fid  # benchmarks/fidelity.py: the cache, the worker pool, Spearman / Kendall
 
@@ -437,10 +437,7 @@ def render_png(result: dict[str, Any], path: Path, keys: Sequence[str]) -> None:
         ax.set_xlabel("predictor")
         ax.set_ylabel(f"published {result['settings']['gt_set']} PSNR (dB)")
         ax.grid(alpha=0.3)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure_atomic(fig, path, dpi=110)
 
 
 # ---------------------------------------------------------------------------------- entry point

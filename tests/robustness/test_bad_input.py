@@ -140,7 +140,7 @@ def _case(name: str, tmp: Path) -> tuple[list[str], list[str]]:
         p = _space(tmp, "num_blocks: {type: int, low: 1,", "num_blocks: {type: int, low: -2,")
         return ["--space", str(p)], [str(p), "num_blocks"]
     if name == "reference_outside_space":  # the default references with nf <= 48: IMDN (nf 64) is outside
-        p = _space(tmp, "nf: {type: int, low: 16, high: 64, step: 2}", "nf: {type: int, low: 16, high: 48, step: 2}",
+        p = _space(tmp, "nf: {type: int, low: 12, high: 64, step: 2}", "nf: {type: int, low: 12, high: 48, step: 2}",
                    src=DEFAULT_SPACE)
         return ["--space", str(p), "--references", "imdn,rfdn"], ["imdn", "nf=64", str(p)]
     if name == "unknown_reference":
