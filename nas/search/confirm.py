@@ -188,7 +188,8 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print) -> dict[
     by_number = {p.number: p for p in report.points}
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     log(f"confirming {len(targets)} network(s) of study {study.study_name!r} with profile {profile.name!r} "
-        f"({profile.iters} steps, batch {profile.batch}, LR patch {profile.lr_patch}): "
+        f"({profile.top_iters} steps, validated at {'/'.join(map(str, profile.rung_stops))}; batch {profile.batch}, "
+        f"LR patch {profile.lr_patch}): "
         + ", ".join(by_number[n].name for n in targets))
     pending = list(targets)
     while pending:
