@@ -46,20 +46,28 @@ def front_view(data: ReportData, sort: str = "params", show_all: bool = False,
 
 
 def front_table(df: pd.DataFrame, title: str) -> Table:
-    """A rich table of :func:`front_view` rows."""
+    """A rich table of :func:`front_view` rows; after ``nas confirm`` it adds the confirmed PSNR
+    and marks each dominance claim ``+`` (confirmed) or ``-`` (not confirmed)."""
     table = Table(title=title)
-    for col in ("#", "ref", "PSNR dB", "params", "Mult-Adds G", "latency ms", "iters", "front", "dominates",
-                "architecture"):
+    confirmed = "psnr_confirm_db" in df and df["psnr_confirm_db"].notna().any()
+    cols = ["#", "ref", "PSNR dB", *(["confirm dB"] if confirmed else []), "params", "Mult-Adds G", "latency ms",
+            "iters", "front", "dominates", "architecture"]
+    for col in cols:
         table.add_column(col, justify="right" if col not in ("architecture", "ref", "dominates") else "left")
     for _, r in df.iterrows():
         done = r["state"] == "COMPLETE"
+        claims = r["dominates"]
+        if confirmed and claims and not pd.isna(r["psnr_confirm_db"]):
+            ok = set(str(r.get("confirmed") or "").split())
+            claims = " ".join(f"{c}{'+' if c in ok else '-'}" for c in claims.split())
         table.add_row(
             str(r["number"]), r["reference"] or "",
             f"{r['psnr_db']:.3f}" if done else str(r.get("status") or r["state"]).upper(),
+            *([("" if pd.isna(r["psnr_confirm_db"]) else f"{r['psnr_confirm_db']:.3f}")] if confirmed else []),
             f"{int(r['params']):,}" if done else "", f"{r['mult_adds'] / 1e9:.2f}" if done else "",
             f"{r['latency_ms']:.1f}" if done else "",
             "" if pd.isna(r["iters"]) else str(int(r["iters"])),
-            "*" if r["on_front"] else "", r["dominates"],
+            "*" if r["on_front"] else "", claims,
             r["summary"] or r["fail_reason"],
         )
     return table
