@@ -543,7 +543,7 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         pred = _predict(calibration, res.iters, res.psnr_db, t.values[1], t.values[2], ua.get("depth"))
         rungs.record_result(study, t.number, rung, res.psnr_db, res.iters, res.train_s, res.val_s,
                             res.replayed, worker, prediction=pred.to_dict() if pred is not None else None)
-        before = t.values[0] if t.values else float("nan")
+        before = ua.get("psnr_raw_db", t.values[0] if t.values else float("nan"))  # the proxy's own PSNR
         log(f"trial {t.number} {label} rung {rung}: {res.psnr_db:.3f} dB at {res.iters} iters "
             + (f"(predicted {pred.psnr_db:.2f} +- {pred.sigma_db:.2f} dB {pred.horizon}) " if pred is not None else "")
             + f"(rung 0: {before:.3f} dB at {profile.iters}){' [lower rungs replayed: no checkpoint]' if res.replayed else ''} "
