@@ -74,15 +74,15 @@ def test_shipped_calibrations_load():
         assert cal.features[0] == "psnr" and cal.models, name
 
 
-def test_the_default_profile_predicts_at_x4_only():
-    """The default ranks x4 searches by the zoo-x4 calibration (every rung has a model), other
-    scales by the raw PSNR; the committed runs' protocol (halving) has no predictor."""
-    default = profiles_mod.PROFILES["default"]
+def test_the_predicted_profile_predicts_at_x4_only():
+    """`--profile predicted` ranks x4 searches by the zoo-x4 calibration (every rung has a model),
+    other scales by the raw PSNR; the default and `halving` have no predictor."""
+    default = profiles_mod.PROFILES["predicted"]
     cal = find_calibration(default.predictor, 4, default)
     assert cal is not None and all(s in cal.models for s in default.rung_stops)
     assert cal.scale == 4 and "Set5" in cal.horizon
     assert find_calibration(default.predictor, 2, default) is None
-    assert profiles_mod.PROFILES["halving"].predictor == "none"
+    assert profiles_mod.PROFILES["halving"].predictor == "none" == profiles_mod.PROFILES["default"].predictor
     # both train the same way, so they share the measured seed noise
     assert profiles_mod.psnr_noise_db(default) == profiles_mod.psnr_noise_db(profiles_mod.PROFILES["halving"])
     assert profiles_mod.psnr_noise_db(default)[180] > 0

@@ -10,14 +10,17 @@ from nas.search.study import _profile_hint
 def test_default_is_successive_halving_and_fixed_keeps_the_old_proxy():
     d = get_profile("default")
     assert d.multi_fidelity and d.rung_stops == [20, 60, 180] and d.eta == 3
-    # the same training as `halving`, ranked by the predicted fully-trained PSNR (issue 18)
-    h = get_profile("halving")
-    assert d.predictor == "zoo-x4" and h.predictor == "none"
-    assert {**_protocol(d.to_dict()), "predictor": "none"} == _protocol(h.to_dict())
+    assert _protocol(d.to_dict()) == _protocol(get_profile("halving").to_dict())  # the alias
+    # `predicted`: the same training, ranked by the predicted fully-trained PSNR (issue 18)
+    h, p = get_profile("halving"), get_profile("predicted")
+    assert p.predictor == "zoo-x4" and h.predictor == "none" and d.predictor == "none"
+    assert {**_protocol(p.to_dict()), "predictor": "none"} == _protocol(h.to_dict())
     # a study stored before `predictor` existed trained and ranked as `halving` does now
     stored = {k: v for k, v in h.to_dict().items() if k != "predictor"} | {"name": "default"}
     assert _protocol(stored) == _protocol(h.to_dict()) and _profile_hint(stored).startswith(
-        "resume it with --profile halving")
+        "resume it with --profile default")
+    # a study made with `predicted` names it when resumed with the default
+    assert _profile_hint(p.to_dict()).startswith("resume it with --profile predicted")
     f = get_profile("fixed")
     assert not f.multi_fidelity and f.iters == 60 and f.top_iters == 60
     # the committed fixed-proxy study stored its profile before `rungs`/`eta` existed, as "default"
