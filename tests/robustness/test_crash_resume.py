@@ -70,7 +70,9 @@ def _kill_9_then_resume(args: list[str], url: str, study: str, budget: int, tmp:
 def test_sigint_then_sigkill_on_sqlite(tmp_path):
     out = tmp_path / "out"
     url, study, budget = f"sqlite:///{out / 'study.db'}", "tiny_test_x4", 4
-    args = ["search", "--budget", str(budget), "--out", str(out), "--heartbeat", "1", *TINY]
+    # 40 steps a trial (not the smoke profile's 4): the trial must still be training when the
+    # signal lands, now that costs are counted in milliseconds (meta-device Mult-Adds)
+    args = ["search", "--budget", str(budget), "--out", str(out), "--heartbeat", "1", *TINY, "--iters", "40"]
 
     # 1. Ctrl-C while a trial trains
     p = _start(args, tmp_path / "sigint.log")
@@ -99,5 +101,5 @@ def test_sigint_then_sigkill_on_sqlite(tmp_path):
 def test_sigkill_on_postgresql(pg_url, study_name, tmp_path):
     budget = 3
     args = ["search", "--budget", str(budget), "--out", str(tmp_path / "out"), "--storage", pg_url,
-            "--study", study_name, "--heartbeat", "1", *TINY]
+            "--study", study_name, "--heartbeat", "1", *TINY, "--iters", "40"]  # still training at the kill
     _kill_9_then_resume(args, pg_url, study_name, budget, tmp_path, min_complete=1)
