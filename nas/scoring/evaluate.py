@@ -102,14 +102,15 @@ def deploy_form(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
-def cheap_scores(config: ArchConfig, seed: int = 0) -> tuple[int, int, int, torch.nn.Module, dict[str, float]]:
+def cheap_scores(config: ArchConfig, seed: int = 0
+                 ) -> tuple[int, int, int, torch.nn.Module, torch.nn.Module, dict[str, float]]:
     """Build the model (weights seeded with ``seed``) and count the parameters and Mult-Adds of
     its deploy form (:func:`deploy_form`).
 
     Returns:
-        ``(params, train_params, mult_adds, model, timings)``: deploy-form params, the training
-        form's params, deploy-form MACs (1280x720 output), the *training-form* model (ready to
-        train) and the stage timings (s).
+        ``(params, train_params, mult_adds, model, deployed, timings)``: deploy-form params, the
+        training form's params, deploy-form MACs (1280x720 output), the *training-form* model
+        (ready to train), its deploy form (the same object without ECBs) and the stage timings (s).
 
     Raises:
         ArchConfigError: the config cannot be built.
@@ -124,7 +125,7 @@ def cheap_scores(config: ArchConfig, seed: int = 0) -> tuple[int, int, int, torc
     params = count_params(deploy)
     macs = mult_adds(deploy, config.scale, in_channels=config.colors)
     timings["mult_adds_s"] = time.perf_counter() - t
-    return params, count_params(model), macs, model, timings
+    return params, count_params(model), macs, model, deploy, timings
 
 
 def measure_costs(config: ArchConfig, seed: int = 0, latency: LatencySetting = LatencySetting(),
@@ -140,8 +141,7 @@ def measure_costs(config: ArchConfig, seed: int = 0, latency: LatencySetting = L
         ArchConfigError: the config cannot be built.
         RuntimeError: the forward pass fails (e.g. out of memory).
     """
-    params, train_params, macs, model, timings = cheap_scores(config, seed=seed)
-    deployed = deploy_form(model)
+    params, train_params, macs, model, deployed, timings = cheap_scores(config, seed=seed)
     depth = conv_depth(deployed, config.colors)
     t = time.perf_counter()
     lat = measure_latency(deployed, lr_hw=latency.lr_hw, in_channels=config.colors,
