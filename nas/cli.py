@@ -91,7 +91,10 @@ def search(
     study: Optional[str] = typer.Option(None, help="Study name (default <space>_x<scale>)."),
     storage: Optional[str] = typer.Option(None, help="Optuna storage URL (default sqlite in the output folder)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", "--out-dir", help="Output folder (default runs/<study>, e.g. runs/lightweight_sr_x4)."),
-    threads: Optional[int] = typer.Option(None, help="torch threads (default: torch's choice)."),
+    threads: Optional[int] = typer.Option(None, help="torch threads of the proxy training, part of the "
+                                          "protocol (default: the profile's, 1). Latency uses every core."),
+    jobs: int = typer.Option(0, envvar="NAS_JOBS", help="Worker processes on this machine sharing the study "
+                             "(0: one per usable core on CPU, 1 on CUDA; env NAS_JOBS)."),
     worker_id: int = typer.Option(0, help="This worker's index when several share one study (seeds differ)."),
     heartbeat: int = typer.Option(20, help="Seconds between heartbeats of the running trial; a trial silent "
                                            "for 3x as long (killed worker) is marked FAILED and re-queued."),
@@ -105,12 +108,16 @@ def search(
                                                    "study's latency setting), before training."),
     checkpoint_dir: Optional[Path] = typer.Option(None, help="Between-rung checkpoints of successive halving "
                                                   "(default <out>/checkpoints; share it between machines)."),
+    outputs: bool = typer.Option(True, "--outputs/--no-outputs", hidden=True),
 ) -> None:
-    """Run (or resume) an architecture search; writes trials.csv, pareto.csv, pareto.html."""
+    """Run (or resume) an architecture search; writes trials.csv, pareto.csv, pareto.html.
+    With --jobs N (default: one per core) N processes train at once, cooperating on one study."""
     from nas.search import SearchSettings, run_search
 
     if scale not in (2, 3, 4, 8):
         _fail(f"--scale must be 2, 3, 4 or 8, got {scale}")
+    if jobs < 0:
+        _fail(f"--jobs must be at least 0 (0: one per core), got {jobs}")
     settings = SearchSettings(
         space=str(space) if space else None, budget=budget, scale=scale,
         data=str(data) if data else None, val_data=str(val_data) if val_data else None,
@@ -120,18 +127,112 @@ def search(
         max_latency_ms=max_latency_ms, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
         references=(None if references is None else
                     tuple(r.strip() for r in references.split(",") if r.strip() and r.strip().lower() != "none")),
+        outputs=outputs,
     )
+    jobs = jobs or _default_jobs(device)
+    log = lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
     progress = _RichProgress(err)
     _sigterm_as_interrupt()
+    helpers: list[tuple[subprocess.Popen, Path]] = []
+
+    def start_helpers(study_name: str, storage_url: str, out: Path) -> None:
+        for i in range(1, jobs):
+            log_path = out / "logs" / f"job{i}.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            cmd = [sys.executable, "-m", "nas.cli", "search", *_search_args(settings),
+                   "--study", study_name, "--storage", storage_url, "--out", str(out),
+                   "--worker-id", str(worker_id + i), "--jobs", "1", "--no-outputs"]
+            with open(log_path, "ab") as fh:
+                # own session: a Ctrl-C in the terminal reaches this process only, which passes
+                # one SIGINT on (a second one would interrupt a job while it records its trial)
+                helpers.append((subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+                                                 env={**os.environ, "NAS_JOBS": "1"}), log_path))
+        if helpers:
+            log(f"{jobs} jobs on this machine: this one and {len(helpers)} more "
+                f"(logs in {out / 'logs'}/job*.log), {settings.threads or 1} training thread(s) each")
+
     try:
-        outcome = run_search(settings, log=lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True),
-                             progress=progress)
+        outcome = run_search(settings, log=log, progress=progress, on_ready=start_helpers)
     except KeyboardInterrupt:
+        _stop_helpers(helpers)
         err.print("interrupted: the running trial was marked FAILED and the outputs were written")
         raise typer.Exit(130) from None
+    except BaseException:
+        _stop_helpers(helpers)
+        raise
+    failed = _wait_helpers(helpers)
+    if helpers:
+        _rewrite_outputs(outcome)
+    if not outputs:
+        return
     err.print(f"done: {outcome.complete} complete, {outcome.failed} failed trials in "
               f"{outcome.wall_s / 60:.1f} min; outputs in {outcome.out_dir}/")
     _print_front(outcome.out_dir, outcome.study_name, outcome.storage, sort="params")
+    if failed:
+        _fail("; ".join(failed) + " (the study is intact: run the same command again to check or resume)", code=1)
+
+
+def _default_jobs(device: str) -> int:
+    """``--jobs 0``: one process per usable core on CPU (the proxy's small tensors use one core
+    each best, results/benchmarks/workers_load.md), one on CUDA (pass --jobs N to share a GPU)."""
+    if device == "cuda":
+        return 1
+    if device == "auto":
+        import torch
+
+        if torch.cuda.is_available():
+            return 1
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _search_args(s) -> list[str]:
+    """The ``nas search`` flags that reproduce ``s`` (a ``SearchSettings``) in another process,
+    without the study, storage, output folder and worker id."""
+    args = ["--budget", str(s.budget), "--scale", str(s.scale), "--profile", s.profile, "--sampler", s.sampler,
+            "--seed", str(s.seed), "--device", s.device, "--heartbeat", str(s.heartbeat)]
+    if s.references is not None:
+        args += ["--references", ",".join(s.references) or "none"]
+    for flag, value in (("--space", s.space), ("--data", s.data), ("--val-data", s.val_data),
+                        ("--iters", s.iters), ("--threads", s.threads), ("--max-params", s.max_params),
+                        ("--max-mult-adds", s.max_mult_adds), ("--max-latency-ms", s.max_latency_ms),
+                        ("--checkpoint-dir", s.checkpoint_dir)):
+        if value is not None:
+            args += [flag, str(value)]
+    return args
+
+
+def _stop_helpers(helpers) -> None:
+    """SIGINT to the other jobs still running (each marks its trial FAILED and re-queues it), then
+    wait for them (SIGKILL after 60 s)."""
+    import signal
+
+    for p, _ in helpers:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    for p, _ in helpers:
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def _wait_helpers(helpers) -> list[str]:
+    """Wait for the other jobs; one line per job that failed."""
+    failed = []
+    for i, (p, log_path) in enumerate(helpers, start=1):
+        rc = p.wait()
+        if rc != 0:
+            failed.append(f"job {i} exited with {rc} (log: {log_path})")
+    return failed
+
+
+def _rewrite_outputs(outcome) -> None:
+    """The outputs once every job has ended (their last trials included)."""
+    from nas.report.tables import write_outputs
+    from nas.search import load_existing_study
+
+    write_outputs(load_existing_study(outcome.study_name, outcome.storage), outcome.out_dir)
 
 
 # ---------------------------------------------------------------------- show / export
@@ -244,8 +345,9 @@ def confirm(
     data: Optional[Path] = typer.Option(None, help="The study's training folder (default: built-in photographs)."),
     val_data: Optional[Path] = typer.Option(None, help="The study's validation folder."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    threads: int = typer.Option(0, help="torch threads per process (0: the usable cores shared among --jobs)."),
-    jobs: int = typer.Option(1, help="Processes training at once on this machine (each claims its own networks)."),
+    threads: int = typer.Option(0, help="torch threads of the training, part of the protocol (0: the profile's, 1)."),
+    jobs: int = typer.Option(0, envvar="NAS_JOBS", help="Processes training at once on this machine, each claiming "
+                             "its own networks (0: one per usable core on CPU, 1 on CUDA; env NAS_JOBS)."),
     outputs: bool = typer.Option(True, "--outputs/--no-outputs", hidden=True),
 ) -> None:
     """Retrain the best front members and the references from scratch with a longer protocol,
@@ -254,10 +356,9 @@ def confirm(
     from nas.report import write_report
     from nas.search.confirm import ConfirmSettings, run_confirm
 
-    if threads < 0 or jobs < 1:
-        _fail("--threads must be at least 0 and --jobs at least 1")
-    if threads == 0:
-        threads = max(1, len(os.sched_getaffinity(0)) // jobs) if hasattr(os, "sched_getaffinity") else 0
+    if threads < 0 or jobs < 0:
+        _fail("--threads and --jobs must be at least 0")
+    jobs = jobs or _default_jobs(device)
     if out_dir is None and storage is None:
         out_dir = Path("runs/lightweight_sr_x4")
     url = _storage_url(out_dir if storage is None else None, storage)
@@ -274,7 +375,7 @@ def confirm(
                "--top", str(top), "--profile", profile, "--device", device, "--threads", str(threads), "--jobs", "1",
                "--no-outputs",
                *(["--data", str(data)] if data else []), *(["--val-data", str(val_data)] if val_data else [])]
-        helpers.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL))
+        helpers.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ, "NAS_JOBS": "1"}))
     def write() -> None:
         if outputs and Path(out_dir).is_dir():
             write_report(st, out_dir, storage=storage, png=False)

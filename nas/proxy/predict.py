@@ -134,14 +134,11 @@ def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibrat
 def find_calibration(name: str, scale: int, profile: Any) -> Calibration | None:
     """The calibration ``name`` if it was fitted at ``scale`` for ``profile``'s protocol (a
     ``ProxyProfile`` or its dict; the ``predictor`` field is ignored), else ``None``."""
-    from nas.proxy.profiles import protocol_fields
+    from nas.proxy.profiles import same_protocol
 
     cal = load_calibrations().get(name)
     if cal is None or cal.scale != scale:
         return None
     # the PSNR at a given step depends on batch, patch, lr, seed, augmentation and the warm-restart
     # segments (iters, eta), not on how many rungs follow it: models are keyed by steps
-    skip = ("predictor", "rungs")
-    ours = {k: v for k, v in protocol_fields(profile).items() if k not in skip}
-    theirs = {k: v for k, v in protocol_fields(cal.protocol).items() if k not in skip}
-    return cal if ours == theirs else None
+    return cal if same_protocol(profile, cal.protocol, ignore=("predictor", "rungs")) else None

@@ -13,7 +13,7 @@ from typing import Any
 
 from nas.errors import NasError
 
-__all__ = ["ProxyProfile", "PROFILES", "get_profile", "protocol_fields", "PSNR_NOISE_DB", "psnr_noise_db"]
+__all__ = ["ProxyProfile", "PROFILES", "get_profile", "protocol_fields", "same_protocol", "PSNR_NOISE_DB", "psnr_noise_db"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ class ProxyProfile:
         predictor: ``none`` (rank by the rung's validation PSNR) or the name of a calibration
             (``nas.proxy.predict``, e.g. ``zoo-x4``): the search then ranks, promotes and builds
             the front on the *predicted fully-trained* PSNR, the raw PSNR kept beside it.
+        threads: torch intra-op threads while training and validating (part of the protocol:
+            float summation order changes with the thread count, and with it the PSNR by 0.1-0.2
+            dB at 180 steps, issue 21). 1 by default: the proxy's tensors (batch 8, 24 px) are too
+            small for intra-op threads, so one single-threaded worker per core (``nas search
+            --jobs``) is the fast way to use a machine, and every worker scores a network the same.
     """
 
     name: str
@@ -52,12 +57,14 @@ class ProxyProfile:
     rungs: int = 1
     eta: int = 3
     predictor: str = "none"
+    threads: int = 1
 
     def __post_init__(self) -> None:
-        if self.iters < 1 or self.rungs < 1 or self.eta < 2 or self.batch < 1 or self.lr_patch < 4:
-            raise NasError(f"proxy profile {self.name!r}: need iters >= 1, rungs >= 1, eta >= 2, batch >= 1 "
-                           f"and lr_patch >= 4 (got iters={self.iters}, rungs={self.rungs}, eta={self.eta}, "
-                           f"batch={self.batch}, lr_patch={self.lr_patch})")
+        if (self.iters < 1 or self.rungs < 1 or self.eta < 2 or self.batch < 1 or self.lr_patch < 4
+                or self.threads < 1):
+            raise NasError(f"proxy profile {self.name!r}: need iters >= 1, rungs >= 1, eta >= 2, batch >= 1, "
+                           f"lr_patch >= 4 and threads >= 1 (got iters={self.iters}, rungs={self.rungs}, "
+                           f"eta={self.eta}, batch={self.batch}, lr_patch={self.lr_patch}, threads={self.threads})")
 
     @property
     def multi_fidelity(self) -> bool:
@@ -89,6 +96,9 @@ class ProxyProfile:
 
     def with_iters(self, iters: int) -> "ProxyProfile":
         return replace(self, iters=iters)
+
+    def with_threads(self, threads: int) -> "ProxyProfile":
+        return replace(self, threads=threads)
 
 
 PROFILES: dict[str, ProxyProfile] = {
@@ -123,11 +133,11 @@ PROFILES: dict[str, ProxyProfile] = {
 }
 
 
-def get_profile(name: str, iters: int | None = None) -> ProxyProfile:
-    """The named profile, optionally with ``iters`` overridden.
+def get_profile(name: str, iters: int | None = None, threads: int | None = None) -> ProxyProfile:
+    """The named profile, optionally with ``iters`` and the training ``threads`` overridden.
 
     Raises:
-        NasError: unknown profile name (lists the known ones) or ``iters < 1``.
+        NasError: unknown profile name (lists the known ones), ``iters < 1`` or ``threads < 1``.
     """
     if name not in PROFILES:
         raise NasError(f"unknown proxy profile {name!r} (known: {', '.join(PROFILES)})")
@@ -136,11 +146,17 @@ def get_profile(name: str, iters: int | None = None) -> ProxyProfile:
         if iters < 1:
             raise NasError(f"--iters must be at least 1, got {iters}")
         profile = profile.with_iters(iters)
+    if threads is not None:
+        if threads < 1:
+            raise NasError(f"--threads must be at least 1, got {threads}")
+        profile = profile.with_threads(threads)
     return profile
 
 
 #: Proxy-profile fields added after studies were first stored, with the value they implied.
-_ADDED_FIELDS = {"rungs": 1, "eta": 3, "predictor": "none"}
+#: ``threads`` None: not recorded (studies before issue 21 trained with torch's default thread
+#: count); :func:`same_protocol` lets it match any thread count.
+_ADDED_FIELDS = {"rungs": 1, "eta": 3, "predictor": "none", "threads": None}
 
 
 def protocol_fields(profile: Any) -> Any:
@@ -154,6 +170,21 @@ def protocol_fields(profile: Any) -> Any:
     out = {**_ADDED_FIELDS, **profile}
     out.pop("name", None)
     return out
+
+
+def same_protocol(a: Any, b: Any, ignore: tuple[str, ...] = ()) -> bool:
+    """True when profiles ``a`` and ``b`` (``ProxyProfile`` or stored dicts) train identically:
+    equal :func:`protocol_fields` apart from the fields in ``ignore``, an unrecorded ``threads``
+    (None, a study stored before the thread count was part of the protocol) matching any."""
+    fa, fb = protocol_fields(a), protocol_fields(b)
+    if not isinstance(fa, dict) or not isinstance(fb, dict):
+        return fa == fb
+    fa = {k: v for k, v in fa.items() if k not in ignore}
+    fb = {k: v for k, v in fb.items() if k not in ignore}
+    if fa.get("threads") is None or fb.get("threads") is None:
+        fa.pop("threads", None)
+        fb.pop("threads", None)
+    return fa == fb
 
 
 #: Seed-to-seed PSNR noise (dB) at each fidelity (steps trained) of a profile: the root mean
@@ -172,12 +203,7 @@ def psnr_noise_db(profile: Any) -> dict[int, float]:
     """The measured seed-to-seed noise ``{steps: dB}`` of ``profile``'s training protocol (a
     ``ProxyProfile`` or a stored dict; matched by the training fields, not the name: the
     ``predictor`` and the number of rungs do not change the PSNR at a given step), or ``{}``."""
-    def training(p: Any) -> Any:
-        f = protocol_fields(p)
-        return {k: v for k, v in f.items() if k not in ("predictor", "rungs")} if isinstance(f, dict) else f
-
-    ours = training(profile)
     for name, noise in PSNR_NOISE_DB.items():
-        if name in PROFILES and training(PROFILES[name]) == ours:
+        if name in PROFILES and same_protocol(PROFILES[name], profile, ignore=("predictor", "rungs")):
             return dict(noise)
     return {}

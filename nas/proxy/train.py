@@ -8,6 +8,7 @@ images, SR quantised to 8 bit, PSNR on the Y channel (BT.601) with ``scale`` pix
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -22,11 +23,12 @@ from torch import nn
 from nas.data import rgb_to_y, rgb_to_y_torch
 from nas.errors import NasError
 from nas.metrics import psnr_y, to_uint8
+from nas.metrics.quiet import gate
 from nas.proxy.data import ProxyData
 from nas.proxy.profiles import ProxyProfile
 
 __all__ = ["DivergedError", "ProxyResult", "train_proxy", "train_segment", "train_rungs", "validate_psnr",
-           "resolve_device", "save_train_state", "load_train_state"]
+           "resolve_device", "save_train_state", "load_train_state", "torch_threads"]
 
 
 class DivergedError(NasError):
@@ -83,6 +85,23 @@ def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torc
 def model_colors(model: nn.Module) -> int:
     """Input channels of a network built by :func:`nas.models.build_model`: 3 (RGB) or 1 (Y)."""
     return int(getattr(model, "colors", 3))
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None):
+    """``torch.set_num_threads(n)`` for the body, the previous count restored after (None: no
+    change). The proxy trains with its profile's thread count whatever the process has."""
+    if not n:
+        yield
+        return
+    before = torch.get_num_threads()
+    if before != n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 def _to_y(x: torch.Tensor) -> torch.Tensor:
@@ -158,7 +177,8 @@ def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
         model: maps (N, C, H, W) in [0, 1] to (N, C, sH, sW), C = 3 (RGB) or 1 (Y, trained
             on the Y planes of the same patches); trained in place.
         data: proxy data.
-        profile: batch, patch, learning rate, seed, augmentation (``profile.iters`` unused).
+        profile: batch, patch, learning rate, seed, augmentation and torch threads (set for
+            the segment, then restored; ``profile.iters`` unused).
         device: torch device.
         start / stop: global step range, ``0 <= start < stop``.
         optimizer_state: Adam ``state_dict`` at ``start`` (``None``: fresh Adam).
@@ -172,6 +192,11 @@ def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
         ValueError: an empty or negative step range.
         DivergedError: the loss became NaN or infinite (names the step).
     """
+    with torch_threads(getattr(profile, "threads", None)):
+        return _train_segment(model, data, profile, device, start, stop, optimizer_state, on_step)
+
+
+def _train_segment(model, data, profile, device, start, stop, optimizer_state, on_step):
     if not 0 <= start < stop:
         raise ValueError(f"need 0 <= start < stop, got start={start}, stop={stop}")
     device = torch.device(device)
@@ -197,14 +222,16 @@ def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
         if y_only:  # a Y-only network (colors 1) trains on the Y planes
             lr, hr = _to_y(lr), _to_y(hr)
         lr, hr = _prepare(lr, device, profile.channels_last), _prepare(hr, device, profile.channels_last)
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(lr), hr)
-        value = loss.item()
-        if not math.isfinite(value):
-            raise DivergedError(f"loss became {value} at step {step + 1}/{stop}")
-        loss.backward()
-        opt.step()
-        sched.step()
+        # one step = one unit of the machine-wide gate: a latency timing elsewhere waits for it
+        with gate().work():
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(lr), hr)
+            value = loss.item()
+            if not math.isfinite(value):
+                raise DivergedError(f"loss became {value} at step {step + 1}/{stop}")
+            loss.backward()
+            opt.step()
+            sched.step()
         if step >= stop - tail:
             tail_losses.append(value)
         if on_step is not None:
@@ -213,7 +240,8 @@ def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
         torch.cuda.synchronize()
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    psnr = validate_psnr(model, data, device, profile.channels_last)
+    with gate().work():
+        psnr = validate_psnr(model, data, device, profile.channels_last)
     val_s = time.perf_counter() - t1
     if not math.isfinite(psnr):
         raise DivergedError(f"validation PSNR is {psnr}")

@@ -27,6 +27,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from nas.front import dominates, dominates_with_margin, hypervolume_history
 from nas.front.hypervolume import HV_REFERENCES, HypervolumePoint, HypervolumeReference
+from nas.metrics.quiet import LOADED_SHARE
 from nas.scoring import OBJECTIVE_NAMES, OBJECTIVES, Objective
 from nas.search.rungs import RungEntry, rung_table
 from nas.urls import redact_url
@@ -42,10 +43,18 @@ __all__ = [
     "redact_url",
 ]
 
+def _others_cpu(load: Any) -> float | None:
+    """``latency_load["others_share"]`` of a trial, if recorded."""
+    if isinstance(load, dict) and isinstance(load.get("others_share"), (int, float)):
+        return float(load["others_share"])
+    return None
+
+
 #: Columns of ``trials.csv`` / ``pareto.csv`` (``trials_frame``); kept stable for scripts.
 COLUMNS = ["number", "state", "reference", *OBJECTIVE_NAMES, "iters", "duration_s", "arch_id",
            "summary", "on_front", "dominates", "fail_reason", "config", "rung", "psnr_by_iters", "status",
-           "train_params", "psnr_confirm_db", "confirmed", "psnr_proxy_db", "psnr_sigma_db"]
+           "train_params", "psnr_confirm_db", "confirmed", "psnr_proxy_db", "psnr_sigma_db",
+           "latency_others_cpu", "latency_loaded"]
 
 #: ``TrialPoint.status`` values, in legend order.
 STATUSES = ("front", "dominated", "stopped", "rejected", "pruned", "failed", "running")
@@ -124,6 +133,8 @@ class TrialPoint:
         psnr_proxy_db: the proxy's validation PSNR at the rung reached (dB); equals ``psnr_db``
             unless the profile has a predictor, when ``psnr_db`` is the predicted fully-trained PSNR.
         psnr_sigma_db: the prediction's 1-sigma uncertainty (dB), else ``None``.
+        latency_others_cpu: share of the machine's cores (0..1) that other processes used
+            while the latency was timed (``nas.metrics.quiet``), ``None`` if not recorded.
     """
 
     number: int
@@ -153,6 +164,12 @@ class TrialPoint:
     confirmed: tuple[str, ...] = ()
     psnr_proxy_db: float | None = None
     psnr_sigma_db: float | None = None
+    latency_others_cpu: float | None = None
+
+    @property
+    def latency_loaded(self) -> bool:
+        """The latency was timed while other processes used over a quarter of the cores."""
+        return self.latency_others_cpu is not None and self.latency_others_cpu > LOADED_SHARE
 
     @property
     def values(self) -> tuple[float, float, float, float] | None:
@@ -370,6 +387,8 @@ class ReportData:
             "confirmed": " ".join(p.confirmed),
             "psnr_proxy_db": p.psnr_proxy_db,
             "psnr_sigma_db": p.psnr_sigma_db,
+            "latency_others_cpu": p.latency_others_cpu,
+            "latency_loaded": p.latency_loaded,
         } for p in self.points]
         df = pd.DataFrame(rows, columns=COLUMNS)
         for col in ("params", "mult_adds", "rung", "train_params"):
@@ -527,6 +546,7 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             train_params=int(a["train_params"]) if isinstance(a.get("train_params"), int) else None,
             psnr_proxy_db=(entry.raw_psnr_db if entry is not None and entry.raw_psnr_db is not None else values[0]),
             psnr_sigma_db=_sigma(t, entry, ua),
+            latency_others_cpu=_others_cpu(a.get("latency_load")),
         ))
 
     points = _with_confirmations(points, ua)

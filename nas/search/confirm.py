@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 from nas.errors import NasError, StudyError
-from nas.proxy.profiles import get_profile, protocol_fields
+from nas.proxy.profiles import get_profile, same_protocol
 from nas.search import rungs
 from nas.search.study import DEFAULT_HEARTBEAT_S, GRACE_FACTOR, _same_source, setup_lock, trial_config
 
@@ -46,7 +46,7 @@ class ConfirmSettings:
         top_k: searched front members to retrain (the references come on top).
         profile: proxy profile of the confirmation (default ``confirm``).
         data / val_data: the study's training / validation folders (``None``: built-in photos).
-        device: ``cpu``, ``cuda`` or ``auto``. threads: torch threads (0: leave torch's default).
+        device: ``cpu``, ``cuda`` or ``auto``. threads: training threads, part of the protocol (0: the profile's, 1).
     """
 
     study_name: str
@@ -157,20 +157,21 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print) -> dict[
 
     if s.top_k < 0:
         raise NasError(f"--top must be at least 0, got {s.top_k}")
-    profile = get_profile(s.profile)
+    profile = get_profile(s.profile, threads=s.threads or None)
     study = load_existing_study(s.study_name, s.storage_url)
     attrs = study.user_attrs
     pinned = attrs.get("confirm_profile")
-    if pinned is not None and protocol_fields(pinned) != protocol_fields(profile):
+    if pinned is not None and not same_protocol(pinned, profile):
         raise StudyError(f"study {study.study_name!r} was confirmed with profile {pinned.get('name')!r}; "
                          f"refusing to mix it with --profile {s.profile} (use --profile {pinned.get('name')})")
     scale = attrs.get("scale")
     if not isinstance(scale, int):
         raise StudyError(f"study {study.study_name!r} records no scale: not made by nas search")
-    if s.threads > 0:
-        torch.set_num_threads(s.threads)
     device = resolve_device(s.device)
     data = load_proxy_data(scale, profile, s.data, s.val_data)
+    from nas.metrics.quiet import activate_gate
+
+    activate_gate()  # a search's latency timing on this machine waits for our steps
     theirs, ours = _same_source(attrs.get("data_source"), data.source)
     if theirs is not None and theirs != ours:
         raise NasError(f"the study was searched on {theirs}; this confirmation would use {data.source} "

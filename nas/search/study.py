@@ -37,7 +37,7 @@ from optuna.storages import RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.arch import ArchConfig, reference_config
-from nas.proxy.profiles import protocol_fields
+from nas.proxy.profiles import protocol_fields, same_protocol
 from nas.errors import NasError, StudyError
 from nas.scoring import DIRECTIONS, OBJECTIVE_NAMES
 from nas.search.admission import BUDGET_REASON
@@ -343,6 +343,8 @@ def open_study(study_name: str, storage: RDBStorage, facts: StudyFacts,
         theirs = theirs_all.get(key)
         if key == "profile":  # the protocol must match, not its name; fields added later take defaults
             theirs, ours = protocol_fields(theirs), protocol_fields(mine[key])
+            if isinstance(theirs, dict) and same_protocol(theirs, ours):
+                continue  # (a study from before the thread count was recorded resumes with any)
         elif key == "data_source":  # the same folders, however they are spelled (relative, absolute)
             theirs, ours = _same_source(theirs, mine[key])
         else:
@@ -388,13 +390,15 @@ def _profile_hint(stored: Any) -> str:
     if not isinstance(stored, dict):
         return ""
     stored = protocol_fields(stored)
-    protocols = {name: protocol_fields(prof) for name, prof in PROFILES.items()}
-    for name, ours in protocols.items():  # an exact match first, then one with --iters
-        if ours == stored:
+    for name, prof in PROFILES.items():  # an exact match first, then one with --iters, then --threads
+        if same_protocol(prof, stored):
             return f"resume it with --profile {name}, or "
-    for name, ours in protocols.items():
-        if {k: v for k, v in ours.items() if k != "iters"} == {k: v for k, v in stored.items() if k != "iters"}:
+    for name, prof in PROFILES.items():
+        if same_protocol(prof, stored, ignore=("iters",)):
             return f"resume it with --profile {name} --iters {stored.get('iters')}, or "
+    for name, prof in PROFILES.items():
+        if same_protocol(prof, stored, ignore=("threads",)) and stored.get("threads") is not None:
+            return f"resume it with --profile {name} --threads {stored.get('threads')}, or "
     return ""
 
 

@@ -34,3 +34,43 @@ def test_resume_hint_names_the_profile_of_the_stored_protocol():
     assert _profile_hint(get_profile("fixed", iters=90).to_dict()) == "resume it with --profile fixed --iters 90, or "
     assert _profile_hint({**PROFILES["fixed"].to_dict(), "lr_patch": 17}) == ""
     assert _profile_hint("not a dict") == ""
+
+
+def test_training_threads_are_part_of_the_protocol():
+    from nas.proxy.profiles import same_protocol
+
+    one, two = get_profile("default"), get_profile("default", threads=2)
+    assert one.threads == 1 and two.threads == 2
+    assert not same_protocol(one, two)  # a worker with another thread count is refused on resume
+    assert _profile_hint(two.to_dict()) == "resume it with --profile default --threads 2, or "
+    # a study stored before the thread count was recorded resumes with any
+    old = {k: v for k, v in one.to_dict().items() if k != "threads"}
+    assert _protocol(old)["threads"] is None
+    assert same_protocol(old, one) and same_protocol(old, two)
+    assert _profile_hint(old) == "resume it with --profile default, or "
+
+
+def test_a_score_does_not_depend_on_the_process_thread_count():
+    """The profile's thread count is set for training and validation, whatever the process has:
+    a worker with 2 torch threads scores a network exactly as one with 1 (issue 21)."""
+    import torch
+
+    from nas.arch import reference_config
+    from nas.models import build_model
+    from nas.proxy.data import load_proxy_data
+    from nas.proxy.train import train_proxy
+
+    prof = get_profile("smoke", iters=6)
+    data = load_proxy_data(4, prof)
+    before = torch.get_num_threads()
+    scores = []
+    try:
+        for process_threads in (1, 2):
+            torch.set_num_threads(process_threads)
+            torch.manual_seed(0)
+            model = build_model(reference_config("imdn_rtc", 4))
+            scores.append(train_proxy(model, data, prof).psnr_db)
+            assert torch.get_num_threads() == process_threads  # restored after training
+    finally:
+        torch.set_num_threads(before)
+    assert scores[0] == scores[1], scores

@@ -1,0 +1,71 @@
+"""The machine-wide quiet gate (latency timed while the other workers pause) and the load probe."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import subprocess
+import sys
+import time
+
+from nas.metrics.quiet import LOADED_SHARE, QuietGate, cpu_load
+
+
+def _hold_work(folder: str, started, seconds: float) -> None:
+    g = QuietGate(folder)
+    with g.work():
+        started.set()
+        time.sleep(seconds)
+
+
+def _hold_quiet(folder: str, started, seconds: float) -> None:
+    g = QuietGate(folder)
+    with g.quiet():
+        started.set()
+        time.sleep(seconds)
+
+
+def test_timing_waits_for_a_step_in_flight_and_steps_wait_for_the_timing(tmp_path):
+    ctx = mp.get_context("spawn")
+    started = ctx.Event()
+    worker = ctx.Process(target=_hold_work, args=(str(tmp_path), started, 1.0))
+    worker.start()
+    assert started.wait(60)
+    gate = QuietGate(tmp_path)
+    t = time.perf_counter()
+    with gate.quiet() as waited:
+        assert worker.exitcode is None or worker.exitcode == 0
+    assert time.perf_counter() - t >= 0.5 and waited >= 0.5  # it waited for the step to end
+    worker.join(30)
+
+    started = ctx.Event()
+    timer = ctx.Process(target=_hold_quiet, args=(str(tmp_path), started, 1.0))
+    timer.start()
+    assert started.wait(60)
+    t = time.perf_counter()
+    with gate.work():  # a training step does not start while another process times
+        pass
+    assert time.perf_counter() - t >= 0.5
+    timer.join(30)
+    # nested use in one process never deadlocks (timing inside a process that also trains)
+    with gate.quiet():
+        with gate.work():
+            pass
+    gate.close()
+
+
+def test_load_probe_sees_another_busy_process():
+    with cpu_load() as quiet:
+        time.sleep(0.5)
+    assert quiet.result is not None and quiet.result.cores >= 1
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<3: pass"])
+    try:
+        time.sleep(0.5)
+        with cpu_load() as busy:
+            time.sleep(1.0)
+    finally:
+        spin.wait(10)
+    if busy.result.others_share is None:
+        return  # no /proc/stat (not Linux): only the load average is recorded
+    # one spinning process: a whole core of this machine's cores was used by someone else
+    assert busy.result.others_share >= min(0.9 / busy.result.cores, LOADED_SHARE) - 0.05, busy.result
+    assert busy.result.others_share > quiet.result.others_share, (quiet.result, busy.result)
