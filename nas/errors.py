@@ -15,6 +15,7 @@ __all__ = [
     "DataError",
     "StudyError",
     "CheckpointError",
+    "DivergedError",
 ]
 
 
@@ -44,3 +45,9 @@ class StudyError(NasError):
 
 class CheckpointError(NasError):
     """A weights file is not a state dict, or belongs to another architecture (names the key)."""
+
+
+class DivergedError(NasError):
+    """A training loss became NaN or infinite (the proxy marks the candidate FAILED; ``nas
+    train`` stops, its last checkpoint kept); the message names the step."""
+

@@ -3,10 +3,12 @@
 from nas.arch.config import (
     ACTIVATIONS,
     ATTENTIONS,
+    BLOCK_REGISTRY,
     BLOCK_TYPES,
     SCALES,
     ArchConfig,
     BlockConfig,
+    BlockConfigBase,
     ECBBlockConfig,
     IMDBConfig,
     LFBConfig,
@@ -14,11 +16,13 @@ from nas.arch.config import (
     RLFBConfig,
     SPABConfig,
     load_arch_config,
+    register_block,
 )
 from nas.arch.references import REFERENCES, SEARCH_REFERENCES, Reference, reference_config, reference_names
 
 __all__ = [
-    "ACTIVATIONS", "ATTENTIONS", "BLOCK_TYPES", "SCALES", "ArchConfig", "BlockConfig",
+    "ACTIVATIONS", "ATTENTIONS", "BLOCK_REGISTRY", "BLOCK_TYPES", "SCALES", "ArchConfig", "BlockConfig",
+    "BlockConfigBase", "register_block",
     "ECBBlockConfig", "IMDBConfig", "LFBConfig", "RFDBConfig", "RLFBConfig", "SPABConfig", "load_arch_config",
     "REFERENCES", "SEARCH_REFERENCES", "Reference", "reference_config", "reference_names",
 ]

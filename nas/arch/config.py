@@ -32,12 +32,13 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nas.errors import ArchConfigError
+from nas.textfiles import parse_yaml_or_json, read_text
 
 __all__ = [
     "SCALES",
@@ -51,7 +52,10 @@ __all__ = [
     "RLFBConfig",
     "SPABConfig",
     "BlockConfig",
+    "BlockConfigBase",
     "BLOCK_MODELS",
+    "BLOCK_REGISTRY",
+    "register_block",
     "ArchConfig",
     "load_arch_config",
     "format_validation_error",
@@ -69,7 +73,72 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RFDBConfig(_Strict):
+# ---------------------------------------------------------------------- the block registry
+class BlockConfigBase(_Strict):
+    """A block type: its fields (the config), its one-line :meth:`label` and its torch builder.
+
+    To add a block type (issue 19: one place), subclass this with ``type: Literal["name"] =
+    "name"``, the block's fields with their paper defaults, :meth:`label`, and ``builder``, the
+    ``"module:function"`` that builds it, and decorate it with :func:`register_block`; write the
+    builder next to the module (``nas/primitives/<name>.py``: ``build_block(cfg, nf, path,
+    weight_norm) -> nn.Module``, raising ``ArchConfigError`` naming ``path.<field>`` for a width it
+    cannot build). The union ``BlockConfig``, ``BLOCK_TYPES``, the search-space parser, summaries
+    and ``build_model`` read the registry; ``tests/primitives/test_block_registry.py`` builds,
+    round-trips and (where it re-parameterises) checks every registered type.
+    """
+
+    type: str
+    #: ``"module:function"`` of the builder (resolved by ``nas.models`` when a network is built,
+    #: so this module stays free of torch).
+    builder: ClassVar[str] = ""
+
+    def label(self) -> str:
+        """Short description in summaries, e.g. ``rfdb(esa,d0.5,s3)``."""
+        raise NotImplementedError(f"{type(self).__name__} does not define label()")
+
+
+#: Block type -> its config model, in registration order (the one table everything reads).
+BLOCK_REGISTRY: dict[str, type[BlockConfigBase]] = {}
+
+
+def register_block(cls: type[BlockConfigBase]) -> type[BlockConfigBase]:
+    """Class decorator: add a block config model to :data:`BLOCK_REGISTRY` under its ``type``.
+
+    Raises:
+        TypeError: no ``type`` Literal default, no ``builder``, or the type is registered twice.
+    """
+    name = cls.model_fields["type"].default
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{cls.__name__}: a block config needs type: Literal['name'] = 'name'")
+    if not cls.builder or ":" not in cls.builder:
+        raise TypeError(f"{cls.__name__}: builder must name the torch builder as 'module:function'")
+    if name in BLOCK_REGISTRY:
+        raise TypeError(f"block type {name!r} is registered twice ({BLOCK_REGISTRY[name].__name__}, {cls.__name__})")
+    BLOCK_REGISTRY[name] = cls
+    return cls
+
+
+class _DistillationBlock(BlockConfigBase):
+    """Fields shared by the two distillation blocks (IMDB, RFDB): ``stages`` distillation steps,
+    ``round(nf * distill_ratio)`` channels kept at each, attention with its CCA reduction, an
+    optional block residual, the activation. Each block sets its paper's defaults (and its
+    ``type``, declared here first so that a block's YAML starts with it)."""
+
+    type: str
+    stages: int = Field(3, ge=1, le=6)
+    distill_ratio: float
+    attention: Attention
+    cca_reduction: int = Field(16, ge=1, le=64)
+    residual: bool
+    act: Activation = "lrelu"
+
+    def label(self) -> str:
+        att = f"{self.attention}{self.cca_reduction if self.attention == 'cca' else ''}"
+        return f"{self.type}({att},d{self.distill_ratio:g},s{self.stages}{',res' if self.residual else ''})"
+
+
+@register_block
+class RFDBConfig(_DistillationBlock):
     """Residual feature distillation block (RFDN, Liu et al. ECCV-W 2020, Fig. 3c; njulj/RFDN
     ``block.py``).
 
@@ -80,15 +149,14 @@ class RFDBConfig(_Strict):
     """
 
     type: Literal["rfdb"] = "rfdb"
-    stages: int = Field(3, ge=1, le=6)
+    builder: ClassVar[str] = "nas.primitives.rfdb:build_block"
     distill_ratio: float = Field(0.5, gt=0.0, le=1.0)
     attention: Attention = "esa"
-    cca_reduction: int = Field(16, ge=1, le=64)
     residual: bool = False
-    act: Activation = "lrelu"
 
 
-class IMDBConfig(_Strict):
+@register_block
+class IMDBConfig(_DistillationBlock):
     """Information multi-distillation block (IMDN, Hui et al. ACM MM 2019, Fig. 3; Zheng222/IMDN
     ``model/block.py`` ``IMDModule``).
 
@@ -98,15 +166,14 @@ class IMDBConfig(_Strict):
     """
 
     type: Literal["imdb"] = "imdb"
-    stages: int = Field(3, ge=1, le=6)
+    builder: ClassVar[str] = "nas.primitives.imdb:build_block"
     distill_ratio: float = Field(0.25, gt=0.0, lt=1.0)
     attention: Attention = "cca"
-    cca_reduction: int = Field(16, ge=1, le=64)
     residual: bool = True
-    act: Activation = "lrelu"
 
 
-class LFBConfig(_Strict):
+@register_block
+class LFBConfig(BlockConfigBase):
     """Local fusion block of AWSRN (Wang et al. 2019, Fig. 3; ChaofWang/AWSRN ``awsrn.py``):
     ``n_awru`` adaptive weighted residual units (3x3 nf -> nf*expansion, act, 3x3 -> nf, learnable
     residual and identity scales) and an LRFU (concat of all AWRU outputs -> 3x3 conv -> nf,
@@ -114,12 +181,17 @@ class LFBConfig(_Strict):
     """
 
     type: Literal["lfb"] = "lfb"
+    builder: ClassVar[str] = "nas.primitives.awsrn:build_block"
     n_awru: int = Field(4, ge=1, le=16)
     expansion: int = Field(4, ge=1, le=8)
     act: Activation = "relu"
 
+    def label(self) -> str:
+        return f"lfb(k{self.n_awru},e{self.expansion})"
 
-class ECBBlockConfig(_Strict):
+
+@register_block
+class ECBBlockConfig(BlockConfigBase):
     """``depth`` edge-oriented conv blocks (ECBSR, Zhang et al. ACM MM 2021, Fig. 2;
     xindongzhang/ECBSR ``models/ecb.py``), each nf -> nf with five branches (3x3, 1x1->3x3,
     1x1->Sobel-x, 1x1->Sobel-y, 1x1->Laplacian) and an activation; re-parameterisable into a
@@ -127,13 +199,18 @@ class ECBBlockConfig(_Strict):
     """
 
     type: Literal["ecb"] = "ecb"
+    builder: ClassVar[str] = "nas.primitives.ecb:build_block"
     depth: int = Field(1, ge=1, le=8)
     depth_multiplier: float = Field(2.0, gt=0.0, le=8.0)
     act: Activation = "prelu"
     residual: bool = False
 
+    def label(self) -> str:
+        return f"ecb(d{self.depth}{',res' if self.residual else ''})"
 
-class RLFBConfig(_Strict):
+
+@register_block
+class RLFBConfig(BlockConfigBase):
     """Residual local feature block (RLFN, Kong et al. CVPR-W 2022, Fig. 2; bytedance/RLFN
     ``model/block.py`` ``RLFB``).
 
@@ -143,13 +220,19 @@ class RLFBConfig(_Strict):
     """
 
     type: Literal["rlfb"] = "rlfb"
+    builder: ClassVar[str] = "nas.primitives.rlfb:build_block"
     mid_channels: int | None = Field(None, ge=1, le=512)
     esa_channels: int = Field(16, ge=1, le=128)
     attention: Literal["esa", "none"] = "esa"
     act: Activation = "lrelu"
 
+    def label(self) -> str:
+        att = f"esa{self.esa_channels}" if self.attention == "esa" else "none"
+        return f"rlfb(m{self.mid_channels or 'nf'},{att})"
 
-class SPABConfig(_Strict):
+
+@register_block
+class SPABConfig(BlockConfigBase):
     """Swift parameter-free attention block (SPAN, Wan et al. CVPR-W 2024, Fig. 2;
     hongyuanyu/SPAN ``basicsr/archs/span_arch.py`` ``SPAB``).
 
@@ -159,19 +242,19 @@ class SPABConfig(_Strict):
     """
 
     type: Literal["spab"] = "spab"
+    builder: ClassVar[str] = "nas.primitives.span:build_block"
     gain: int = Field(2, ge=1, le=4)
     act: Activation = "silu"
 
+    def label(self) -> str:
+        return f"spab(g{self.gain})"
 
-BlockConfig = Annotated[
-    Union[RFDBConfig, IMDBConfig, LFBConfig, ECBBlockConfig, RLFBConfig, SPABConfig], Field(discriminator="type")
-]
-#: Block type -> its config model: the one table the search space and the parser read.
-BLOCK_MODELS: dict[str, type[BaseModel]] = {
-    "rfdb": RFDBConfig, "imdb": IMDBConfig, "lfb": LFBConfig, "ecb": ECBBlockConfig,
-    "rlfb": RLFBConfig, "spab": SPABConfig,
-}
-BLOCK_TYPES = tuple(BLOCK_MODELS)
+
+#: Any registered block config, told apart by ``type`` (built from :data:`BLOCK_REGISTRY`).
+BlockConfig = Annotated[Union[tuple(BLOCK_REGISTRY.values())], Field(discriminator="type")]
+#: Block type -> its config model (:data:`BLOCK_REGISTRY`; the name the space parser reads).
+BLOCK_MODELS: dict[str, type[BlockConfigBase]] = BLOCK_REGISTRY
+BLOCK_TYPES = tuple(BLOCK_REGISTRY)
 
 
 def _block_canonical(block: BaseModel) -> dict[str, Any]:
@@ -291,19 +374,7 @@ class ArchConfig(_Strict):
         parts: list[str] = []
         run_key, run_len = None, 0
         for b in self.blocks:
-            key = b.type
-            if isinstance(b, (RFDBConfig, IMDBConfig)):
-                key += f"({b.attention}{'' if b.attention != 'cca' else b.cca_reduction}"
-                key += f",d{b.distill_ratio:g},s{b.stages}{',res' if b.residual else ''})"
-            elif isinstance(b, LFBConfig):
-                key += f"(k{b.n_awru},e{b.expansion})"
-            elif isinstance(b, RLFBConfig):
-                att = f"esa{b.esa_channels}" if b.attention == "esa" else "none"
-                key += f"(m{b.mid_channels or 'nf'},{att})"
-            elif isinstance(b, SPABConfig):
-                key += f"(g{b.gain})"
-            else:
-                key += f"(d{b.depth}{',res' if b.residual else ''})"
+            key = b.label()
             if key == run_key:
                 run_len += 1
             else:
@@ -334,16 +405,5 @@ def load_arch_config(path: str | Path) -> ArchConfig:
         ArchConfigError: the file is missing, not YAML/JSON, or a field is invalid (names both).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ArchConfigError(f"{path}: cannot read config ({err.strerror or err})") from None
-    except UnicodeDecodeError as err:
-        raise ArchConfigError(f"{path}: cannot read config (not UTF-8 text: byte {err.start})") from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as err:
-        line = getattr(getattr(err, "problem_mark", None), "line", None)
-        where = f" line {line + 1}" if line is not None else ""
-        raise ArchConfigError(f"{path}:{where} not valid YAML/JSON ({str(err).splitlines()[0]})") from None
+    data = parse_yaml_or_json(read_text(path, "config", ArchConfigError), path, ArchConfigError)
     return ArchConfig.from_dict(data, source=str(path))

@@ -12,10 +12,7 @@
 from nas.checkpoints.io import (
     CHECKPOINT_FORMAT,
     WEIGHTS_FORMAT,
-    LoadedModel,
     PixelRange,
-    describe,
-    load_model,
     load_state_dict_strict,
     read_checkpoint,
     read_safetensors,
@@ -24,6 +21,7 @@ from nas.checkpoints.io import (
     save_safetensors,
     unwrap,
 )
+from nas.checkpoints.loading import LoadedModel, describe, load_model
 from nas.checkpoints.official import OFFICIAL_KEY_MAPS, RANGE_ABSORBED, load_official_weights, map_official_keys
 
 __all__ = [

@@ -29,7 +29,9 @@ import torch
 from torch import nn
 
 from nas.arch import REFERENCES, ArchConfig
+from nas.checkpoints.io import load_state_dict_strict, read_state_dict
 from nas.errors import CheckpointError
+from nas.models.deploy import PixelRange
 
 __all__ = ["OFFICIAL_KEY_MAPS", "RANGE_ABSORBED", "map_official_keys", "load_official_weights"]
 
@@ -215,8 +217,6 @@ def load_official_weights(model: nn.Module, path: str | Path, reference_name: st
         >>> model = build_model(reference_config("imdn", 4))
         >>> model = load_official_weights(model, "IMDN_x4.pth", "imdn")  # doctest: +SKIP
     """
-    from nas.checkpoints.io import PixelRange, load_state_dict_strict, read_state_dict
-
     ref = _reference(reference_name)
     config = getattr(model, "config", None)
     if not isinstance(config, ArchConfig):

@@ -27,38 +27,9 @@ from torch import nn
 from nas.data import bicubic_downscale, dataset_name, load_folder, rgb_to_y
 from nas.errors import DataError
 from nas.evaluation.inference import super_resolve
+from nas.metrics.quality import psnr_plane, ssim_plane
 
 __all__ = ["evaluate_dataset", "evaluate_datasets", "psnr_plane", "ssim_plane"]
-
-
-def psnr_plane(a: np.ndarray, b: np.ndarray) -> float:
-    """PSNR (dB) of two float planes on the [0, 255] scale: ``10 log10(255^2 / MSE)``; inf if equal."""
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10.0 * float(np.log10(255.0 ** 2 / mse))
-
-
-def ssim_plane(a: np.ndarray, b: np.ndarray) -> float:
-    """SSIM of two float planes on the [0, 255] scale, as MATLAB ``ssim_index`` (Wang et al. 2004):
-    11x11 Gaussian window sigma 1.5, K1 0.01, K2 0.03, L 255, 'valid' filtering, mean of the map.
-
-    Raises:
-        ValueError: a plane is smaller than the 11x11 window.
-    """
-    from scipy.signal import fftconvolve
-
-    x, y = a.astype(np.float64), b.astype(np.float64)
-    if min(x.shape) < 11:
-        raise ValueError(f"image {x.shape} is smaller than the 11x11 SSIM window")
-    ax = np.arange(11) - 5.0
-    g = np.exp(-(ax ** 2) / (2 * 1.5 ** 2))
-    w = np.outer(g, g)
-    w /= w.sum()
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    f = lambda z: fftconvolve(z, w, mode="valid")  # noqa: E731
-    mx, my = f(x), f(y)
-    sxx, syy, sxy = f(x * x) - mx * mx, f(y * y) - my * my, f(x * y) - mx * my
-    ssim_map = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
-    return float(ssim_map.mean())
 
 
 def _shave(p: np.ndarray, border: int) -> np.ndarray:

@@ -28,12 +28,14 @@ import torch
 from torch import nn
 
 from nas.data import imresize
+from nas.data.color import Y_OFFSET, Y_WEIGHTS
 
 __all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "to_tensor", "upscale_tensor", "super_resolve", "tile_grid"]
 
-# MATLAB rgb2ycbcr (BT.601, studio swing): [Y, Cb, Cr] = OFFSET + M @ [R, G, B] with RGB in [0, 1].
-_M = np.array([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]])
-_OFFSET = np.array([16.0, 128.0, 128.0])
+# MATLAB rgb2ycbcr (BT.601, studio swing): [Y, Cb, Cr] = OFFSET + M @ [R, G, B] with RGB in [0, 1];
+# the Y row is nas.data.color's (the one definition of the luma the metrics score).
+_M = np.array([Y_WEIGHTS, [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]])
+_OFFSET = np.array([Y_OFFSET, 128.0, 128.0])
 
 
 def rgb_to_ycbcr(img: np.ndarray) -> np.ndarray:

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from nas.arch import ArchConfig
-from nas.checkpoints.io import PixelRange, unwrap
 from nas.errors import NasError
+from nas.models.deploy import deploy_model, has_ecb, unwrap
 
 __all__ = ["ExportResult", "deploy_model", "export_model", "export_onnx", "has_ecb", "REPARAM_TOL", "ONNX_TOL"]
 
@@ -30,51 +30,6 @@ __all__ = ["ExportResult", "deploy_model", "export_model", "export_onnx", "has_e
 REPARAM_TOL = 1e-5
 #: Max |onnxruntime - torch| accepted.
 ONNX_TOL = 1e-4
-
-
-def has_ecb(config: ArchConfig) -> bool:
-    """Whether the network has ECBs to merge (ECB head, ECB blocks or ECB upsampler)."""
-    return config.head == "ecb" or config.upsampler == "ecb" or any(b.type == "ecb" for b in config.blocks)
-
-
-def deploy_model(model: nn.Module) -> nn.Module:
-    """Deploy copy: ECBs merged into single 3x3 convs, weight norm folded, eval mode.
-
-    Args:
-        model: an ``SRNet`` (or a :class:`~nas.checkpoints.PixelRange` around one); unchanged.
-
-    Returns:
-        A new module with the same outputs (up to float rounding), wrapped like the input.
-    """
-    from nas.models import reparameterize_model
-
-    inner, pixel_range = unwrap(model)
-    deployed = reparameterize_model(inner)  # a deep copy
-    _fold_weight_norm(deployed)
-    deployed.eval()
-    return PixelRange(deployed, pixel_range).eval() if pixel_range != 1.0 else deployed
-
-
-def _fold_weight_norm(root: nn.Module) -> None:
-    """Replace every weight-normed conv by a plain ``nn.Conv2d`` holding the computed weight.
-
-    (``parametrize.remove_parametrizations`` is not used: on a deep copy it deletes the ``weight``
-    property from the parametrised class, which the original module shares.)
-    """
-    from torch.nn.utils import parametrize
-
-    for name, module in list(root.named_modules()):
-        if not (isinstance(module, nn.Conv2d) and parametrize.is_parametrized(module)):
-            continue
-        plain = nn.Conv2d(module.in_channels, module.out_channels, module.kernel_size, module.stride,
-                          module.padding, module.dilation, module.groups, module.bias is not None,
-                          module.padding_mode)
-        with torch.no_grad():
-            plain.weight.copy_(module.weight)
-            if module.bias is not None:
-                plain.bias.copy_(module.bias)
-        parent_name, _, child = name.rpartition(".")
-        setattr(root.get_submodule(parent_name) if parent_name else root, child, plain)
 
 
 def _probe(colors: int, min_size: int) -> torch.Tensor:

@@ -49,7 +49,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.errors import NasError
-from nas.scoring import OBJECTIVE_NAMES
+from nas.scoring import OBJECTIVE_NAMES, is_feasible
 
 __all__ = [
     "HypervolumeReference",
@@ -210,10 +210,6 @@ class HypervolumePoint:
     hypervolume: float
 
 
-def _feasible(t: FrozenTrial) -> bool:
-    return all(c <= 0.0 for c in t.constraints.values())
-
-
 def hypervolume_history(study: optuna.Study | Sequence[FrozenTrial], scale: int | None = None) -> list[HypervolumePoint]:
     """Hypervolume after each COMPLETE trial, in completion order (ties: trial number).
 
@@ -242,7 +238,7 @@ def hypervolume_history(study: optuna.Study | Sequence[FrozenTrial], scale: int 
     front = np.empty((0, len(OBJECTIVE_NAMES)))
     hv = 0.0
     for i, t in enumerate(trials, start=1):
-        if t.values is not None and len(t.values) == len(OBJECTIVE_NAMES) and _feasible(t):
+        if t.values is not None and len(t.values) == len(OBJECTIVE_NAMES) and is_feasible(t):
             x = ref.normalise([t.values])
             inside = bool(np.isfinite(x).all() and (x <= 1.0).all())
             if inside and not (front <= x).all(axis=1).any():

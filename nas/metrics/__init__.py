@@ -4,12 +4,12 @@ The quality metrics need only numpy and scipy; the cost metrics (``nas.metrics.c
 torch, so they are loaded on first access (``from nas.metrics import mult_adds`` works as usual).
 """
 
-from nas.metrics.quality import psnr_y, ssim_y, to_uint8
+from nas.metrics.quality import psnr_plane, psnr_y, ssim_plane, ssim_y, to_uint8
 
 _COST_NAMES = ("count_params", "lr_size_for_hr", "mult_adds", "fvcore_mult_adds", "thop_mult_adds", "measure_latency",
                "LatencyResult")
 
-__all__ = ["psnr_y", "ssim_y", "to_uint8", *_COST_NAMES]
+__all__ = ["psnr_y", "ssim_y", "psnr_plane", "ssim_plane", "to_uint8", *_COST_NAMES]
 
 
 def __getattr__(name: str):

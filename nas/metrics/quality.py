@@ -13,7 +13,7 @@ import numpy as np
 
 from nas.data.color import rgb_to_y
 
-__all__ = ["to_uint8", "psnr_y", "ssim_y"]
+__all__ = ["to_uint8", "psnr_y", "ssim_y", "psnr_plane", "ssim_plane"]
 
 _SSIM_WINDOW = 11
 _SSIM_SIGMA = 1.5
@@ -69,8 +69,13 @@ def psnr_y(sr: np.ndarray, hr: np.ndarray, crop_border: int) -> float:
         ValueError: the shapes differ (names both), the images are not uint8 (H, W, 3),
             ``crop_border`` is negative, or nothing is left after shaving.
     """
-    ys, yh = _y_pair(sr, hr, crop_border)
-    mse = float(np.mean((ys - yh) ** 2))
+    return psnr_plane(*_y_pair(sr, hr, crop_border))
+
+
+def psnr_plane(a: np.ndarray, b: np.ndarray) -> float:
+    """PSNR (dB) of two arrays of the same shape on the [0, 255] scale: ``10 log10(255^2 / MSE)``
+    with the MSE in float64; ``inf`` if they are equal (Y planes, or RGB stacks for RGB PSNR)."""
+    mse = float(np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2))
     return float("inf") if mse == 0.0 else float(10.0 * np.log10(255.0 ** 2 / mse))
 
 
@@ -108,7 +113,18 @@ def ssim_y(sr: np.ndarray, hr: np.ndarray, crop_border: int) -> float:
         ValueError: the shapes differ (names both), the images are not uint8 (H, W, 3),
             ``crop_border`` is negative, or the shaved image is smaller than the 11x11 window.
     """
-    x, y = _y_pair(sr, hr, crop_border)
+    return ssim_plane(*_y_pair(sr, hr, crop_border))
+
+
+def ssim_plane(a: np.ndarray, b: np.ndarray) -> float:
+    """SSIM of two 2-D planes on the [0, 255] scale, as MATLAB ``ssim_index`` (Wang et al.
+    2004): 11x11 Gaussian window sigma 1.5, K1 0.01, K2 0.03, L 255, 'valid' filtering, mean of
+    the map.
+
+    Raises:
+        ValueError: a plane is smaller than the 11x11 window (names its size).
+    """
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if min(x.shape) < _SSIM_WINDOW:
         raise ValueError(f"image {x.shape[1]}x{x.shape[0]} after shaving is smaller than the "
                          f"{_SSIM_WINDOW}x{_SSIM_WINDOW} SSIM window")

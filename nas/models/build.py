@@ -9,8 +9,9 @@ Fig. 2, SPAN Fig. 2)::
       -> (+ fea_conv output if global_residual) -> upsampler -> (+ skip(x)) -> [de-norm]
       -> (N, C, sH, sW)
 
-Blocks come from the module-local table :data:`_BLOCK_BUILDERS` (timm ``_block_registry``), no
-import-time global registry. Submodule names follow the official code where the structure
+Blocks are built by the function their config class names (``BlockConfigBase.builder``, found
+through ``nas.arch.BLOCK_REGISTRY``; timm's ``register_model`` / BasicSR's ``ARCH_REGISTRY`` are the
+models): a new block type is a config class and a builder, no table here to edit. Submodule names follow the official code where the structure
 coincides (IMDN / E-RFDN / RLFN NTIRE 2022: ``fea_conv``, ``c``, ``LR_conv``, ``upsampler``; AWSRN:
 ``skip``), so a checkpoint mapping is a renaming of the block prefixes only (RLFN / SPAN as in
 bytedance/RLFN and hongyuanyu/SPAN also rename ``conv_1`` / ``conv_2`` / ``conv_cat``).
@@ -19,37 +20,23 @@ bytedance/RLFN and hongyuanyu/SPAN also rename ``conv_1`` / ``conv_2`` / ``conv_
 from __future__ import annotations
 
 import copy
+import importlib
 from typing import Callable
 
 import torch
 from torch import nn
 
-from nas.arch.config import (
-    ArchConfig,
-    ECBBlockConfig,
-    IMDBConfig,
-    LFBConfig,
-    RFDBConfig,
-    RLFBConfig,
-    SPABConfig,
-)
+from nas.arch.config import BLOCK_REGISTRY, ArchConfig, ECBBlockConfig, SPABConfig
 from nas.errors import ArchConfigError
 from nas.primitives import (
     AWMS,
     ECB,
-    ECBBlock,
     ECBUpsampler,
     ESA_MIN_SIZE,
-    IMDB,
-    LFB,
-    RFDB,
-    RLFB,
-    SPAB,
     Conv3XC,
     NearestUpsample,
     PixelShuffleUpsampler,
     conv,
-    distilled_channels,
     make_activation,
 )
 
@@ -68,73 +55,35 @@ _CONV3XC_GAIN = 2
 _MEANSUB_RANGE = 255.0
 
 
-# ---------------------------------------------------------------------- block builders
-def _check_attention(attention: str, reduction: int, channels: int, path: str, nf: int) -> None:
-    if attention == "cca" and channels // reduction < 1:
-        raise ArchConfigError(
-            f"{path}.cca_reduction: {reduction} leaves 0 CCA channels ({channels} // {reduction}) at nf {nf}"
-        )
-    if attention == "esa" and channels < 4:
-        raise ArchConfigError(f"{path}.attention: esa needs at least 4 channels, gets {channels} at nf {nf}")
-
-
-def _build_rfdb(cfg: RFDBConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
-    if distilled_channels(nf, cfg.distill_ratio) < 1:
-        raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} gives 0 distilled channels at nf {nf}")
-    _check_attention(cfg.attention, cfg.cca_reduction, nf, path, nf)
-    return RFDB(nf, stages=cfg.stages, distill_ratio=cfg.distill_ratio, attention=cfg.attention,
-                cca_reduction=cfg.cca_reduction, residual=cfg.residual, act=cfg.act)
-
-
-def _build_imdb(cfg: IMDBConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
-    dc = distilled_channels(nf, cfg.distill_ratio)
-    if dc < 1:
-        raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} gives 0 distilled channels at nf {nf}")
-    if dc >= nf:
-        raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} leaves 0 remaining channels at nf {nf}")
-    _check_attention(cfg.attention, cfg.cca_reduction, dc * (cfg.stages + 1), path, nf)
-    return IMDB(nf, stages=cfg.stages, distill_ratio=cfg.distill_ratio, attention=cfg.attention,
-                cca_reduction=cfg.cca_reduction, residual=cfg.residual, act=cfg.act)
-
-
-def _build_lfb(cfg: LFBConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
-    return LFB(nf, n_awru=cfg.n_awru, expansion=cfg.expansion, act=cfg.act, weight_norm=weight_norm)
-
-
-def _build_ecb(cfg: ECBBlockConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
-    if int(nf * cfg.depth_multiplier) < 1:
-        raise ArchConfigError(
-            f"{path}.depth_multiplier: {cfg.depth_multiplier} gives 0 expanded channels at nf {nf}"
-        )
-    return ECBBlock(nf, depth=cfg.depth, depth_multiplier=cfg.depth_multiplier, act=cfg.act,
-                    residual=cfg.residual)
-
-
-def _build_rlfb(cfg: RLFBConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
-    return RLFB(nf, mid_channels=cfg.mid_channels, esa_channels=cfg.esa_channels, attention=cfg.attention,
-                act=cfg.act)
-
-
-def _build_spab(cfg: SPABConfig, nf: int, path: str, weight_norm: bool) -> nn.Module:
-    return SPAB(nf, gain=cfg.gain, act=cfg.act)
-
-
-#: Block type -> ``(block_config, nf, field_path, weight_norm) -> nn.Module``.
-_BLOCK_BUILDERS: dict[str, Callable[..., nn.Module]] = {
-    "rfdb": _build_rfdb,
-    "imdb": _build_imdb,
-    "lfb": _build_lfb,
-    "ecb": _build_ecb,
-    "rlfb": _build_rlfb,
-    "spab": _build_spab,
-}
-
-
+# ---------------------------------------------------------------------- blocks
 def _build_block(cfg, nf: int, path: str, weight_norm: bool) -> nn.Module:
+    """The block of ``cfg`` built by the builder its config class names (``BlockConfigBase.builder``,
+    ``"module:function"``; the registry is ``nas.arch.BLOCK_REGISTRY``)."""
     kind = getattr(cfg, "type", None)
-    if kind not in _BLOCK_BUILDERS:
-        raise ArchConfigError(f"{path}.type: unknown block type {kind!r} (known: {', '.join(_BLOCK_BUILDERS)})")
-    return _BLOCK_BUILDERS[kind](cfg, nf, path, weight_norm)
+    if kind not in BLOCK_REGISTRY or not isinstance(cfg, BLOCK_REGISTRY[kind]):
+        raise ArchConfigError(f"{path}.type: unknown block type {kind!r} (known: {', '.join(BLOCK_REGISTRY)})")
+    return block_builder(kind)(cfg, nf, path, weight_norm)
+
+
+def block_builder(kind: str) -> Callable[..., nn.Module]:
+    """The builder function of a registered block type, ``(cfg, nf, path, weight_norm) -> nn.Module``.
+
+    Raises:
+        ArchConfigError: unknown type, or its ``builder`` cannot be imported (names both).
+    """
+    if kind not in _BUILDERS:
+        if kind not in BLOCK_REGISTRY:
+            raise ArchConfigError(f"unknown block type {kind!r} (known: {', '.join(BLOCK_REGISTRY)})")
+        target = BLOCK_REGISTRY[kind].builder
+        module, _, name = target.partition(":")
+        try:
+            _BUILDERS[kind] = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as err:
+            raise ArchConfigError(f"block type {kind!r}: its builder {target!r} cannot be loaded ({err})") from None
+    return _BUILDERS[kind]
+
+
+_BUILDERS: dict[str, Callable[..., nn.Module]] = {}
 
 
 def _head_ecb_act(config: ArchConfig) -> str:

@@ -14,7 +14,7 @@ from torch import nn
 
 from nas.primitives.layers import conv, make_activation
 
-__all__ = ["AWMS", "AWMS_KERNELS", "AWRU", "LFB", "Scale"]
+__all__ = ["AWMS", "AWMS_KERNELS", "AWRU", "LFB", "Scale", "build_block"]
 
 #: Kernel sizes of the four parallel AWMS branches.
 AWMS_KERNELS = (3, 5, 7, 9)
@@ -151,3 +151,8 @@ class AWMS(nn.Module):
         return sum(
             F.pixel_shuffle(m[f"scale_k{k}"](m[f"tail_k{k}"](x)), self.upscale) for k in AWMS_KERNELS
         )
+
+
+def build_block(cfg, nf: int, path: str, weight_norm: bool) -> LFB:
+    """The ``lfb`` block of an ``ArchConfig`` (``nas.arch.LFBConfig``) at width ``nf``."""
+    return LFB(nf, n_awru=cfg.n_awru, expansion=cfg.expansion, act=cfg.act, weight_norm=weight_norm)

@@ -16,7 +16,7 @@ from torch import nn
 
 from nas.primitives.layers import make_activation
 
-__all__ = ["ECB", "ECBBlock", "EDGE_MASKS", "Conv1x1Conv3x3", "Conv1x1Edge"]
+__all__ = ["ECB", "ECBBlock", "EDGE_MASKS", "Conv1x1Conv3x3", "Conv1x1Edge", "build_block"]
 
 #: Fixed 3x3 edge filters of the three edge branches (rows top to bottom).
 EDGE_MASKS: dict[str, tuple[tuple[float, ...], ...]] = {
@@ -231,3 +231,19 @@ class ECBBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.body(x)
         return out + x if self.residual else out
+
+
+def build_block(cfg, nf: int, path: str, weight_norm: bool) -> ECBBlock:
+    """The ``ecb`` block of an ``ArchConfig`` (``nas.arch.ECBBlockConfig``) at width ``nf``.
+
+    Raises:
+        ArchConfigError: ``depth_multiplier`` gives no expanded channel at ``nf`` (names it).
+    """
+    from nas.errors import ArchConfigError
+
+    if int(nf * cfg.depth_multiplier) < 1:
+        raise ArchConfigError(
+            f"{path}.depth_multiplier: {cfg.depth_multiplier} gives 0 expanded channels at nf {nf}"
+        )
+    return ECBBlock(nf, depth=cfg.depth, depth_multiplier=cfg.depth_multiplier, act=cfg.act,
+                    residual=cfg.residual)

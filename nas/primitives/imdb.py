@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nas.primitives.layers import conv, distilled_channels, make_activation, make_attention
+from nas.primitives.layers import check_attention, conv, distilled_channels, make_activation, make_attention
 
-__all__ = ["IMDB"]
+__all__ = ["IMDB", "build_block"]
 
 
 class IMDB(nn.Module):
@@ -90,3 +90,22 @@ class IMDB(nn.Module):
             out = m[self.attention](out)
         out = m[f"c{self.stages + 2}"](out)
         return out + x if self.residual else out
+
+
+def build_block(cfg, nf: int, path: str, weight_norm: bool) -> IMDB:
+    """The ``imdb`` block of an ``ArchConfig`` (``nas.arch.IMDBConfig``) at width ``nf``.
+
+    Raises:
+        ArchConfigError: no distilled or no remaining channels, or an empty attention at ``nf``
+            (names ``path.<field>``).
+    """
+    from nas.errors import ArchConfigError
+
+    dc = distilled_channels(nf, cfg.distill_ratio)
+    if dc < 1:
+        raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} gives 0 distilled channels at nf {nf}")
+    if dc >= nf:
+        raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} leaves 0 remaining channels at nf {nf}")
+    check_attention(cfg.attention, cfg.cca_reduction, dc * (cfg.stages + 1), path, nf)
+    return IMDB(nf, stages=cfg.stages, distill_ratio=cfg.distill_ratio, attention=cfg.attention,
+                cca_reduction=cfg.cca_reduction, residual=cfg.residual, act=cfg.act)

@@ -121,3 +121,21 @@ def distilled_channels(channels: int, distill_ratio: float) -> int:
     May be 0 (or ``channels``) for extreme ratios: callers must check.
     """
     return int(round(channels * distill_ratio))
+
+
+def check_attention(attention: str, reduction: int, channels: int, path: str, nf: int) -> None:
+    """Refuse an attention that cannot exist at ``channels`` (a block builder's width check).
+
+    Raises:
+        ArchConfigError: CCA with ``channels // reduction == 0`` (names ``path.cca_reduction``),
+            or ESA on fewer than 4 channels (names ``path.attention``).
+    """
+    from nas.errors import ArchConfigError
+
+    if attention == "cca" and channels // reduction < 1:
+        raise ArchConfigError(
+            f"{path}.cca_reduction: {reduction} leaves 0 CCA channels ({channels} // {reduction}) at nf {nf}"
+        )
+    if attention == "esa" and channels < 4:
+        raise ArchConfigError(f"{path}.attention: esa needs at least 4 channels, gets {channels} at nf {nf}")
+

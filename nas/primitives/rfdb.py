@@ -10,9 +10,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nas.primitives.layers import conv, distilled_channels, make_activation, make_attention
+from nas.primitives.layers import check_attention, conv, distilled_channels, make_activation, make_attention
 
-__all__ = ["RFDB"]
+__all__ = ["RFDB", "build_block"]
 
 
 class RFDB(nn.Module):
@@ -90,3 +90,18 @@ class RFDB(nn.Module):
         if self.attention != "none":
             out = m[self.attention](out)
         return out + x if self.residual else out
+
+
+def build_block(cfg, nf: int, path: str, weight_norm: bool) -> RFDB:
+    """The ``rfdb`` block of an ``ArchConfig`` (``nas.arch.RFDBConfig``) at width ``nf``.
+
+    Raises:
+        ArchConfigError: the distilled width or the attention is empty at ``nf`` (names ``path.<field>``).
+    """
+    from nas.errors import ArchConfigError
+
+    if distilled_channels(nf, cfg.distill_ratio) < 1:
+        raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} gives 0 distilled channels at nf {nf}")
+    check_attention(cfg.attention, cfg.cca_reduction, nf, path, nf)
+    return RFDB(nf, stages=cfg.stages, distill_ratio=cfg.distill_ratio, attention=cfg.attention,
+                cca_reduction=cfg.cca_reduction, residual=cfg.residual, act=cfg.act)

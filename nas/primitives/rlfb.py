@@ -14,7 +14,7 @@ from torch import nn
 from nas.primitives.esa import ESA
 from nas.primitives.layers import conv, make_activation
 
-__all__ = ["RLFB"]
+__all__ = ["RLFB", "build_block"]
 
 
 class RLFB(nn.Module):
@@ -75,3 +75,9 @@ class RLFB(nn.Module):
         out = self.act["c3_r"](self.c3_r(out))
         out = self.c5(out + x)
         return self.esa(out) if self.attention == "esa" else out
+
+
+def build_block(cfg, nf: int, path: str, weight_norm: bool) -> RLFB:
+    """The ``rlfb`` block of an ``ArchConfig`` (``nas.arch.RLFBConfig``) at width ``nf``."""
+    return RLFB(nf, mid_channels=cfg.mid_channels, esa_channels=cfg.esa_channels, attention=cfg.attention,
+                act=cfg.act)

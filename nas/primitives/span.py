@@ -19,7 +19,7 @@ from torch import nn
 
 from nas.primitives.layers import make_activation
 
-__all__ = ["Conv3XC", "SPAB"]
+__all__ = ["Conv3XC", "SPAB", "build_block"]
 
 
 class Conv3XC(nn.Module):
@@ -137,3 +137,8 @@ class SPAB(nn.Module):
         h = self.c3_r(self.act["c2_r"](self.c2_r(h1)))
         out = (h + x) * (torch.sigmoid(h) - 0.5)
         return (out, h1) if return_mid else out
+
+
+def build_block(cfg, nf: int, path: str, weight_norm: bool) -> SPAB:
+    """The ``spab`` block of an ``ArchConfig`` (``nas.arch.SPABConfig``) at width ``nf``."""
+    return SPAB(nf, gain=cfg.gain, act=cfg.act)

@@ -21,18 +21,15 @@ import torch
 from torch import nn
 
 from nas.data import rgb_to_y, rgb_to_y_torch
-from nas.errors import NasError
-from nas.metrics import psnr_y, to_uint8
+from nas.errors import DivergedError
+from nas.metrics import psnr_plane, psnr_y, to_uint8
 from nas.metrics.quiet import gate
+from nas.models.device import resolve_device
 from nas.proxy.data import ProxyData
 from nas.proxy.profiles import ProxyProfile
 
 __all__ = ["DivergedError", "ProxyResult", "train_proxy", "train_segment", "train_rungs", "validate_psnr",
            "resolve_device", "save_train_state", "load_train_state", "torch_threads"]
-
-
-class DivergedError(NasError):
-    """The training loss became NaN or infinite (the candidate is marked FAILED)."""
 
 
 @dataclass
@@ -59,22 +56,6 @@ class ProxyResult:
     @property
     def it_per_s(self) -> float:
         return (self.iters - self.start) / self.train_s if self.train_s > 0 else float("nan")
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU.
-
-    Raises:
-        NasError: ``cuda`` requested but not available, or an unknown device string.
-    """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise NasError("--device cuda requested but torch sees no CUDA device")
-    try:
-        return torch.device(device)
-    except RuntimeError:
-        raise NasError(f"unknown device {device!r} (use auto, cpu or cuda)") from None
 
 
 def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
@@ -126,8 +107,7 @@ def validate_psnr(model: nn.Module, data: ProxyData, device: torch.device,
             sr = model(_prepare(_to_y(lr), device, channels_last))
             sr_y = np.floor(np.clip(sr[0, 0].double().cpu().numpy(), 0.0, 1.0) * 255.0 + 0.5)
             hr_y = rgb_to_y(pair.hr)
-            mse = float(np.mean((sr_y[s:-s, s:-s] - hr_y[s:-s, s:-s]) ** 2))
-            scores.append(float("inf") if mse == 0.0 else float(10.0 * np.log10(255.0 ** 2 / mse)))
+            scores.append(psnr_plane(sr_y[s:-s, s:-s], hr_y[s:-s, s:-s]))
             continue
         sr = model(_prepare(lr, device, channels_last))
         sr_img = to_uint8(sr[0].permute(1, 2, 0).float().cpu().numpy())

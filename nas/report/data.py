@@ -28,7 +28,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nas.front import dominates, dominates_with_margin, hypervolume_history
 from nas.front.hypervolume import HV_REFERENCES, HypervolumePoint, HypervolumeReference
 from nas.metrics.quiet import LOADED_SHARE
-from nas.scoring import OBJECTIVE_NAMES, OBJECTIVES, Objective
+from nas.scoring import OBJECTIVE_NAMES, OBJECTIVES, Objective, is_feasible
 from nas.search.rungs import RungEntry, rung_table
 from nas.urls import redact_url
 
@@ -424,13 +424,13 @@ def _iso(t: _dt.datetime | None) -> str | None:
 
 def _status(t: FrozenTrial, front: set[int], stopped: set[int] = frozenset()) -> str:
     if t.state == TrialState.COMPLETE:
-        if any(c > 0.0 for c in t.constraints.values()):  # infeasible: not in best_trials either
+        if not is_feasible(t):  # infeasible: not in best_trials either
             return "rejected"
         if t.number in stopped:
             return "stopped"
         return "front" if t.number in front else "dominated"
     if t.state == TrialState.PRUNED:
-        if any(c > 0.0 for c in t.constraints.values()):  # over a --max-* limit, never trained
+        if not is_feasible(t):  # over a --max-* limit, never trained
             return "rejected"
         return "pruned"
     if t.state == TrialState.FAIL:

@@ -37,3 +37,11 @@ OBJECTIVES: tuple[Objective, ...] = (
 )
 OBJECTIVE_NAMES = tuple(o.name for o in OBJECTIVES)
 DIRECTIONS = tuple(o.direction for o in OBJECTIVES)
+
+
+def is_feasible(trial) -> bool:
+    """True when none of the trial's Optuna constraints is violated (each ``<= 0``: a candidate
+    over a ``--max-*`` limit or unbuildable at its width has one ``> 0``). ``trial``: a
+    ``FrozenTrial`` (its ``constraints`` mapping)."""
+    return all(c <= 0.0 for c in trial.constraints.values())
+

@@ -148,10 +148,8 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print) -> dict[
         StudyError: no such study, or confirmation results made with another protocol.
         KeyboardInterrupt: SIGINT (the claim is given back first).
     """
-    import torch
-
     from nas.proxy.data import load_proxy_data
-    from nas.proxy.train import resolve_device
+    from nas.models.device import resolve_device
     from nas.report import build_report_data
     from nas.search.study import load_existing_study
 

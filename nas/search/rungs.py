@@ -33,6 +33,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.schedule.halving import RungCandidate, places, promote
+from nas.scoring import is_feasible
 
 __all__ = ["RESULT_PREFIX", "CLAIM_PREFIX", "RungEntry", "rung_table", "rung_results", "promotions",
            "live_claims", "claim", "heartbeat", "release", "record_result", "record_failure"]
@@ -91,10 +92,6 @@ def rung_results(attrs: dict[str, Any], prefix: str = RESULT_PREFIX) -> dict[tup
     return out
 
 
-def _feasible(t: FrozenTrial) -> bool:
-    return all(c <= 0.0 for c in t.constraints.values())
-
-
 def rung_table(trials: list[FrozenTrial], attrs: dict[str, Any]) -> dict[int, dict[int, RungEntry]]:
     """Every candidate's score at every rung it reached: ``{rung: {trial number: entry}}``.
 
@@ -104,7 +101,7 @@ def rung_table(trials: list[FrozenTrial], attrs: dict[str, Any]) -> dict[int, di
     table: dict[int, dict[int, RungEntry]] = {0: {}}
     by_number = {}
     for t in trials:
-        if t.state != TrialState.COMPLETE or t.values is None or len(t.values) != 4 or not _feasible(t):
+        if t.state != TrialState.COMPLETE or t.values is None or len(t.values) != 4 or not is_feasible(t):
             continue
         by_number[t.number] = t
         raw = t.user_attrs.get("psnr_raw_db")

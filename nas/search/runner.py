@@ -293,7 +293,8 @@ def _prepare_out_dir(out_dir: Path) -> bool:
 
 
 def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=None,
-               on_ready: Callable[[str, str, Path], None] | None = None) -> SearchOutcome:
+               on_ready: Callable[[str, str, Path], None] | None = None,
+               write_outputs: Callable[[optuna.Study, Path], dict[str, Path]] | None = None) -> SearchOutcome:
     """Run (or resume) a search until the study holds ``s.budget`` COMPLETE trials.
 
     Everything the user passes is checked before any file or database is written: budget,
@@ -308,6 +309,10 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
             ``step(i, n)``, ``advance(done)`` and ``stop()`` (the CLI's rich progress bar).
         on_ready: called as ``on_ready(study_name, storage_url, out_dir)`` once the study exists
             and before the first trial (``nas search --jobs`` starts its other workers there).
+        write_outputs: ``write_outputs(study, out_dir) -> {name: path}`` rewrites the output
+            files (``nas.report.write_outputs``: ``trials.csv``, ``pareto.*``), at most every
+            ``s.outputs_every_s`` seconds and at the end; ``None``: the study only. Passed in
+            rather than imported, so that the search does not depend on the report above it.
 
     Raises:
         NasError: bad settings, space, data, output folder or storage (one line, names the
@@ -339,11 +344,8 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
         _backend(s.storage)
 
     # 2. torch, device, data
-    import torch
-
     from nas.proxy.data import load_proxy_data
-    from nas.proxy.train import resolve_device
-    from nas.report.tables import write_outputs
+    from nas.models.device import resolve_device
     from nas.scoring.evaluate import LatencySetting, continue_rung, evaluate, measure_costs
 
     device = resolve_device(s.device)

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 from optuna.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -45,6 +44,7 @@ from pydantic import ValidationError
 
 from nas.arch.config import BLOCK_MODELS, ArchConfig, format_validation_error
 from nas.errors import ArchConfigError, SearchSpaceError
+from nas.textfiles import parse_yaml_or_json, read_text
 
 __all__ = ["Leaf", "SearchSpace", "load_space", "DEFAULT_SPACE"]
 
@@ -494,17 +494,5 @@ def load_space(path: str | Path | None = None) -> SearchSpace:
         SearchSpaceError: missing file, broken YAML (with the line) or an invalid key (named).
     """
     path = Path(path) if path is not None else DEFAULT_SPACE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise SearchSpaceError(f"{path}: cannot read search-space file ({err.strerror or err})") from None
-    except UnicodeDecodeError as err:
-        raise SearchSpaceError(f"{path}: cannot read search-space file (not UTF-8 text: byte {err.start})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise SearchSpaceError(f"{path}:{where} invalid YAML ({problem})") from None
-    return parse_space(data, str(path))
+    text = read_text(path, "search-space file", SearchSpaceError)
+    return parse_space(parse_yaml_or_json(text, path, SearchSpaceError, json_suffix=False), str(path))

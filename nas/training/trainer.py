@@ -30,11 +30,11 @@ from torch import nn
 
 from nas.arch import ArchConfig
 from nas.checkpoints import read_checkpoint, read_safetensors, read_state_dict, save_checkpoint
-from nas.data import ImagePair, load_folder, rgb_to_y
-from nas.errors import CheckpointError, NasError
+from nas.data import ImagePair, load_folder, rgb_to_y, rgb_to_y_torch
+from nas.errors import CheckpointError, DivergedError, NasError
 from nas.evaluation import psnr_plane, super_resolve
 from nas.proxy.data import ProxyData, _centre_crop, check_val_sizes
-from nas.proxy.train import DivergedError, resolve_device
+from nas.models.device import resolve_device
 
 __all__ = ["TrainSettings", "TrainResult", "TrainCallbacks", "train", "init_from", "validate"]
 
@@ -353,9 +353,7 @@ def train(config: ArchConfig, data: str | Path, out_dir: str | Path, settings: T
             lr_b, hr_b = pdata.batch(it - 1, st.batch, lr_patch, st.seed, st.augment)
             lr_b, hr_b = lr_b.to(device, non_blocking=True), hr_b.to(device, non_blocking=True)
             if config.colors == 1:  # Y-only networks train on Y (BT.601), as ECBSR does
-                w = torch.tensor([65.481, 128.553, 24.966], device=device).view(1, 3, 1, 1) / 255.0
-                lr_b = (lr_b * w).sum(1, keepdim=True) + 16.0 / 255.0
-                hr_b = (hr_b * w).sum(1, keepdim=True) + 16.0 / 255.0
+                lr_b, hr_b = rgb_to_y_torch(lr_b) / 255.0, rgb_to_y_torch(hr_b) / 255.0
             opt.zero_grad(set_to_none=True)
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
                 loss = loss_fn(model(lr_b), hr_b)

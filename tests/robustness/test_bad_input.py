@@ -66,10 +66,9 @@ def existing(tmp_path_factory) -> Path:
     try:
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(ev, "build_model", build)
-            mp.setattr(tables, "write_outputs", flaky_write)
             outcome = run_search(SearchSettings(space=str(TINY_SPACE), budget=BUDGET, profile="smoke",
                                                 references=("imdn_rtc",), out=str(out), heartbeat=1),
-                                 log=lines.append)
+                                 log=lines.append, write_outputs=flaky_write)
     finally:
         torch.set_num_threads(threads)
     assert outcome.complete == BUDGET, lines

@@ -40,7 +40,7 @@ def test_network_without_ecb_has_one_form():
 
 def test_ecbsr_reference_costs_match_the_published_deploy_counts():
     # shared/reference_models.md §4: ECBSR-M4C16 x4, 49,712 training-form / 11,840 deploy params
-    from nas.cli import _costs
+    from nas.cli.commands import _costs
 
     row = _costs(reference_config("ecbsr_m4c16", 4), latency=False)
     assert row["params"] == 11_840

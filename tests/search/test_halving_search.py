@@ -9,9 +9,16 @@ import pandas as pd
 import pytest
 
 from nas.report import build_report_data
-from nas.search import SearchSettings, run_search
+from nas.report import write_outputs
+from nas.search import SearchSettings
+from nas.search import run_search as _run_search
 from nas.search import rungs as rung_store
 from nas.search.study import load_existing_study
+
+
+def run_search(*args, **kwargs):
+    """The search as the CLI runs it: with its output files."""
+    return _run_search(*args, write_outputs=write_outputs, **kwargs)
 
 
 def _settings(tmp_path, **kw) -> SearchSettings:

@@ -12,9 +12,16 @@ import pytest
 from nas.proxy import predict as predict_mod
 from nas.proxy import profiles as profiles_mod
 from nas.proxy.predict import Calibration, feature_vector, find_calibration, load_calibrations
-from nas.search import SearchSettings, run_search
+from nas.report import write_outputs
+from nas.search import SearchSettings
+from nas.search import run_search as _run_search
 from nas.search import rungs as rung_store
 from nas.search.study import load_existing_study
+
+
+def run_search(*args, **kwargs):
+    """The search as the CLI runs it: with its output files."""
+    return _run_search(*args, write_outputs=write_outputs, **kwargs)
 
 
 def _cal(scale: int = 4) -> Calibration:

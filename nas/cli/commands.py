@@ -1,7 +1,7 @@
-"""The `nas` command line (typer). Thin: parse flags, call the package, print.
+"""`nas search`, `confirm`, `show`, `report`, `export`, `info`, `zoo`: parse flags, call the package, print.
 
-Every :class:`nas.errors.NasError` becomes one line on stderr (``error: ...``) and exit code 2;
-Ctrl-C exits 130 after the search has written its outputs.
+Registered on :data:`nas.cli.app.app`; the workflow commands (eval, upscale, train) are in
+:mod:`nas.cli.workflow`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nas.cli.app import app, err, out
+from nas.cli.app import fail as _fail
 from nas.errors import NasError
-
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Architecture search for lightweight single-image super-resolution.")
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"error: {message}", style="bold red", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 # ---------------------------------------------------------------------- search
@@ -112,6 +104,7 @@ def search(
 ) -> None:
     """Run (or resume) an architecture search; writes trials.csv, pareto.csv, pareto.html.
     With --jobs N (default: one per core) N processes train at once, cooperating on one study."""
+    from nas.report.tables import write_outputs
     from nas.search import SearchSettings, run_search
 
     if scale not in (2, 3, 4, 8):
@@ -152,7 +145,7 @@ def search(
                 f"(logs in {out / 'logs'}/job*.log), {settings.threads or 1} training thread(s) each")
 
     try:
-        outcome = run_search(settings, log=log, progress=progress, on_ready=start_helpers)
+        outcome = run_search(settings, log=log, progress=progress, on_ready=start_helpers, write_outputs=write_outputs)
     except KeyboardInterrupt:
         _stop_helpers(helpers)
         err.print("interrupted: the running trial was marked FAILED and the outputs were written")
@@ -430,7 +423,7 @@ def export(
     if out.suffix.lower() not in (".yaml", ".yml", ".json"):
         _fail(f"{out}: --out is a config file ending in .yaml, .yml or .json (weights go beside it)")
     if weights is not None and reference is None and trial is None:  # the checkpoint (or CONFIG) has the arch
-        from nas.cli_workflow import export_trained
+        from nas.cli.workflow import export_trained
 
         export_trained(config_file, None, None, weights, out, onnx)
         return
@@ -448,7 +441,7 @@ def export(
             raise NasError(f"trial {trial} of study {st.study_name!r} did not complete (state {t.state.name})")
         config = trial_config(t)
     if weights is not None:
-        from nas.cli_workflow import export_trained
+        from nas.cli.workflow import export_trained
 
         export_trained(None, config, reference, weights, out, onnx)
         return
@@ -492,7 +485,7 @@ def info(
 
     if (config is None) == (reference is None):
         _fail("pass a CONFIG file or --reference NAME")
-    from nas.cli_workflow import load_config_file
+    from nas.cli.workflow import load_config_file
 
     cfg = load_config_file(config) if config is not None else reference_config(reference, scale)
     row = _costs(cfg, latency)
@@ -534,28 +527,3 @@ def zoo(
         table.add_row(r["name"], f"{r['params']:,}", train, f"{r['mult_adds'] / 1e9:.2f}",
                       *([f"{r['latency_ms']:.1f}"] if latency else []), r["summary"])
     out.print(table)
-
-
-# `nas eval`, `nas upscale`, `nas train` live in nas/cli_workflow.py and register on `app`.
-from nas import cli_workflow as _cli_workflow  # noqa: E402,F401
-
-
-def main() -> None:
-    """Console-script entry point: one-line errors (exit 2), no tracebacks for user mistakes."""
-    try:
-        app()
-    except NasError as e:
-        err.print(f"error: {e}", style="bold red", highlight=False, markup=False, soft_wrap=True)
-        sys.exit(2)
-    except OSError as e:  # a path the user gave that the OS refuses (exists, not a folder, permission)
-        if not e.filename:
-            raise
-        err.print(f"error: {e.filename}: {e.strerror or e}", style="bold red", highlight=False, markup=False,
-                  soft_wrap=True)
-        sys.exit(2)
-
-
-if __name__ == "__main__":
-    from nas.cli import main as _main  # `python -m nas.cli`: the package module, where cli_workflow registered
-
-    _main()

@@ -1,6 +1,6 @@
 """The standard SR workflow on the command line: ``nas eval``, ``nas upscale``, ``nas train``.
 
-Registered on :data:`nas.cli.app` (imported at the end of ``nas/cli.py``). Thin: resolve the
+Registered on :data:`nas.cli.app.app` (``nas/cli/__init__.py`` imports this module). Thin: resolve the
 model (:func:`resolve_model`), call :mod:`nas.evaluation` / :mod:`nas.training`, print.
 """
 
@@ -15,7 +15,7 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from nas.cli import app, err, out
+from nas.cli.app import app, err, out
 from nas.errors import NasError
 
 __all__ = ["resolve_model"]
@@ -92,7 +92,7 @@ def resolve_model(config: Optional[Path], reference: Optional[str], weights: Pat
             config, or any checkpoint / config error (names the file and key).
     """
     from nas.checkpoints import load_model
-    from nas.proxy.train import resolve_device
+    from nas.models.device import resolve_device
 
     if config is not None and reference is not None:
         raise NasError("pass a CONFIG file or --reference NAME, not both")
