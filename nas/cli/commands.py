@@ -453,8 +453,8 @@ def export(
 
 
 # ---------------------------------------------------------------------- info / zoo
-def _costs(config, latency: bool) -> dict:
-    from nas.metrics import count_params, measure_latency, mult_adds
+def _costs(config, latency: bool, ntire: bool = False) -> dict:
+    from nas.metrics import count_params, measure_latency, mult_adds, ntire_flops
     from nas.models import build_model
     from nas.scoring.evaluate import deploy_form
 
@@ -465,11 +465,36 @@ def _costs(config, latency: bool) -> dict:
            "arch_id": config.arch_id, "summary": config.summary()}
     if model is not trained:
         row["train_params"] = count_params(trained)
+    if ntire:
+        row["ntire_flops"] = ntire_flops(model, config.scale, in_channels=config.colors)
     if latency:
         lat = measure_latency(model, lr_hw=(64, 64), in_channels=config.colors)
         row.update(latency_ms=round(lat.median_ms, 3), latency_input=f"{config.colors}x64x64",
                    threads=lat.threads, device=lat.device)
     return row
+
+
+def _ntire_rows(rows: list[dict], year: int, scale: int) -> tuple[dict, dict]:
+    """Add the challenge's scores of ``year`` to each row (which holds ``ntire_flops``,
+    ``params`` and ``latency_ms``), against the baseline measured here the same way. Returns the
+    baseline facts and the baseline's own row."""
+    from nas.arch import REFERENCES, reference_config
+    from nas.scoring.ntire import ntire_baseline, ntire_score
+
+    base = ntire_baseline(year)
+    if scale != 4:
+        raise NasError(f"--ntire: the NTIRE efficient-SR challenge is x4 (got --scale {scale})")
+    if base.reference not in REFERENCES:
+        raise NasError(f"--ntire {year}: its baseline {base.reference!r} is not in the zoo yet (nas zoo lists it)")
+    ref = next((r for r in rows if r.get("name") == base.reference), None) or \
+        _costs(reference_config(base.reference, 4), latency=True, ntire=True)
+    for r in rows:
+        r.update({k: round(v, 4) for k, v in ntire_score(r["latency_ms"], r["ntire_flops"], r["params"],
+                                                           ref["latency_ms"], ref["ntire_flops"], ref["params"],
+                                                           base.weights).items()})
+    return {"year": year, "baseline": base.reference, "weights": list(base.weights), "source": base.source,
+            "published": {"runtime_ms": base.runtime_ms, "flops_g": base.flops_g, "params_m": base.params_m},
+            "psnr_threshold_db": base.psnr_valid_db}, ref
 
 
 @app.command()
@@ -479,6 +504,9 @@ def info(
     scale: int = typer.Option(4, help="Scale for --reference."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     latency: bool = typer.Option(True, "--latency/--no-latency", help="Measure CPU latency (64x64 LR)."),
+    ntire: Optional[int] = typer.Option(None, help="Also the NTIRE ESR challenge's FLOPs (MACs at a 256x256 LR "
+                                        "input) and its score of that year (2024, 2025, 2026) against the "
+                                        "year's baseline timed here the same way."),
 ) -> None:
     """Params, Mult-Adds (1280x720 HR output) and latency of a config."""
     from nas.arch import reference_config
@@ -488,13 +516,16 @@ def info(
     from nas.cli.workflow import load_config_file
 
     cfg = load_config_file(config) if config is not None else reference_config(reference, scale)
-    row = _costs(cfg, latency)
+    row = _costs(cfg, latency or ntire is not None, ntire=ntire is not None)
+    if ntire is not None:
+        facts, _ = _ntire_rows([row], ntire, cfg.scale)
+        row["ntire"] = facts
     if as_json:
         sys.stdout.write(json.dumps(row, indent=2) + "\n")
         return
     table = Table(show_header=False, title=str(config or reference))
     for k, v in row.items():
-        table.add_row(k, f"{v:,}" if isinstance(v, int) and k in ("params", "mult_adds", "train_params") else str(v))
+        table.add_row(k, f"{v:,}" if isinstance(v, int) and k in ("params", "mult_adds", "train_params", "ntire_flops") else str(v))
     out.print(table)
 
 
@@ -503,6 +534,8 @@ def zoo(
     scale: int = typer.Option(4, help="Scale."),
     latency: bool = typer.Option(False, "--latency/--no-latency", help="Also measure CPU latency."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ntire: Optional[int] = typer.Option(None, help="Also the NTIRE ESR FLOPs (MACs, 256x256 LR input) and the "
+                                        "score of that year's ranking (2024, 2025, 2026; latency measured)."),
 ) -> None:
     """List the reference models with params and Mult-Adds (MACs, 1280x720 HR output) of the
     deploy form (ECBs merged), the training form's params beside them where they differ."""
@@ -511,19 +544,32 @@ def zoo(
     scales = sorted({sc for ref in REFERENCES.values() for sc in ref.scales})
     if scale not in scales:
         raise NasError(f"--scale: no reference model exists at x{scale} (scales: {', '.join(map(str, scales))})")
+    if ntire is not None:
+        from nas.scoring.ntire import ntire_baseline
+
+        ntire_baseline(ntire)  # an unknown year fails before any measurement
+        latency = True
     rows = []
     for name, ref in REFERENCES.items():
         if scale not in ref.scales:
             continue
-        rows.append({"title": ref.title, **_costs(ref.build(scale), latency)})
+        rows.append({"title": ref.title, **_costs(ref.build(scale), latency, ntire=ntire is not None)})
+    facts = _ntire_rows(rows, ntire, scale)[0] if ntire is not None else None
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        sys.stdout.write(json.dumps(rows if facts is None else {"ntire": facts, "rows": rows}, indent=2) + "\n")
         return
-    table = Table(title=f"reference models, x{scale} (Mult-Adds for a 1280x720 HR output)")
-    for col in ["name", "params", "train params", "Mult-Adds G"] + (["latency ms"] if latency else []) + ["architecture"]:
+    title = f"reference models, x{scale} (Mult-Adds for a 1280x720 HR output)"
+    if facts is not None:
+        title += (f"; NTIRE ESR {ntire}: FLOPs = MACs at a 256x256 LR input, score against {facts['baseline']} "
+                  f"timed here (lower is better, the baseline scores 7.389)")
+    table = Table(title=title)
+    cols = ["name", "params", "train params", "Mult-Adds G"] + (["latency ms"] if latency else [])
+    cols += ["NTIRE FLOPs G", "NTIRE score"] if facts is not None else []
+    for col in cols + ["architecture"]:
         table.add_column(col, justify="left" if col in ("name", "architecture") else "right")
     for r in rows:
         train = f"{r['train_params']:,}" if "train_params" in r else ""
+        extra = [f"{r['ntire_flops'] / 1e9:.2f}", f"{r['score_final']:.3f}"] if facts is not None else []
         table.add_row(r["name"], f"{r['params']:,}", train, f"{r['mult_adds'] / 1e9:.2f}",
-                      *([f"{r['latency_ms']:.1f}"] if latency else []), r["summary"])
+                      *([f"{r['latency_ms']:.1f}"] if latency else []), *extra, r["summary"])
     out.print(table)

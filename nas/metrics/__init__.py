@@ -6,7 +6,7 @@ torch, so they are loaded on first access (``from nas.metrics import mult_adds``
 
 from nas.metrics.quality import psnr_plane, psnr_y, ssim_plane, ssim_y, to_uint8
 
-_COST_NAMES = ("count_params", "lr_size_for_hr", "mult_adds", "fvcore_mult_adds", "thop_mult_adds", "measure_latency",
+_COST_NAMES = ("count_params", "lr_size_for_hr", "mult_adds", "ntire_flops", "fvcore_mult_adds", "thop_mult_adds", "measure_latency",
                "LatencyResult")
 
 __all__ = ["psnr_y", "ssim_y", "psnr_plane", "ssim_plane", "to_uint8", *_COST_NAMES]

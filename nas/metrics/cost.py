@@ -140,6 +140,22 @@ def mult_adds(model: nn.Module, scale: int, hr_hw: tuple[int, int] = HR_720P, in
         return fvcore_mult_adds(model, scale, hr_hw, in_channels)
 
 
+#: LR input side of the NTIRE efficient-SR challenges' FLOPs count (1x3x256x256).
+NTIRE_LR_SIDE = 256
+
+
+def ntire_flops(model: nn.Module, scale: int, in_channels: int = 3) -> int:
+    """The "FLOPs" the NTIRE ESR challenges rank by: fvcore's count on a 1 x C x 256 x 256 LR
+    input, which is multiply-accumulates (MACs), counted here by :func:`mult_adds` (equal to
+    fvcore's on the zoo). RLFN_cut: 19.67 G, SPAN (deploy form): 9.83 G, as the challenge
+    READMEs (Amazingren/NTIRE2024_ESR, NTIRE2026_ESR) give them.
+
+    Raises:
+        ValueError / RuntimeError: as :func:`mult_adds`.
+    """
+    return mult_adds(model, scale, hr_hw=(NTIRE_LR_SIDE * scale, NTIRE_LR_SIDE * scale), in_channels=in_channels)
+
+
 def fvcore_mult_adds(model: nn.Module, scale: int, hr_hw: tuple[int, int] = HR_720P, in_channels: int = 3) -> int:
     """The same count with fvcore ``FlopCountAnalysis`` on a real forward pass (one multiply-add
     is one "flop"; bilinear upsampling 4 per output element): the cross-check of
