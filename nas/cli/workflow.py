@@ -124,15 +124,20 @@ def eval_cmd(
     tile_overlap: int = typer.Option(16, help="LR px of context around each tile."),
     y_rounded: bool = typer.Option(False, "--y-rounded", help="Round Y to integers first (IMDN's Python "
                                                                "test script) instead of MATLAB's float Y."),
+    metric: str = typer.Option("y", help="y (the papers: BT.601 Y) or rgb (the NTIRE efficient-SR challenges: "
+                                         "8-bit RGB PSNR, border = scale)."),
     threads: Optional[int] = typer.Option(None, help="torch threads on CPU (default: torch's choice)."),
 ) -> None:
-    """PSNR / SSIM (Y, BT.601, border = scale) of a model on benchmark folders, per image and mean."""
+    """PSNR / SSIM (Y, BT.601, border = scale; or RGB with --metric rgb) of a model on benchmark
+    folders, per image and mean."""
     from nas.checkpoints import describe
     from nas.data import dataset_name
     from nas.evaluation import evaluate_dataset
 
     _set_threads(threads)
     _check_tiling(tile, tile_overlap)
+    if metric not in ("y", "rgb"):
+        raise NasError(f"--metric must be y or rgb, got {metric!r}")
     for folder in data:
         if folder.is_file():
             raise NasError(f"{folder}: is a file; --data takes a benchmark folder (HR/ + LR_bicubic/X{{s}}/, or images)")
@@ -147,7 +152,7 @@ def eval_cmd(
         t = time.perf_counter()
         res = evaluate_dataset(loaded.model, folder, s, bicubic_lr=bicubic_lr,
                                device=next(loaded.model.parameters()).device, tile=tile, tile_overlap=tile_overlap,
-                               y_convention="rounded" if y_rounded else "float")
+                               y_convention="rounded" if y_rounded else "float", metric=metric)
         results[name] = res
         _log(f"{name} x{s}: {res['psnr_db']:.3f} dB / SSIM {res['ssim']:.4f} over {len(res['per_image'])} "
              f"images ({time.perf_counter() - t:.1f} s, LR {'our bicubic' if bicubic_lr else 'shipped when present'})")
@@ -155,7 +160,8 @@ def eval_cmd(
         sys.stdout.write(json.dumps(results, indent=2) + "\n")
         return
     for name, res in results.items():
-        table = Table(title=f"{name} x{s} ({loaded.config.name or 'model'}; Y channel, {s} px shaved)")
+        where = "RGB" if metric == "rgb" else "Y channel"
+        table = Table(title=f"{name} x{s} ({loaded.config.name or 'model'}; {where}, {s} px shaved)")
         table.add_column("image")
         table.add_column("PSNR dB", justify="right")
         table.add_column("SSIM", justify="right")

@@ -127,22 +127,40 @@ def _images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
+def _challenge_dirs(root: Path) -> tuple[Path, Path] | None:
+    """The NTIRE challenges' layout: ``X_HR/`` beside ``X_LR/`` (``DIV2K_LSDIR_valid_HR`` and
+    ``DIV2K_LSDIR_valid_LR`` holding ``{stem}x{s}.png``), given either their parent folder or the
+    ``_HR`` folder itself. Returns ``(hr_dir, lr_dir)`` or None."""
+    if root.name.endswith("_HR"):
+        lr = root.with_name(root.name[:-3] + "_LR")
+        return (root, lr) if lr.is_dir() else None
+    pairs = [(d, d.with_name(d.name[:-3] + "_LR")) for d in sorted(root.glob("*_HR")) if d.is_dir()]
+    pairs = [(h, lr) for h, lr in pairs if lr.is_dir()]
+    return pairs[0] if len(pairs) == 1 else None
+
+
+def _lr_dirs(root: Path, scale: int) -> list[Path]:
+    """Where a dataset folder may ship its LR images: ``LR_bicubic/X{s}`` (or ``x{s}``), or the
+    ``_LR`` folder of the challenge layout."""
+    dirs = [root / "LR_bicubic" / f"X{scale}", root / "LR_bicubic" / f"x{scale}"]
+    challenge = _challenge_dirs(root)
+    if challenge is not None:
+        dirs.append(challenge[1])
+    return [d for d in dirs if d.is_dir()]
+
+
 def _lr_dir(root: Path, scale: int) -> Path | None:
-    """``root/LR_bicubic/X{s}`` (or ``x{s}``) if it exists and holds at least one image."""
-    for sub in (root / "LR_bicubic" / f"X{scale}", root / "LR_bicubic" / f"x{scale}"):
-        if sub.is_dir() and _images_in(sub):
-            return sub
-    return None
+    """The first LR folder of :func:`_lr_dirs` that holds at least one image."""
+    return next((d for d in _lr_dirs(root, scale) if _images_in(d)), None)
 
 
 def _find_lr(root: Path, stem: str, scale: int) -> Path | None:
-    """The shipped LR of ``stem``: ``root/LR_bicubic/X{s}/{stem}x{s}.{ext}`` (or ``{stem}.{ext}``)."""
-    for sub in (root / "LR_bicubic" / f"X{scale}", root / "LR_bicubic" / f"x{scale}"):
-        if sub.is_dir():
-            for name in (f"{stem}x{scale}", stem):
-                for ext in IMAGE_EXTENSIONS:
-                    if (sub / f"{name}{ext}").is_file():
-                        return sub / f"{name}{ext}"
+    """The shipped LR of ``stem``: ``{stem}x{s}.{ext}`` (or ``{stem}.{ext}``) in an LR folder."""
+    for sub in _lr_dirs(root, scale):
+        for name in (f"{stem}x{scale}", stem):
+            for ext in IMAGE_EXTENSIONS:
+                if (sub / f"{name}{ext}").is_file():
+                    return sub / f"{name}{ext}"
     return None
 
 
@@ -166,7 +184,9 @@ def load_folder(path: str | Path, scale: int, with_lr: bool = True, min_size: in
     """Load a dataset folder as HR/LR pairs.
 
     Layouts: ``DIR/HR/*`` with optional shipped LR images ``DIR/LR_bicubic/X{s}/{stem}x{s}.{ext}``
-    (the benchmark sets, DIV2K-style), or the images directly in ``DIR`` (an HR folder).
+    (the benchmark sets, DIV2K-style); the NTIRE challenges' ``DIR/X_HR/*`` beside
+    ``DIR/X_LR/{stem}x{s}.{ext}`` (``DIV2K_LSDIR_valid_HR`` / ``_LR``; ``DIR`` may also be the
+    ``_HR`` folder itself); or the images directly in ``DIR`` (an HR folder).
     HR images are mod-cropped to a multiple of ``scale``. A shipped LR image is used as is; the
     HR is then cropped to exactly s times its size (which is the mod-crop for the official sets).
     Without a shipped LR image, the LR is made with the MATLAB-compatible bicubic
@@ -191,7 +211,9 @@ def load_folder(path: str | Path, scale: int, with_lr: bool = True, min_size: in
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"{root}: dataset folder not found")
-    hr_dir = root / "HR" if (root / "HR").is_dir() else root
+    challenge = _challenge_dirs(root)
+    hr_dir = root / "HR" if (root / "HR").is_dir() else (challenge[0] if challenge is not None else root)
+    shipped = hr_dir != root or challenge is not None  # a layout that may ship LR images
     files = _images_in(hr_dir)
     if not files:
         raise DataError(f"{root}: no images found (looked for HR/ or "
@@ -204,8 +226,8 @@ def load_folder(path: str | Path, scale: int, with_lr: bool = True, min_size: in
             raise DataError(f"{f}: image is {w}x{h}, smaller than one HR patch ({min_size} px)")
         if min(h, w) < scale:
             raise DataError(f"{f}: image is {w}x{h}, smaller than the scale x{scale}")
-        lr_path = _find_lr(root, f.stem, scale) if with_lr and hr_dir != root else None
-        if lr_path is None and with_lr and hr_dir != root and _lr_dir(root, scale) is not None:
+        lr_path = _find_lr(root, f.stem, scale) if with_lr and shipped else None
+        if lr_path is None and with_lr and shipped and _lr_dir(root, scale) is not None:
             raise DataError(f"{_lr_dir(root, scale)}: no LR image for {f.name} (looked for {f.stem}x{scale}.* "
                             f"and {f.stem}.*); the other images have one, so this one cannot be scored alike")
         if lr_path is not None:

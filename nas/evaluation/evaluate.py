@@ -38,7 +38,7 @@ def _shave(p: np.ndarray, border: int) -> np.ndarray:
 
 def evaluate_dataset(model: nn.Module, folder: str | Path, scale: int, *, bicubic_lr: bool = False,
                      device: str | torch.device = "cpu", tile: int | None = None, tile_overlap: int = 16,
-                     y_convention: str = "float",
+                     y_convention: str = "float", metric: str = "y",
                      on_image: Callable[[str, float, float], None] | None = None) -> dict:
     """PSNR / SSIM of ``model`` on one benchmark folder (Y channel, see the module docstring).
 
@@ -52,6 +52,10 @@ def evaluate_dataset(model: nn.Module, folder: str | Path, scale: int, *, bicubi
         device: where the model is.
         tile, tile_overlap: tiled inference (:func:`nas.evaluation.upscale_tensor`); default whole.
         y_convention: ``float`` (MATLAB script, the papers) or ``rounded`` (IMDN's Python script).
+        metric: ``y`` (the papers: BT.601 Y) or ``rgb`` (the NTIRE efficient-SR challenges'
+            ``test_demo.py``: PSNR over the three 8-bit RGB channels, ``scale`` px shaved, 4 at
+            x4; SSIM the mean of the per-channel SSIMs, as BasicSR ``calculate_ssim``). RGB
+            networks only.
         on_image: called as ``on_image(name, psnr_db, ssim)`` after each image.
 
     Returns:
@@ -64,7 +68,11 @@ def evaluate_dataset(model: nn.Module, folder: str | Path, scale: int, *, bicubi
     """
     if y_convention not in ("float", "rounded"):
         raise ValueError(f"y_convention must be 'float' or 'rounded', got {y_convention!r}")
+    if metric not in ("y", "rgb"):
+        raise ValueError(f"metric must be 'y' or 'rgb', got {metric!r}")
     colors = int(getattr(model, "colors", 3))
+    if metric == "rgb" and colors != 3:
+        raise DataError(f"{folder}: --metric rgb scores RGB outputs; this network outputs Y only (use --metric y)")
     pairs = load_folder(folder, scale, with_lr=not bicubic_lr)
     was_training = model.training
     model.eval()
@@ -72,6 +80,20 @@ def evaluate_dataset(model: nn.Module, folder: str | Path, scale: int, *, bicubi
     try:
         for pair in pairs:
             lr = bicubic_downscale(pair.hr, scale) if bicubic_lr else pair.lr
+            if metric == "rgb":
+                sr = super_resolve(model, lr, scale, 3, tile, tile_overlap, device)
+                if sr.shape != pair.hr.shape:
+                    raise DataError(f"{folder}: {pair.name}: SR is {sr.shape[1::-1]} px, HR {pair.hr.shape[1::-1]}")
+                a, b = _shave(sr, scale), _shave(pair.hr, scale)
+                try:
+                    p = psnr_plane(a, b)
+                    s = float(np.mean([ssim_plane(a[..., c], b[..., c]) for c in range(3)]))
+                except ValueError as err:
+                    raise DataError(f"{folder}: {pair.name}: {err}") from None
+                per_image[pair.name] = {"psnr_db": p, "ssim": s}
+                if on_image is not None:
+                    on_image(pair.name, p, s)
+                continue
             if colors == 3:
                 sr_y = rgb_to_y(super_resolve(model, lr, scale, 3, tile, tile_overlap, device))
             else:

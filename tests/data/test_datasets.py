@@ -117,3 +117,22 @@ def test_errors_are_one_line_and_name_the_path(tmp_path):
 def test_dataset_name_is_the_folder_name(tmp_path):
     assert dataset_name(tmp_path / "Set14") == "Set14"
     assert dataset_name(str(tmp_path / "B100") + "/") == "B100"
+
+
+@pytest.mark.parametrize("point_at", ["parent", "hr"])
+def test_the_ntire_challenge_layout_pairs_hr_with_its_shipped_lr(tmp_path, point_at):
+    """``DIV2K_LSDIR_valid_HR/0801.png`` beside ``DIV2K_LSDIR_valid_LR/0801x4.png`` (the
+    NTIRE ESR repositories' layout), given the parent folder or the _HR folder."""
+    hr_dir, lr_dir = tmp_path / "DIV2K_LSDIR_valid_HR", tmp_path / "DIV2K_LSDIR_valid_LR"
+    hr_dir.mkdir()
+    lr_dir.mkdir()
+    hr = _noise(66, 50)
+    write_image(hr_dir / "0801.png", hr)
+    lr = _noise(16, 12, seed=1)  # shipped: used as is, not our bicubic of the HR
+    write_image(lr_dir / "0801x4.png", lr)
+    pairs = load_folder(tmp_path if point_at == "parent" else hr_dir, 4)
+    assert [p.name for p in pairs] == ["0801"]
+    assert np.array_equal(pairs[0].lr, lr) and pairs[0].hr.shape == (64, 48, 3)
+    write_image(hr_dir / "0802.png", hr)  # an HR without its LR is refused, naming the folder
+    with pytest.raises(DataError, match="DIV2K_LSDIR_valid_LR: no LR image for 0802.png"):
+        load_folder(tmp_path, 4)
