@@ -1,0 +1,310 @@
+"""Setting a search up: everything loaded and checked, the study created or resumed, in one
+:class:`SearchContext` that the trial objective (:mod:`nas.search._trial`), the promotions
+(:mod:`nas.search._promote`) and the loop (:mod:`nas.search.runner`) share.
+
+Order (a failure leaves nothing behind): space, profile, references (points of the space),
+storage URL syntax, device, data, output folder ownership; then the folder, the storage and the
+study under the set-up lock (facts checked: same space, scale, profile, data).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import socket
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import optuna
+
+from nas.arch import SEARCH_REFERENCES
+from nas.errors import NasError, StudyError
+from nas.metrics.quiet import activate_gate
+from nas.proxy import get_profile
+from nas.proxy.profiles import psnr_noise_db
+from nas.search.settings import (
+    DEFAULT_RUNS_DIR,
+    SearchSettings,
+    _fmt_limit,
+    default_references,
+    default_study_name,
+)
+from nas.search.study import (
+    StudyFacts,
+    _backend,
+    agree_heartbeat,
+    enqueue_references,
+    make_sampler,
+    make_storage,
+    open_study,
+    redact_url,
+    reference_params,
+    setup_lock,
+)
+from nas.space import load_space
+
+__all__ = ["SearchContext", "open_search"]
+
+
+@dataclass
+class SearchContext:
+    """One worker's search, set up: what every trial and promotion needs.
+
+    Attributes:
+        s: the settings. log: one line per event. progress: the CLI's progress bar or None.
+        space / profile / data / device / latency: what candidates are sampled from, trained
+            with, validated on, run on and timed with (``LatencySetting``).
+        study / study_name / storage_url / safe_url / out_dir / created: the Optuna study, where
+            it lives (``safe_url`` without password) and whether this worker created it.
+        ref_params: trial params of the references, by name. grace_s: seconds after which a
+            silent trial is stale. sampler_seed: this worker's sampler seed.
+        calibration: the full-training PSNR predictor of the profile, or None.
+        limits: ``--max-*`` cost limits by objective name. ckpt_dir: between-rung checkpoints.
+        worker: ``{host, pid, worker_id, sampler_seed}`` written on every trial.
+        signals: the SIGINT / SIGTERM holder (:class:`nas.search.runner._Signals`).
+        current: ``{"trial_id": id}`` of the trial this worker runs (storage id).
+        warned: warnings given once per worker.
+    """
+
+    s: SearchSettings
+    log: Callable[[str], None]
+    space: Any
+    profile: Any
+    data: Any
+    device: Any
+    latency: Any
+    study: optuna.Study
+    study_name: str
+    storage_url: str
+    safe_url: str
+    out_dir: Path
+    created: bool
+    ref_params: dict
+    grace_s: float
+    sampler_seed: int
+    calibration: Any
+    limits: dict[str, float]
+    ckpt_dir: Path
+    worker: dict[str, Any]
+    progress: Any = None
+    signals: Any = None
+    current: dict[str, int] = field(default_factory=dict)
+    warned: dict[str, bool] = field(default_factory=dict)
+
+
+def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> SearchContext:
+    """Load and check everything ``s`` names, then create or resume the study (see the module
+    docstring for the order). Logs the study, the data, the predictor and the limits.
+
+    Raises:
+        NasError / StudyError: as :func:`nas.search.run_search`.
+    """
+    space = load_space(s.space)
+    profile = get_profile(s.profile, s.iters, s.threads)
+    ref_names = tuple(s.references) if s.references is not None else default_references(s.scale)
+    ref_params = reference_params(space, s.scale, ref_names)
+    if s.storage:
+        _backend(s.storage)
+
+    # torch, device, data
+    from nas.proxy.data import load_proxy_data
+    from nas.models.device import resolve_device
+    from nas.scoring.evaluate import LatencySetting
+
+    device = resolve_device(s.device)
+    data = load_proxy_data(s.scale, profile, s.data, s.val_data)  # fail on bad data before touching any file
+    study_name = s.study or default_study_name(space.name, s.scale)
+    out_dir = Path(s.out) if s.out else Path(DEFAULT_RUNS_DIR) / study_name
+    storage_url = s.storage or f"sqlite:///{(out_dir / 'study.db').as_posix()}"
+    _check_out_dir_owner(out_dir, study_name, storage_url if not s.storage else None)
+    if s.checkpoint_dir and Path(s.checkpoint_dir).exists() and not Path(s.checkpoint_dir).is_dir():
+        raise NasError(f"{s.checkpoint_dir}: --checkpoint-dir exists and is not a folder")
+
+    # output folder, storage, study
+    created_dir = _prepare_out_dir(out_dir)
+    safe_url = redact_url(storage_url)
+    latency = LatencySetting(threads=_usable_cores())
+    facts = StudyFacts(
+        space_name=space.name, space_digest=space.digest, space_path=_portable_path(space.path), scale=s.scale,
+        profile=profile.to_dict(), data_source=data.source,
+        latency={"lr_hw": list(latency.lr_hw), "warmup": latency.warmup, "repeats": latency.repeats,
+                 "device": str(device), "threads": latency.threads,
+                 "channels_last": latency.channels_last},
+        sampler=s.sampler, seed=s.seed,
+        psnr_noise_db={str(k): v for k, v in psnr_noise_db(profile).items()},
+    )
+    try:
+        with setup_lock(storage_url) as _:
+            storage = make_storage(storage_url, s.heartbeat)
+            # Workers and resumed runs get different sampler seeds; a fresh study uses --seed itself.
+            sampler_seed = s.seed + 100_003 * s.worker_id + _n_trials(storage, study_name)
+            sampler = make_sampler(s.sampler, sampler_seed)
+            locked = _backend(storage_url) in ("postgresql", "sqlite")
+            study, created = open_study(study_name, storage, facts, sampler, wait_s=0.0 if locked else 30.0)
+            enqueue_references(study, ref_params)
+            _record_budget(study, s.budget)
+            grace_s = agree_heartbeat(study, s.heartbeat, created)
+    except BaseException as err:
+        if created_dir:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()  # only if still empty
+        import sqlalchemy.exc
+
+        if isinstance(err, (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError)):
+            line = next((ln for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+            hint = "; is the database file writable?" if storage_url.startswith("sqlite") else ""
+            raise StudyError(f"{safe_url}: cannot open the study for writing ({line.strip()[:300]}){hint}") from None
+        raise
+    stored_threads = (study.user_attrs.get("latency") or {}).get("threads")
+    if isinstance(stored_threads, int) and stored_threads >= 1 and stored_threads != latency.threads:
+        latency = dataclasses.replace(latency, threads=stored_threads)  # the study's, on every worker
+    activate_gate()  # latency timed while the machine's other nas workers pause
+    log(f"study {study_name!r} ({'created' if created else 'resumed'}) in {safe_url}; "
+        f"space {space.name} [{space.digest}], x{s.scale}, profile {profile.name} "
+        f"({_fidelity_text(profile)}, batch {profile.batch}, LR patch {profile.lr_patch}), "
+        f"sampler {s.sampler} (seed {sampler_seed}, worker {s.worker_id}), device {device}, "
+        f"{profile.threads} training thread(s), latency on {latency.threads}, heartbeat {s.heartbeat} s "
+        f"(stale after {grace_s} s)")
+    log(f"data: {data.source}")
+    calibration = None
+    if profile.predictor != "none":
+        from nas.proxy.predict import find_calibration
+
+        calibration = find_calibration(profile.predictor, s.scale, profile)
+        if calibration is None:
+            log(f"note: predictor {profile.predictor!r} has no calibration for x{s.scale} and this protocol: "
+                "candidates are ranked by their validation PSNR at each rung")
+        else:
+            log(f"PSNR objective: {calibration.horizon}, predicted by {calibration.name!r} from each rung's "
+                "validation PSNR, params, Mult-Adds and depth (the raw PSNR is kept as psnr_raw_db)")
+            if calibration.data != data.source:
+                log(f"note: {calibration.name!r} was fitted on {calibration.data}; on other data its ranking "
+                    "holds, absolute predicted PSNR may be offset")
+    if s.references is None and not ref_names:
+        log(f"note: none of the default references ({', '.join(SEARCH_REFERENCES)}) exists at x{s.scale}: "
+            "this front has no reference points")
+    limits = s.limits()
+    if limits:
+        log("limits: " + ", ".join(f"{k} <= {_fmt_limit(k, v)}" for k, v in limits.items())
+            + " (candidates over a limit are rejected before training)")
+    ckpt_dir = Path(s.checkpoint_dir) if s.checkpoint_dir else out_dir / "checkpoints"
+
+    worker = {"host": socket.gethostname(), "pid": os.getpid(), "worker_id": s.worker_id,
+              "sampler_seed": sampler_seed}
+    return SearchContext(s=s, log=log, space=space, profile=profile, data=data, device=device, latency=latency,
+                         study=study, study_name=study_name, storage_url=storage_url, safe_url=safe_url,
+                         out_dir=out_dir, created=created, ref_params=ref_params, grace_s=grace_s,
+                         sampler_seed=sampler_seed, calibration=calibration, limits=limits, ckpt_dir=ckpt_dir,
+                         worker=worker)
+
+
+def _portable_path(path: Path) -> str:
+    """``path`` relative to the working directory when inside it (a study database stays
+    meaningful in another checkout), else absolute."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _check_out_dir_owner(out_dir: Path, study_name: str, default_db_url: str | None) -> None:
+    """Refuse an output folder that already holds another study's outputs (its ``trials.csv``,
+    ``pareto.*`` and report would be overwritten by this study's, and its ``study.db`` would
+    hold two studies that ``nas show`` / ``nas report`` can no longer tell apart).
+
+    Args:
+        out_dir: the output folder (may not exist yet).
+        study_name: the study this search creates or resumes.
+        default_db_url: the folder's own ``study.db`` URL when no ``--storage`` was given.
+
+    Raises:
+        NasError: one line naming the folder, the study it holds and what to pass instead.
+    """
+    others: list[str] = []
+    db = out_dir / "study.db"
+    if default_db_url is not None and not db.exists() and (out_dir / "trials.csv").is_file():
+        raise NasError(f"{out_dir}: holds trials.csv but no study.db (the study was moved or deleted); "
+                       "a new study here would overwrite that record: pass another --out, or put study.db back")
+    if default_db_url is not None and db.is_file() and db.stat().st_size > 0:
+        try:
+            names = optuna.get_all_study_names(default_db_url)
+            others = [] if study_name in names else names  # this study is there: resuming it is fine
+        except Exception:  # noqa: BLE001 - not a database: open_study reports it with its reason
+            others = []
+    report = out_dir / "report.json"
+    if not others and report.is_file():
+        try:
+            import json
+
+            held = json.loads(report.read_text()).get("facts", {}).get("study_name")
+        except (OSError, ValueError, AttributeError):
+            held = None
+        if held and held != study_name:
+            others = [held]
+    if others:
+        raise NasError(
+            f"{out_dir}: holds the outputs of study {others[0]!r}, not {study_name!r} (another --scale, "
+            f"--space or --study); pass another --out, or --study {others[0]} to resume that one"
+        )
+
+
+def _prepare_out_dir(out_dir: Path) -> bool:
+    """Create ``out_dir`` if needed and check that files can be created in it.
+
+    Returns:
+        True if this call created the folder.
+
+    Raises:
+        NasError: the folder cannot be created or is not writable (names it).
+    """
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise NasError(f"{out_dir}: cannot create output folder ({err.strerror or err})") from None
+    if not out_dir.is_dir():
+        raise NasError(f"{out_dir}: output folder is not a folder")
+    try:  # os.access is not enough: root ignores mode bits, not read-only mounts or chattr +i
+        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".nas-write-probe.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise NasError(f"{out_dir}: output folder is not writable ({err.strerror or err})") from None
+    return created
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (``sched_getaffinity``, else ``os.cpu_count()``)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+
+def _fidelity_text(profile) -> str:
+    if profile.multi_fidelity:
+        return (f"successive halving: {' -> '.join(map(str, profile.rung_stops))} iters, eta {profile.eta}")
+    return f"{profile.iters} iters"
+
+
+
+def _n_trials(storage, study_name: str) -> int:
+    try:
+        sid = storage.get_study_id_from_name(study_name)
+    except KeyError:
+        return 0
+    return storage.get_n_trials(sid)
+
+
+
+def _record_budget(study: optuna.Study, budget: int) -> None:
+    """Append ``budget`` to the study's ``budget`` list (one entry per run that changed it; the
+    report shows the latest)."""
+    old = study.user_attrs.get("budget")
+    history = old if isinstance(old, list) else ([old] if isinstance(old, int) else [])
+    if not history or history[-1] != budget:
+        study.set_user_attr("budget", [*history, budget])
+
+
+

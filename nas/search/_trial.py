@@ -1,0 +1,158 @@
+"""One trial of a search: sample a candidate, admit it, measure its costs, train it (rung 0).
+
+``run_trial(ctx, trial)`` is the Optuna objective (``study.optimize(lambda t: run_trial(ctx, t))``):
+the sampled ``ArchConfig`` is written on the trial (``arch_id``, ``summary``, ``config``), checked
+buildable, admitted (:mod:`nas.search.admission`: budget, duplicates), its deploy-form costs are
+measured before any training (a candidate over a ``--max-*`` limit is PRUNED with Optuna
+constraints set), then it trains with the proxy profile and returns
+``(psnr_db, params, mult_adds, latency_ms)`` (the predicted fully-trained PSNR first when the
+profile has a predictor). A failure is stored as ``fail_reason``; SIGINT as "interrupted".
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import optuna
+from optuna.trial import Trial
+
+from nas.errors import ArchConfigError
+from nas.metrics.quiet import LOADED_SHARE
+from nas.models import check_buildable
+from nas.search.admission import ADMITTED, BUDGET_REASON, PENDING, admit, claims, decide
+from nas.search.settings import _fmt_limit
+
+__all__ = ["run_trial", "UNBUILDABLE"]
+
+#: Constraint set (1.0 = violated) on a sampled point that cannot be built at its width.
+UNBUILDABLE = "unbuildable"
+
+
+def prune(trial: Trial, reason: str) -> None:
+    """Record ``reason`` as ``prune_reason`` and end the trial PRUNED."""
+    trial.set_user_attr("prune_reason", reason)
+    raise optuna.TrialPruned(reason)
+
+
+def run_trial(ctx, trial: Trial) -> tuple[float, float, float, float]:
+    """The Optuna objective of one worker (``ctx``: a :class:`nas.search._setup.SearchContext`).
+
+    Returns:
+        ``(psnr_db, params, mult_adds, latency_ms)`` in dB, count, MACs (1280x720 HR), ms.
+
+    Raises:
+        optuna.TrialPruned: over the budget, a duplicate, unbuildable or over a cost limit
+            (``prune_reason`` says which).
+        Exception: anything else fails the trial with ``fail_reason`` (the search goes on).
+        KeyboardInterrupt: SIGINT / SIGTERM (``fail_reason`` "interrupted (SIGINT)").
+    """
+    from nas.scoring.evaluate import evaluate, measure_costs  # looked up per call (tests patch them)
+
+    s, study, profile, progress, sig = ctx.s, ctx.study, ctx.profile, ctx.progress, ctx.signals
+    ctx.current["trial_id"] = trial._trial_id
+    try:
+        sig.defer = False
+        sig.check()
+        trial.set_user_attr("worker", ctx.worker)
+        if decide(trial.number, None, s.budget, claims(study)).verdict == "yield":
+            prune(trial, BUDGET_REASON)  # cheap early exit; the real check is admit() below
+        config = ctx.space.suggest(trial, s.scale)
+        ref = trial.user_attrs.get("reference")
+        config = config.replace(name=ref) if ref else config.replace(name=f"trial{trial.number}")
+        trial.set_user_attr("arch_id", config.arch_id)
+        trial.set_user_attr("summary", config.summary())
+        trial.set_user_attr("config", config.to_dict())
+        try:
+            check_buildable(config)
+        except ArchConfigError as err:  # a point of the space that cannot exist at its width
+            if ref:
+                raise
+            trial.set_constraint(UNBUILDABLE, 1.0)  # infeasible: the sampler learns to avoid it
+            prune(trial, f"unbuildable: {err}")
+        trial.set_user_attr("admission", PENDING)  # after arch_id: see nas.search.admission
+        verdict = admit(study, trial.number, config.arch_id, s.budget)
+        if verdict.verdict != "admit":
+            prune(trial, verdict.reason)
+        trial.set_user_attr("admission", ADMITTED)
+        if progress is not None:
+            progress.trial(trial.number, ref or config.summary())
+        costs = measure_costs(config, profile.seed, ctx.latency, ctx.device)
+        _record_load(trial, costs[0].latency_load, ctx.warned, ctx.log)
+        limits = ctx.limits
+        over = _over_limits(costs[0], limits)
+        if limits and not ref:
+            for name, limit in limits.items():  # normalised: comparable across objectives
+                trial.set_constraint(name, (getattr(costs[0], name) - limit) / limit)
+        if over and not ref:
+            trial.set_user_attr("costs", {"params": costs[0].params, "mult_adds": costs[0].mult_adds,
+                                          "latency_ms": round(costs[0].latency_ms, 3)})
+            prune(trial, "over the limit: " + "; ".join(over))
+        if over:
+            trial.set_user_attr("over_limits", over)
+        on_step = (lambda i, _l: progress.step(i, profile.iters)) if progress is not None else None
+        ckpt = ctx.ckpt_dir / f"trial_{trial.number:05d}.pt" if profile.multi_fidelity else None
+        scores = evaluate(config, ctx.data, profile, ctx.device, ctx.latency, on_step=on_step, costs=costs,
+                          checkpoint=ckpt)
+    except optuna.TrialPruned:
+        raise
+    except Exception as err:  # the trial FAILS with the reason; the search goes on
+        reason = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+        trial.set_user_attr("fail_reason", reason[:500])
+        raise
+    except KeyboardInterrupt as err:
+        sig.defer = True  # let the reason and Optuna's FAIL reach the storage
+        trial.set_user_attr("fail_reason", f"interrupted ({err.args[0] if err.args else 'SIGINT'})")
+        raise
+    finally:
+        sig.defer = True  # until Optuna has written the trial's final state
+    trial.set_user_attr("iters", scores.iters)
+    if scores.train_params is not None and scores.train_params != scores.params:
+        trial.set_user_attr("train_params", scores.train_params)  # deploy form scored, training form kept
+    if costs[0].depth is not None:
+        trial.set_user_attr("depth", costs[0].depth)
+    trial.set_user_attr("timings", {k: round(v, 3) for k, v in scores.timings.items()})
+    values = scores.values()
+    pred = predict(ctx.calibration, scores.iters, scores.psnr_db, scores.params, scores.mult_adds, costs[0].depth)
+    if pred is not None:  # rank by the predicted fully-trained PSNR; the proxy's own kept beside it
+        trial.set_user_attr("psnr_raw_db", scores.psnr_db)
+        trial.set_user_attr("prediction", pred.to_dict())
+        values = (pred.psnr_db, *values[1:])
+    return values
+
+
+def _record_load(trial: Trial, load: dict | None, warned: dict[str, bool], log: Callable[[str], None]) -> None:
+    """Store how busy the machine was while the latency was timed (``latency_load``) and warn
+    once per worker when other processes used more than ``LOADED_SHARE`` of the cores."""
+    if not load:
+        return
+    trial.set_user_attr("latency_load", load)
+    share = load.get("others_share")
+    if share is not None and share > LOADED_SHARE and not warned.get("load"):
+        warned["load"] = True
+        log(f"warning: other processes used {share:.0%} of the {load.get('cores')} cores while trial "
+            f"{trial.number}'s latency was timed (load average {load.get('loadavg1')}): latencies measured on "
+            "a busy machine are slower and noisier; the report flags them (latency_loaded)")
+
+
+
+def predict(calibration, iters: int, psnr_db: float, params: float, mult_adds: float, depth):
+    """The calibration's prediction of the fully-trained PSNR at ``iters`` steps, or ``None``
+    (no calibration, no model for that fidelity, or an unknown feature)."""
+    if calibration is None:
+        return None
+    from nas.proxy.predict import feature_vector
+
+    return calibration.predict(iters, feature_vector(psnr_db, params, mult_adds, depth))
+
+
+
+def _over_limits(costs, limits: dict[str, float]) -> list[str]:
+    """``["params 901,395 > 500,000 params", ...]`` for each limit ``costs`` exceeds."""
+    out = []
+    for name, limit in limits.items():
+        value = float(getattr(costs, name))
+        if value > limit:
+            shown = f"{int(value):,}" if name == "params" else (f"{value / 1e9:.3g} G" if name == "mult_adds"
+                                                                  else f"{value:.1f} ms")
+            out.append(f"{name} {shown} > {_fmt_limit(name, limit)}")
+    return out

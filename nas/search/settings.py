@@ -1,0 +1,147 @@
+"""What `nas search` takes and returns, and the checks that need neither torch nor a file write.
+
+``SearchSettings`` maps the CLI flags one to one; :func:`check_settings` refuses a bad value in
+one line naming the flag before anything is loaded or written. No torch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nas.arch import SEARCH_REFERENCES
+from nas.errors import NasError
+from nas.search.study import DEFAULT_HEARTBEAT_S, SAMPLERS
+
+__all__ = ["SearchSettings", "SearchOutcome", "DEFAULT_RUNS_DIR", "default_study_name", "default_references",
+           "check_settings"]
+
+
+@dataclass
+class SearchSettings:
+    """Everything ``nas search`` takes (CLI flags map one to one).
+
+    Attributes:
+        space: search-space file (``None`` = ``search_spaces/lightweight_sr.yaml``).
+        budget: COMPLETE trials the study should hold when done (references included).
+        scale: upscaling factor.
+        data / val_data: dataset folders (``None`` = built-in photographs).
+        profile / iters: proxy profile name and optional iteration override.
+        sampler / seed: Optuna sampler and its seed.
+        device: ``auto`` | ``cpu`` | ``cuda``.
+        study: study name (default ``<space>_x<scale>``).
+        storage: Optuna storage URL (default SQLite file ``<out>/study.db``).
+        out: output folder (default ``runs/<study>``).
+        references: published configs enqueued first (``()`` = none; ``None`` = those of
+            :func:`default_references` at this scale).
+        threads: torch threads of the proxy training, part of the protocol (``None`` = the
+            profile's, 1); latency is timed on every usable core (stored with the study).
+        worker_id: index of this worker among several on one study; seeds the sampler differently.
+        heartbeat: seconds between two heartbeats of the running trial; a trial without one for
+            3x as long is stale (its worker died): FAILED and its configuration re-queued.
+        max_params / max_mult_adds / max_latency_ms: cost limits (count, MACs, ms). A candidate
+            over a limit is rejected after its costs are measured and before any training: the
+            trial is PRUNED with Optuna constraints set (``(value - limit) / limit`` per limit),
+            so constraint-aware samplers (TPE, the default) learn to avoid the region. The
+            published references are evaluated regardless (they are the reference points).
+            A sampled point that cannot be built at its width (e.g. CCA reduction 16 on fewer
+            than 16 channels) is rejected the same way (constraint ``unbuildable`` = 1, PRUNED
+            with reason ``"unbuildable: <field>: <problem>"``), not FAILED.
+        checkpoint_dir: where successive halving keeps each candidate's weights between rungs
+            (default ``<out>/checkpoints``; workers on several machines need a shared folder,
+            else a promotion re-trains the lower rungs from scratch: same result, more time).
+        outputs: write ``trials.csv``, ``pareto.*`` and the report (False for the extra
+            processes of ``nas search --jobs``: the first one writes them).
+        outputs_every_s: rewrite the outputs at most this often during the search (s); always
+            at the end and on an interruption.
+    """
+
+    space: str | None = None
+    budget: int = 200
+    scale: int = 4
+    data: str | None = None
+    val_data: str | None = None
+    profile: str = "default"
+    iters: int | None = None
+    sampler: str = "tpe"
+    seed: int = 0
+    device: str = "auto"
+    study: str | None = None
+    storage: str | None = None
+    out: str | None = None
+    references: tuple[str, ...] | None = None
+    threads: int | None = None
+    worker_id: int = 0
+    heartbeat: int = DEFAULT_HEARTBEAT_S
+    max_params: int | None = None
+    max_mult_adds: float | None = None
+    max_latency_ms: float | None = None
+    checkpoint_dir: str | None = None
+    outputs: bool = True
+    outputs_every_s: float = 30.0
+
+    def limits(self) -> dict[str, float]:
+        """The cost limits given, by objective name (``params``, ``mult_adds``, ``latency_ms``)."""
+        out = {"params": self.max_params, "mult_adds": self.max_mult_adds, "latency_ms": self.max_latency_ms}
+        return {k: float(v) for k, v in out.items() if v is not None}
+
+
+@dataclass
+class SearchOutcome:
+    """What a finished ``run_search`` reports (counts are study-wide, all workers)."""
+
+    study_name: str
+    out_dir: Path
+    storage: str
+    complete: int
+    failed: int
+    wall_s: float
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def default_study_name(space_name: str, scale: int) -> str:
+    """Study name used when ``--study`` is not given: ``<space name>_x<scale>``, e.g. ``lightweight_sr_x4``."""
+    return f"{space_name}_x{scale}"
+
+
+DEFAULT_RUNS_DIR = "runs"
+"""Where ``nas search`` writes without ``--out``: ``runs/<study>`` (``results/`` holds the
+committed reference runs, which a search must not change unless asked to)."""
+
+
+def default_references(scale: int) -> tuple[str, ...]:
+    """The published networks a search enqueues when ``--references`` is not given: IMDN, RFDN,
+    RFDN-L and E-RFDN, those that exist at ``scale`` (all four at x2, x3 and x4; none at x8)."""
+    from nas.arch import REFERENCES
+
+    return tuple(n for n in SEARCH_REFERENCES if scale in REFERENCES[n].scales)
+
+
+def check_settings(s: SearchSettings) -> None:
+    """The checks that need neither torch nor any file: budget, heartbeat, worker id, cost
+    limits, sampler.
+
+    Raises:
+        NasError: one line naming the flag and the value.
+    """
+    if s.budget < 1:
+        raise NasError(f"--budget must be at least 1, got {s.budget}")
+    if s.heartbeat < 1:
+        raise NasError(f"--heartbeat must be at least 1 second, got {s.heartbeat}")
+    if s.worker_id < 0:
+        raise NasError(f"--worker-id must be >= 0, got {s.worker_id}")
+    for flag, value in (("--max-params", s.max_params), ("--max-mult-adds", s.max_mult_adds),
+                        ("--max-latency-ms", s.max_latency_ms)):
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise NasError(f"{flag} must be a positive finite number, got {value}")
+    if s.sampler not in SAMPLERS:
+        raise NasError(f"--sampler: unknown sampler {s.sampler!r} (known: {', '.join(SAMPLERS)})")
+
+
+def _fmt_limit(name: str, value: float) -> str:
+    if name == "params":
+        return f"{int(value):,} params"
+    if name == "mult_adds":
+        return f"{value / 1e9:.3g} G MACs"
+    return f"{value:g} ms"
