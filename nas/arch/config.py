@@ -17,7 +17,9 @@ Network template (IMDN / RFDN, Hui et al. 2019 Fig. 2, Liu et al. 2020 Fig. 4)::
   the last block's output -> 3x3 conv nf -> nf, no activation (RLFN, bytedance/RLFN ``conv_2``);
   ``span``: concatenation of the head output, a Conv3XC nf -> nf of the last block's output, the
   first block's output and the last block's activated first conv -> 1x1 conv 4 nf -> nf (SPAN,
-  hongyuanyu/SPAN ``span_arch.py``; the last block must be an SPAB).
+  hongyuanyu/SPAN ``span_arch.py``; the last block must be an SPAB); ``efdn``: EFDN's local fusion
+  of four blocks o1..o4: block 3 gets 1x1(cat[o1, o2]), block 4 gets 1x1(cat[o2, o3]), the
+  output is 1x1(cat[o2, o4]) (Amazingren/NTIRE2025_ESR ``team00_EFDN.py`` ``local_fuse``).
 * head ``conv3x3`` (C -> nf), ``ecb`` (ECBSR) or ``conv3xc`` (SPAN's re-parameterisable Conv3XC).
 * input_norm ``meanshift``: (x - DIV2K mean) * 2, inverted on the output (AWSRN); ``meansub255``:
   (x - DIV2K mean) * 255, output not de-normalised (SPAN's ``img_range`` 255 on [0, 1] input).
@@ -51,6 +53,7 @@ __all__ = [
     "ECBBlockConfig",
     "RLFBConfig",
     "SPABConfig",
+    "EFDBConfig",
     "BlockConfig",
     "BlockConfigBase",
     "BLOCK_MODELS",
@@ -250,6 +253,20 @@ class SPABConfig(BlockConfigBase):
         return f"spab(g{self.gain})"
 
 
+@register_block
+class EFDBConfig(BlockConfigBase):
+    """Edge-enhanced feature distillation block (EFDN, Wang CVPR-W 2022; the NTIRE 2025 ESR
+    baseline, Amazingren/NTIRE2025_ESR ``models/team00_EFDN.py`` ``Cell``) as released: 1x1 conv,
+    two 3x3 convs (the deploy form of its EDBB), PReLU after each, four 1x1 branches of nf / 2
+    fused by a 1x1 conv, ESA, block residual. nf must be even."""
+
+    type: Literal["efdb"] = "efdb"
+    builder: ClassVar[str] = "nas.primitives.efdb:build_block"
+
+    def label(self) -> str:
+        return "efdb"
+
+
 #: Any registered block config, told apart by ``type`` (built from :data:`BLOCK_REGISTRY`).
 BlockConfig = Annotated[Union[tuple(BLOCK_REGISTRY.values())], Field(discriminator="type")]
 #: Block type -> its config model (:data:`BLOCK_REGISTRY`; the name the space parser reads).
@@ -277,7 +294,8 @@ class ArchConfig(_Strict):
             C -> nf, SPAN).
         blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb / rlfb / spab.
         fusion: ``concat`` (IMDN/RFDN feature aggregation), ``last``, ``conv1x1`` (IMDN_RTC),
-            ``conv3x3`` (RLFN) or ``span`` (SPAN; the last block must be an spab).
+            ``conv3x3`` (RLFN), ``span`` (SPAN; the last block must be an spab) or ``efdn`` (EFDN's
+            local fusion; exactly four blocks).
         fusion_act: activation after the 1x1 fusion conv (``concat`` only).
         global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
         upsampler: ``pixelshuffle`` | ``ecb`` | ``awms``.
@@ -296,7 +314,7 @@ class ArchConfig(_Strict):
     nf: int = Field(ge=4, le=512)
     head: Literal["conv3x3", "ecb", "conv3xc"] = "conv3x3"
     blocks: list[BlockConfig] = Field(min_length=1, max_length=32)
-    fusion: Literal["concat", "last", "conv1x1", "conv3x3", "span"] = "concat"
+    fusion: Literal["concat", "last", "conv1x1", "conv3x3", "span", "efdn"] = "concat"
     fusion_act: Activation = "lrelu"
     global_residual: bool = True
     upsampler: Literal["pixelshuffle", "ecb", "awms"] = "pixelshuffle"

@@ -25,6 +25,7 @@ from typing import Callable
 from nas.arch.config import (
     ArchConfig,
     ECBBlockConfig,
+    EFDBConfig,
     IMDBConfig,
     LFBConfig,
     RFDBConfig,
@@ -139,6 +140,11 @@ def _span(name: str, nf: int) -> Callable[[int], ArchConfig]:
                           fusion="span", global_residual=False, upsampler="pixelshuffle", input_norm="meansub255")
 
     return build
+
+
+def _efdn(scale: int) -> ArchConfig:
+    return ArchConfig(name="efdn", scale=scale, nf=48, blocks=[EFDBConfig()] * 4, fusion="efdn",
+                      global_residual=True, upsampler="pixelshuffle")
 
 
 _SETS = ("Set5", "Set14", "B100", "Urban100", "Manga109")
@@ -358,6 +364,20 @@ REFERENCES: dict[str, Reference] = {
         family="span",
         psnr_source="none recorded: the paper's Table could not be read from a primary source in this "
                     "session [UNVERIFIED]",
+    ),
+    "efdn": Reference(
+        "efdn", "EFDN (Wang, CVPR-W 2022; NTIRE 2023 ESR overall winner, NTIRE 2025 ESR baseline)", _efdn,
+        scales=(4,),
+        source="Amazingren/NTIRE2025_ESR models/team00_EFDN.py EFDN(n_feats=48), test_demo.py model_id 0 "
+               "(data_range 1.0), model_zoo/team00_EFDN.pth (deploy form: EDBB_deploy); arXiv 2204.08759, "
+               "icandle/EFDN",
+        pixel_range=1.0, key_prefix="",
+        notes="x4 only; 276,192 params (the challenge README: 0.276 M), 16.70 G FLOPs (MACs) at a 256x256 LR "
+              "input; 26.93 / 27.01 dB RGB-PSNR on DIV2K_LSDIR valid / test (Amazingren/NTIRE2025_ESR "
+              "README). The released form; the paper trains EDBB re-parameterisable convs in place of the "
+              "3x3 convs of each block.",
+        family="efdn",
+        psnr_source="none recorded: the challenge reports RGB-PSNR on DIV2K_LSDIR (see notes)",
     ),
 }
 

@@ -104,6 +104,14 @@ _rlfn_span = _rules(
     (r"^conv_2\.", "LR_conv."),
 )
 
+# EFDN (Amazingren/NTIRE2025_ESR models/team00_EFDN.py): head, cells.0..3, local_fuse.0..2, tail.0;
+# the cells keep the official names (conv1.conv1x1 / act, conv2.rep_conv / act, fuse, att, branch).
+_efdn = _rules(
+    (r"^head\.", "fea_conv."),
+    (r"^cells\.", "blocks."),
+    (r"^tail\.0\.", "upsampler.0."),
+)
+
 
 #: Reference name -> renaming ``(official key without prefix, config) -> our key``.
 OFFICIAL_KEY_MAPS: dict[str, Rename] = {
@@ -128,6 +136,7 @@ OFFICIAL_KEY_MAPS: dict[str, Rename] = {
     "rlfn_s": _rlfn_span,
     "span_ntire": _rlfn_span,
     "span": _rlfn_span,
+    "efdn": _efdn,
 }
 
 #: References whose [0, 255] range is absorbed by our module: AWSRN's ``(x - 255 mean) / 127.5``

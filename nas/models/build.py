@@ -134,6 +134,11 @@ class SRNet(nn.Module):
                 f"{config.name or 'config'}: input_norm: {config.input_norm} subtracts the RGB mean, needs "
                 f"colors 3 (got {config.colors})"
             )
+        if config.fusion == "efdn" and len(config.blocks) != 4:
+            raise ArchConfigError(
+                f"{config.name or 'config'}: fusion: efdn fuses exactly four blocks (EFDN's local_fuse), "
+                f"got {len(config.blocks)}"
+            )
         if config.fusion == "span" and not isinstance(config.blocks[-1], SPABConfig):
             raise ArchConfigError(
                 f"{config.name or 'config'}: fusion: span takes the last block's first conv output, needs "
@@ -166,6 +171,8 @@ class SRNet(nn.Module):
         elif config.fusion == "span":
             self.LR_conv = Conv3XC(nf, nf, _CONV3XC_GAIN)
             self.c = conv(4 * nf, nf, 1)
+        elif config.fusion == "efdn":
+            self.local_fuse = nn.ModuleList(conv(2 * nf, nf, 1) for _ in range(3))
         self.global_residual = config.global_residual
 
         if config.upsampler == "pixelshuffle":
@@ -208,7 +215,13 @@ class SRNet(nn.Module):
         out = feat
         outs = []
         last = len(self.blocks) - 1
-        for i, block in enumerate(self.blocks):
+        if self.fusion == "efdn":  # EFDN: o1, o2 = B1, B2; B3(LF0[o1, o2]); B4(LF1[o2, o3]); LF2[o2, o4]
+            o1 = self.blocks[0](out)
+            o2 = self.blocks[1](o1)
+            o3 = self.blocks[2](self.local_fuse[0](torch.cat([o1, o2], 1)))
+            o4 = self.blocks[3](self.local_fuse[1](torch.cat([o2, o3], 1)))
+            out = self.local_fuse[2](torch.cat([o2, o4], 1))
+        for i, block in enumerate(self.blocks if self.fusion != "efdn" else ()):
             if self.fusion == "span" and i == last:
                 out, mid = block(out, return_mid=True)
             else:

@@ -60,6 +60,9 @@ PARAMS = {
     # holds the frozen eval_conv of every Conv3XC (SPAN_AUTHORS_ALL below)
     "span_ntire": {4: 634_048},
     "span": {2: 1_824_900, 4: 1_840_488},
+    # EFDN as released for NTIRE 2025: Amazingren/NTIRE2025_ESR models/team00_EFDN.py EFDN()
+    # (0.276 M in its README); model_zoo/team00_EFDN.pth loads strictly through OFFICIAL_KEY_MAPS
+    "efdn": {4: 276_192},
 }
 # ECBSR train form, trainable only (masks excluded)
 ECBSR_TRAINABLE = {
@@ -159,6 +162,7 @@ SMALL_BLOCKS = {
     "rlfb": {"type": "rlfb", "mid_channels": 12, "esa_channels": 4},
     "rlfb_noatt": {"type": "rlfb", "attention": "none", "act": "prelu"},
     "spab": {"type": "spab"},
+    "efdb": {"type": "efdb"},
 }
 
 
@@ -294,7 +298,7 @@ def test_every_registered_block_type_has_a_builder():
     from nas.arch import BLOCK_REGISTRY
     from nas.models.build import block_builder
 
-    assert set(BLOCK_REGISTRY) == {"rfdb", "imdb", "lfb", "ecb", "rlfb", "spab"}
+    assert {"rfdb", "imdb", "lfb", "ecb", "rlfb", "spab", "efdb"} <= set(BLOCK_REGISTRY)
     assert all(callable(block_builder(kind)) for kind in BLOCK_REGISTRY)
 
 
@@ -382,3 +386,33 @@ def test_official_checkpoint_loads_strict_after_renaming_blocks(name, scale, fil
         sr = model.eval()(lr)
     ref = torch.nn.functional.interpolate(lr, scale_factor=scale, mode="bilinear", align_corners=False)
     assert (sr - ref)[..., 8:-8, 8:-8].abs().mean() < 0.02
+
+
+def test_efdn_official_key_names_load_strictly(tmp_path):
+    """The key names of Amazingren/NTIRE2025_ESR models/team00_EFDN.py (EFDN: head, cells.i with
+    conv1.conv1x1 / conv1.act / conv2.rep_conv / conv2.act / conv3.* / fuse / att.conv1, conv_f,
+    conv_max, conv2, conv3, conv3_, conv4 / branch.0-3, local_fuse.0-2, tail.0) map onto ours."""
+    from nas.checkpoints import load_official_weights
+
+    cell = ["conv1.conv1x1.weight", "conv1.conv1x1.bias", "conv1.act.weight", "conv2.rep_conv.weight",
+            "conv2.rep_conv.bias", "conv2.act.weight", "conv3.rep_conv.weight", "conv3.rep_conv.bias",
+            "conv3.act.weight", "fuse.weight", "fuse.bias"]
+    cell += [f"att.{c}.{w}" for c in ("conv1", "conv_f", "conv_max", "conv2", "conv3", "conv3_", "conv4")
+             for w in ("weight", "bias")]
+    cell += [f"branch.{i}.{w}" for i in range(4) for w in ("weight", "bias")]
+    official = ["head.weight", "head.bias", *[f"cells.{i}.{k}" for i in range(4) for k in cell],
+                *[f"local_fuse.{i}.{w}" for i in range(3) for w in ("weight", "bias")], "tail.0.weight", "tail.0.bias"]
+    source = build_model(reference_config("efdn", 4))
+    ours = source.state_dict()
+    assert len(official) == len(ours)
+    to_ours = {"head.": "fea_conv.", "cells.": "blocks.", "tail.0.": "upsampler.0."}
+
+    def rename(key):
+        for a, b in to_ours.items():
+            if key.startswith(a):
+                return b + key[len(a):]
+        return key
+
+    torch.save({k: ours[rename(k)].clone() for k in official}, tmp_path / "team00_EFDN.pth")
+    model = load_official_weights(build_model(reference_config("efdn", 4)), tmp_path / "team00_EFDN.pth", "efdn")
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in ours.items())

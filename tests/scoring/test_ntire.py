@@ -37,7 +37,7 @@ def test_years_and_a_clear_error_for_an_unknown_one():
         ntire_baseline(2023)
 
 
-@pytest.mark.parametrize("name, published_g", [("rlfn_ntire", 19.67), ("span_ntire", 9.83)])
+@pytest.mark.parametrize("name, published_g", [("rlfn_ntire", 19.67), ("span_ntire", 9.83), ("efdn", 16.70)])
 def test_ntire_flops_equal_the_challenge_readmes(name, published_g):
     """FLOPs as the challenges count them: fvcore (MACs) at a 1x3x256x256 LR input; RLFN_cut
     19.67 G (NTIRE2024_ESR README), SPAN 9.83 G on its deploy form (NTIRE2026_ESR README)."""
@@ -61,5 +61,8 @@ def test_nas_info_ntire_scores_the_baseline_at_e_squared(capsys):
     assert row["ntire_flops"] == pytest.approx(9.834e9, rel=1e-3)
     assert row["score_flops"] == pytest.approx(7.3891, abs=1e-3) and row["score_params"] == pytest.approx(7.3891, abs=1e-3)
     assert row["ntire"]["baseline"] == "span_ntire"
-    bad = CliRunner().invoke(app, ["info", "--reference", "span_ntire", "--ntire", "2025"])
+    r2025 = CliRunner().invoke(app, ["info", "--reference", "efdn", "--ntire", "2025", "--json"])
+    assert r2025.exit_code == 0, r2025.output
+    assert json.loads(r2025.stdout)["ntire_flops"] == pytest.approx(16.70e9, rel=1e-3)  # the 2025 README
+    bad = CliRunner().invoke(app, ["info", "--reference", "span_ntire", "--ntire", "2023"])
     assert bad.exit_code != 0
