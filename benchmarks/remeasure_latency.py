@@ -26,6 +26,7 @@ from nas.arch import ArchConfig
 from nas.metrics import measure_latency
 from nas.models import build_model
 from nas.report import trials_frame
+from nas.scoring.evaluate import deploy_form
 
 
 def main() -> None:
@@ -45,7 +46,7 @@ def main() -> None:
     rows = []
     for _, r in df.iterrows():
         config = ArchConfig.from_dict(__import__("json").loads(r["config"]))
-        model = build_model(config)
+        model = deploy_form(build_model(config))  # the form the study timed (issue 18 §3)
         medians = [measure_latency(model, lr_hw=lr_hw, in_channels=config.colors, warmup=3,
                                    repeats=args.repeats).median_ms for _ in range(args.rounds)]
         rows.append({"number": r["number"], "reference": r["reference"], "params": r["params"],
