@@ -28,6 +28,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nas.front import dominates, dominates_with_margin, hypervolume_history
 from nas.front.hypervolume import HV_REFERENCES, HypervolumePoint, HypervolumeReference
 from nas.metrics.quiet import LOADED_SHARE
+from nas.proxy.profiles import noise_at
 from nas.scoring import OBJECTIVE_NAMES, OBJECTIVES, Objective, is_feasible
 from nas.search.rungs import RungEntry, rung_table
 from nas.urls import redact_url
@@ -499,7 +500,7 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             refs_at_top[r] = at_top[n]
     n = len(OBJECTIVE_NAMES)
     noise = _noise(ua)
-    margin = float(noise.get(top_iters, 0.0)) if top_iters is not None else 0.0
+    margin = noise_at(noise, top_iters)
 
     by_number = {t.number: t for t in trials}
     points = []
@@ -642,7 +643,7 @@ def _with_confirmations(points: list[TrialPoint], ua: dict[str, Any]) -> list[Tr
         if mine is None:
             out.append(p)
             continue
-        margin = float(noise.get(mine[1], 0.0)) if mine[1] is not None else 0.0
+        margin = noise_at(noise, int(mine[1]) if mine[1] is not None else None)
         confirmed = tuple(r for r in p.dominates if r in ref_scores and mine[0] - ref_scores[r] > margin)
         out.append(replace(p, psnr_confirm_db=mine[0], confirmed=confirmed))
     return out

@@ -156,3 +156,24 @@ def test_without_measured_noise_dominance_is_plain():
     data = build_report_data(_claim_study(0.05, None), with_hypervolume=False)
     assert next(p for p in data.points if not p.reference).dominates == ("imdn",)
     assert data.facts.claim_margin_db == 0.0
+
+
+def test_a_confirmation_inside_the_noise_does_not_confirm_a_claim():
+    """Retrained for 1620 steps (noise not measured there), a candidate 0.03 dB above IMDN is not
+    confirmed: the margin is the noise at the longest measured fidelity (0.17 dB at 180)."""
+    from nas.report.data import TrialPoint, _with_confirmations
+
+    def point(number, reference, dominates=()):
+        return TrialPoint(number=number, state="COMPLETE", status="front", reference=reference, psnr_db=29.0,
+                          params=1, mult_adds=1, latency_ms=1.0, iters=180, duration_s=1.0, arch_id=str(number),
+                          summary="", config=None, on_front=True, dominates=dominates, reason="", export_command=None)
+
+    points = [point(0, "imdn"), point(1, "erfdn"), point(7, None, ("imdn", "erfdn"))]
+    ua = {"confirm_profile": {"name": "confirm", "iters": 20, "batch": 8, "lr_patch": 24, "lr": 2e-3, "seed": 0,
+                              "val_max_side": 384, "channels_last": True, "augment": True, "rungs": 5, "eta": 3,
+                              "predictor": "none", "threads": 1},
+          "confirm:0:0": {"psnr_db": 30.52, "iters": 1620}, "confirm:1:0": {"psnr_db": 30.30, "iters": 1620},
+          "confirm:7:0": {"psnr_db": 30.55, "iters": 1620}}
+    out = {p.number: p for p in _with_confirmations(points, ua)}
+    assert out[7].psnr_confirm_db == 30.55
+    assert out[7].confirmed == ("erfdn",)  # 0.25 dB above E-RFDN, only 0.03 above IMDN

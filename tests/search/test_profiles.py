@@ -74,3 +74,13 @@ def test_a_score_does_not_depend_on_the_process_thread_count():
     finally:
         torch.set_num_threads(before)
     assert scores[0] == scores[1], scores
+
+
+def test_noise_at_an_unmeasured_fidelity_is_the_longest_measured_one_below():
+    """nas confirm validates at 1620 steps, where the noise is not measured: a claim then needs
+    the margin measured at 180 steps (noise falls with training, so this is the safe side)."""
+    from nas.proxy.profiles import PSNR_NOISE_DB, noise_at
+
+    n = PSNR_NOISE_DB["halving"]
+    assert noise_at(n, 180) == n[180] and noise_at(n, 1620) == n[180] and noise_at(n, 100) == n[60]
+    assert noise_at(n, 10) == 0.0 and noise_at({}, 1620) == 0.0 and noise_at(n, None) == 0.0
