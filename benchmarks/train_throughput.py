@@ -1,6 +1,7 @@
 """Benchmark: `nas train` throughput on CPU against plain torch loops and the machine's matmul peak.
 
-For one network (default: the committed x4 trial 36, ``nf64 | 1x ecb(d2,res)``; or ``--reference``)
+For one network (default: a one-ECB-block network like the old x4 trial 36, ``nf64 | 1x ecb(d2,res)``;
+or ``--reference``)
 at `nas train`'s defaults (batch 64, HR patch 256 at x4) on the built-in photographs:
 
 * `nas train` itself (``nas.training.train``, ``--iters`` iterations, no validation in the timed
