@@ -158,9 +158,7 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
             hint = "; is the database file writable?" if storage_url.startswith("sqlite") else ""
             raise StudyError(f"{safe_url}: cannot open the study for writing ({line.strip()[:300]}){hint}") from None
         raise
-    stored_threads = (study.user_attrs.get("latency") or {}).get("threads")
-    if isinstance(stored_threads, int) and stored_threads >= 1 and stored_threads != latency.threads:
-        latency = dataclasses.replace(latency, threads=stored_threads)  # the study's, on every worker
+    latency = _stored_latency(study.user_attrs.get("latency"), latency)  # the study's, on every worker
     activate_gate()  # latency timed while the machine's other nas workers pause
     log(f"study {study_name!r} ({'created' if created else 'resumed'}) in {safe_url}; "
         f"space {space.name} [{space.digest}], x{s.scale}, profile {profile.name} "
@@ -307,4 +305,19 @@ def _record_budget(study: optuna.Study, budget: int) -> None:
         study.set_user_attr("budget", [*history, budget])
 
 
+def _stored_latency(stored, default):
+    """The latency protocol a study was created with (input size, warm-up, repeats, memory
+    format, threads), so that every worker and every resumed run times candidates the same way;
+    fields the study does not record keep ``default``'s (a ``LatencySetting``)."""
+    if not isinstance(stored, dict):
+        return default
+    changes = {}
+    hw = stored.get("lr_hw")
+    if isinstance(hw, (list, tuple)) and len(hw) == 2 and all(isinstance(v, int) and v > 0 for v in hw):
+        changes["lr_hw"] = (int(hw[0]), int(hw[1]))
+    for key, ok in (("warmup", lambda v: isinstance(v, int) and v >= 0), ("repeats", lambda v: isinstance(v, int) and v >= 1),
+                    ("threads", lambda v: isinstance(v, int) and v >= 1), ("channels_last", lambda v: isinstance(v, bool))):
+        if key in stored and ok(stored[key]):
+            changes[key] = stored[key]
+    return dataclasses.replace(default, **changes)
 

@@ -78,3 +78,17 @@ def test_promote_one_continues_the_best_candidate_to_the_next_rung(tmp_path):
     ((number, rung), res), = results.items()
     assert rung == 1 and res["iters"] == ctx.profile.rung_iters(1) and res["psnr_db"] > 0
     assert optuna.load_study(study_name=ctx.study_name, storage=ctx.storage_url).user_attrs == ctx.study.user_attrs
+
+
+def test_a_resumed_study_times_latency_with_its_stored_protocol(tmp_path):
+    """Every worker and every resume times candidates as the study was created to (input size,
+    passes, threads), whatever this process's defaults are."""
+    from nas.search._setup import _stored_latency
+    from nas.scoring.evaluate import LatencySetting
+
+    base = LatencySetting(threads=8)
+    got = _stored_latency({"lr_hw": [32, 48], "warmup": 1, "repeats": 7, "threads": 2, "channels_last": False,
+                           "device": "cpu"}, base)
+    assert (got.lr_hw, got.warmup, got.repeats, got.threads, got.channels_last) == ((32, 48), 1, 7, 2, False)
+    assert _stored_latency({"repeats": 0, "threads": "two"}, base) == base  # nonsense is ignored
+    assert _stored_latency(None, base) == base
