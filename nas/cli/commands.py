@@ -408,16 +408,22 @@ def export(
     weights: Optional[Path] = typer.Option(None, help="Trained weights to export too: <out>.safetensors "
                                                       "(deploy form; see nas/export)."),
     onnx: bool = typer.Option(False, "--onnx", help="With --weights: also <out>.onnx, checked with onnxruntime."),
+    ntire: Optional[int] = typer.Option(None, help="With --weights: also the NTIRE ESR challenge's files for this "
+                                        "team id, models/teamID_NAME.py (one plain-PyTorch file) and "
+                                        "model_zoo/teamID_NAME.pth, next to --out (data_range 1.0)."),
+    ntire_name: str = typer.Option("NasSR", help="Model (and class) name of the --ntire files."),
 ) -> None:
     """Write an ArchConfig: a reference (--reference NAME --scale S) or a trial (--out-dir DIR --trial N);
-    with --weights also the trained weights (safetensors) and with --onnx an ONNX graph."""
+    with --weights also the trained weights (safetensors), with --onnx an ONNX graph and with --ntire
+    the NTIRE ESR challenge's model file and weights."""
     from optuna.trial import TrialState
 
     from nas.arch import reference_config
     from nas.search import trial_config
 
-    if weights is None and onnx:
-        _fail("--onnx exports trained weights: pass --weights W (a `nas train` .pt, authors' .pth or .safetensors)")
+    if weights is None and (onnx or ntire is not None):
+        _fail(f"{'--onnx' if onnx else '--ntire'} exports trained weights: pass --weights W (a `nas train` .pt, "
+              "authors' .pth or .safetensors)")
     if weights is None and config_file is not None:
         _fail(f"{config_file}: a CONFIG argument is exported with its trained weights: pass --weights W")
     if out.suffix.lower() not in (".yaml", ".yml", ".json"):
@@ -425,7 +431,7 @@ def export(
     if weights is not None and reference is None and trial is None:  # the checkpoint (or CONFIG) has the arch
         from nas.cli.workflow import export_trained
 
-        export_trained(config_file, None, None, weights, out, onnx)
+        export_trained(config_file, None, None, weights, out, onnx, ntire, ntire_name)
         return
     if (reference is None) == (trial is None):
         _fail("pass either --reference NAME or --trial N (with --out-dir)")
@@ -443,7 +449,7 @@ def export(
     if weights is not None:
         from nas.cli.workflow import export_trained
 
-        export_trained(None, config, reference, weights, out, onnx)
+        export_trained(None, config, reference, weights, out, onnx, ntire, ntire_name)
         return
     try:
         config.save(out)

@@ -228,9 +228,10 @@ def upscale(
 
 # ---------------------------------------------------------------------- export --weights (called by `nas export`)
 def export_trained(config_file: Optional[Path], config, reference: Optional[str], weights: Path, out: Path,
-                   onnx: bool) -> None:
+                   onnx: bool, ntire: Optional[int] = None, ntire_name: str = "NasSR") -> None:
     """``nas export --weights``: load the trained model strictly, write the config, deploy-form
-    safetensors and (``--onnx``) a verified ONNX graph next to ``out``."""
+    safetensors, (``--onnx``) a verified ONNX graph and (``--ntire ID``) the NTIRE ESR files next
+    to ``out``."""
     from nas.checkpoints import describe, load_model
     from nas.export import export_model
 
@@ -245,6 +246,12 @@ def export_trained(config_file: Optional[Path], config, reference: Optional[str]
     if res.onnx_path is not None:
         _log(f"wrote {res.onnx_path}: input 'lr' (N, {loaded.config.colors}, H, W) in [0, 1], output 'sr'; "
              f"max |onnxruntime - torch| = {res.onnx_max_diff:.1e}")
+    if ntire is not None:
+        from nas.export.ntire import export_ntire
+
+        nt = export_ntire(loaded.model, loaded.config, Path(out).parent, ntire, ntire_name)
+        _log(f"wrote {nt.model_path} (class {nt.class_name}, {nt.params:,} params, plain PyTorch) and "
+             f"{nt.weights_path}; loads with strict=True, data_range 1.0; max |file - deploy form| = {nt.max_diff:.1e}")
 
 
 # ---------------------------------------------------------------------- train

@@ -198,15 +198,20 @@ class SRNet(nn.Module):
         has_esa = any(getattr(b, "attention", None) == "esa" for b in config.blocks)
         self.min_input_size = ESA_MIN_SIZE if has_esa else 1
 
+    #: Check the input's shape in ``forward`` (turned off to trace the network with ``torch.fx``,
+    #: whose symbolic inputs cannot decide a Python ``if``: ``nas.export.ntire``).
+    check_inputs: bool = True
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() != 4 or x.shape[1] != self.colors:
-            raise ValueError(f"expected input (N, {self.colors}, H, W), got {tuple(x.shape)}")
-        h, w = x.shape[-2:]
-        if h < self.min_input_size or w < self.min_input_size:
-            raise ValueError(
-                f"this network needs LR inputs of at least {self.min_input_size}x{self.min_input_size} px "
-                f"(ESA: 3x3 stride-2 conv + 7x7/3 max-pool), got {h}x{w}"
-            )
+        if self.check_inputs:
+            if x.dim() != 4 or x.shape[1] != self.colors:
+                raise ValueError(f"expected input (N, {self.colors}, H, W), got {tuple(x.shape)}")
+            h, w = x.shape[-2:]
+            if h < self.min_input_size or w < self.min_input_size:
+                raise ValueError(
+                    f"this network needs LR inputs of at least {self.min_input_size}x{self.min_input_size} px "
+                    f"(ESA: 3x3 stride-2 conv + 7x7/3 max-pool), got {h}x{w}"
+                )
         if self.meanshift:
             x = (x - self.rgb_mean) * 2.0
         elif self.meansub:
