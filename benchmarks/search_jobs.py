@@ -61,7 +61,8 @@ def study_stats(out: Path) -> dict:
     import optuna
 
     from nas.report import build_report_data
-    from nas.search.rungs import RESULT_PREFIX
+    from nas.metrics.quiet import LOADED_SHARE
+    from nas.search.rungs import rung_results
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     study = optuna.load_study(study_name=None, storage=f"sqlite:///{(out / 'study.db').as_posix()}")
@@ -73,13 +74,13 @@ def study_stats(out: Path) -> dict:
             if k in stages:
                 stages[k] += float(v)
     promotions = 0
-    for key, rec in study.user_attrs.items():
-        if key.startswith(RESULT_PREFIX) and isinstance(rec, dict) and "train_s" in rec:
+    for rec in rung_results(study.user_attrs).values():
+        if "train_s" in rec:
             stages["train_s"] += float(rec["train_s"])
             stages["validate_s"] += float(rec.get("val_s", 0.0))
             promotions += 1
     loaded = sum(1 for t in complete
-                 if ((t.user_attrs.get("latency_load") or {}).get("others_share") or 0.0) > 0.25)
+                 if ((t.user_attrs.get("latency_load") or {}).get("others_share") or 0.0) > LOADED_SHARE)
     data = build_report_data(study, out)
     return {"complete": len(complete), "trials": len(trials), "promotions": promotions,
             "stages_s": {k: round(v, 1) for k, v in stages.items()},

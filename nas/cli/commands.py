@@ -175,7 +175,9 @@ def _default_jobs(device: str) -> int:
 
         if torch.cuda.is_available():
             return 1
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from nas.metrics.quiet import usable_cores
+
+    return usable_cores()
 
 
 def _search_args(s) -> list[str]:

@@ -80,32 +80,22 @@ def evaluate_dataset(model: nn.Module, folder: str | Path, scale: int, *, bicubi
     try:
         for pair in pairs:
             lr = bicubic_downscale(pair.hr, scale) if bicubic_lr else pair.lr
-            if metric == "rgb":
-                sr = super_resolve(model, lr, scale, 3, tile, tile_overlap, device)
-                if sr.shape != pair.hr.shape:
-                    raise DataError(f"{folder}: {pair.name}: SR is {sr.shape[1::-1]} px, HR {pair.hr.shape[1::-1]}")
-                a, b = _shave(sr, scale), _shave(pair.hr, scale)
-                try:
-                    p = psnr_plane(a, b)
-                    s = float(np.mean([ssim_plane(a[..., c], b[..., c]) for c in range(3)]))
-                except ValueError as err:
-                    raise DataError(f"{folder}: {pair.name}: {err}") from None
-                per_image[pair.name] = {"psnr_db": p, "ssim": s}
-                if on_image is not None:
-                    on_image(pair.name, p, s)
-                continue
-            if colors == 3:
-                sr_y = rgb_to_y(super_resolve(model, lr, scale, 3, tile, tile_overlap, device))
+            if metric == "rgb":  # the three 8-bit channels; SSIM the mean of the per-channel ones
+                sr, hr = super_resolve(model, lr, scale, 3, tile, tile_overlap, device), pair.hr
+                planes = lambda a, b: [(a[..., c], b[..., c]) for c in range(3)]  # noqa: E731
             else:
-                sr_y = super_resolve(model, lr, scale, 1, tile, tile_overlap, device, return_y=True)
-            hr_y = rgb_to_y(pair.hr)
-            if sr_y.shape != hr_y.shape:
-                raise DataError(f"{folder}: {pair.name}: SR is {sr_y.shape[::-1]} px, HR {hr_y.shape[::-1]}")
-            if y_convention == "rounded":
-                sr_y, hr_y = np.round(sr_y), np.round(hr_y)
-            a, b = _shave(sr_y, scale), _shave(hr_y, scale)
+                sr = (rgb_to_y(super_resolve(model, lr, scale, 3, tile, tile_overlap, device)) if colors == 3 else
+                      super_resolve(model, lr, scale, 1, tile, tile_overlap, device, return_y=True))
+                hr = rgb_to_y(pair.hr)
+                if y_convention == "rounded":
+                    sr, hr = np.round(sr), np.round(hr)
+                planes = lambda a, b: [(a, b)]  # noqa: E731
+            if sr.shape != hr.shape:
+                raise DataError(f"{folder}: {pair.name}: SR is {sr.shape[:2][::-1]} px, HR {hr.shape[:2][::-1]}")
+            a, b = _shave(sr, scale), _shave(hr, scale)
             try:
-                p, s = psnr_plane(a, b), ssim_plane(a, b)
+                p = psnr_plane(a, b)
+                s = float(np.mean([ssim_plane(x, y) for x, y in planes(a, b)]))
             except ValueError as err:
                 raise DataError(f"{folder}: {pair.name}: {err}") from None
             per_image[pair.name] = {"psnr_db": p, "ssim": s}

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-__all__ = ["QuietGate", "gate", "activate_gate", "deactivate_gate", "CpuLoad", "cpu_load", "LOADED_SHARE"]
+__all__ = ["QuietGate", "gate", "activate_gate", "deactivate_gate", "CpuLoad", "cpu_load", "LOADED_SHARE",
+           "usable_cores"]
 
 try:
     import fcntl
@@ -198,7 +199,8 @@ def _busy_jiffies() -> tuple[int, int] | None:
     return total - idle, total
 
 
-def _usable_cores() -> int:
+def usable_cores() -> int:
+    """Cores this process may run on (``sched_getaffinity``, else ``os.cpu_count()``)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -227,12 +229,12 @@ class cpu_load:  # noqa: N801 - used as a context manager, like a function
             busy = (end[0] - self._jiffies[0]) / (end[1] - self._jiffies[1])  # share of all CPUs
             n_all = os.cpu_count() or 1
             others_s = max(0.0, busy * n_all * wall - own)
-            share = min(1.0, others_s / (wall * _usable_cores())) if wall > 0 else None
+            share = min(1.0, others_s / (wall * usable_cores())) if wall > 0 else None
         try:
             load1 = os.getloadavg()[0]
         except (OSError, AttributeError):
             load1 = None
-        self.result = CpuLoad(others_share=share, loadavg1=load1, cores=_usable_cores())
+        self.result = CpuLoad(others_share=share, loadavg1=load1, cores=usable_cores())
 
 
 def _own_cpu_s() -> float:

@@ -178,10 +178,9 @@ def _timed_quietly(deployed: torch.nn.Module, colors: int, latency: LatencySetti
             lat = measure_latency(deployed, lr_hw=latency.lr_hw, in_channels=colors,
                                   warmup=latency.warmup, repeats=latency.repeats, device=str(device),
                                   channels_last=latency.channels_last)
-        res = probe.result
-        load = {**res.to_dict(), "wait_s": round(waited, 3), "attempts": attempt + 1} if res is not None else None
-        share = res.others_share if res is not None and res.others_share is not None else 0.0
-        if best is None or share < (best[1] or {}).get("others_share", 0.0):
+        load = {**probe.result.to_dict(), "wait_s": round(waited, 3)} if probe.result is not None else None
+        share = (load or {}).get("others_share") or 0.0
+        if best is None or share < ((best[1] or {}).get("others_share") or 0.0):
             best = (lat, load)
         if share <= LOADED_SHARE:
             break

@@ -22,7 +22,7 @@ import optuna
 
 from nas.arch import SEARCH_REFERENCES
 from nas.errors import NasError, StudyError
-from nas.metrics.quiet import activate_gate
+from nas.metrics.quiet import activate_gate, usable_cores
 from nas.proxy import get_profile
 from nas.proxy.profiles import psnr_noise_db
 from nas.search.settings import (
@@ -126,7 +126,7 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     # output folder, storage, study
     created_dir = _prepare_out_dir(out_dir)
     safe_url = redact_url(storage_url)
-    latency = LatencySetting(threads=_usable_cores())
+    latency = LatencySetting(threads=usable_cores())
     facts = StudyFacts(
         space_name=space.name, space_digest=space.digest, space_path=_portable_path(space.path), scale=s.scale,
         profile=profile.to_dict(), data_source=data.source,
@@ -272,12 +272,6 @@ def _prepare_out_dir(out_dir: Path) -> bool:
     except OSError as err:
         raise NasError(f"{out_dir}: output folder is not writable ({err.strerror or err})") from None
     return created
-
-
-def _usable_cores() -> int:
-    """Cores this process may run on (``sched_getaffinity``, else ``os.cpu_count()``)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
 
 
 def _fidelity_text(profile) -> str:

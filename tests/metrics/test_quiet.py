@@ -67,5 +67,5 @@ def test_load_probe_sees_another_busy_process():
     if busy.result.others_share is None:
         return  # no /proc/stat (not Linux): only the load average is recorded
     # one spinning process: a whole core of this machine's cores was used by someone else
+    # (no comparison with the first, idle-looking probe: other work on the machine can load it too)
     assert busy.result.others_share >= min(0.9 / busy.result.cores, LOADED_SHARE) - 0.05, busy.result
-    assert busy.result.others_share > quiet.result.others_share, (quiet.result, busy.result)
