@@ -67,6 +67,14 @@ class _RichProgress:
         self.progress.stop()
 
 
+def _objective_help() -> str:
+    """The registered objectives for ``--help``: ``psnr_db (psnr, dB, max)``, ..."""
+    from nas.scoring.objectives import OBJECTIVE_REGISTRY
+
+    return "; ".join(f"{o.name}" + (f" ({'/'.join(o.aliases)})" if o.aliases else "") + f": {o.unit}, {o.direction[:3]}"
+                     for o in OBJECTIVE_REGISTRY.values()) + "."
+
+
 @app.command()
 def search(
     space: Optional[Path] = typer.Option(None, help="Search-space YAML (default: search_spaces/lightweight_sr.yaml)."),
@@ -100,6 +108,9 @@ def search(
                                                    "study's latency setting), before training."),
     checkpoint_dir: Optional[Path] = typer.Option(None, help="Between-rung checkpoints of successive halving "
                                                   "(default <out>/checkpoints; share it between machines)."),
+    objectives: Optional[str] = typer.Option(None, help="Objectives, comma-separated, psnr first (default "
+                                             "psnr,params,mult_adds,latency; a resumed study keeps its own). "
+                                             "Known: " + _objective_help()),
     outputs: bool = typer.Option(True, "--outputs/--no-outputs", hidden=True),
 ) -> None:
     """Run (or resume) an architecture search; writes trials.csv, pareto.csv, pareto.html.
@@ -120,7 +131,7 @@ def search(
         max_latency_ms=max_latency_ms, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
         references=(None if references is None else
                     tuple(r.strip() for r in references.split(",") if r.strip() and r.strip().lower() != "none")),
-        outputs=outputs,
+        outputs=outputs, objectives=objectives,
     )
     jobs = jobs or _default_jobs(device)
     log = lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
@@ -190,7 +201,7 @@ def _search_args(s) -> list[str]:
     for flag, value in (("--space", s.space), ("--data", s.data), ("--val-data", s.val_data),
                         ("--iters", s.iters), ("--threads", s.threads), ("--max-params", s.max_params),
                         ("--max-mult-adds", s.max_mult_adds), ("--max-latency-ms", s.max_latency_ms),
-                        ("--checkpoint-dir", s.checkpoint_dir)):
+                        ("--checkpoint-dir", s.checkpoint_dir), ("--objectives", s.objectives)):
         if value is not None:
             args += [flag, str(value)]
     return args

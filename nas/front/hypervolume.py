@@ -35,6 +35,11 @@ do not all clip to 0. The points are fixed per scale, not taken from the trials,
 hypervolumes of runs at one scale are comparable (latency only on the same machine). A trial
 outside the box (worse than the reference on some objective) adds nothing.
 
+A study with other objectives (``nas search --objectives``) uses the same bounds for the four
+above and, for the others, the ``hv_ideal`` / ``hv_reference`` of their registry entry
+(:mod:`nas.scoring.objectives`; log axis when ``log_axis``, scaled by ``(4 / s)^2`` when
+``hv_per_lr_pixel``): the box has one axis per objective of the study.
+
 The hypervolume itself is Optuna's exact implementation (WFG), behind :func:`compute_hypervolume`.
 No torch.
 """
@@ -49,7 +54,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.errors import NasError
-from nas.scoring import OBJECTIVE_NAMES, is_feasible
+from nas.scoring.objectives import OBJECTIVES, Objective, is_feasible, objectives_of
 
 __all__ = [
     "HypervolumeReference",
@@ -106,34 +111,61 @@ class HypervolumeReference:
         """The ideal point in objective units: (dB, parameters, MACs, ms)."""
         return (self.psnr_ideal_db, self.params_ideal, self.mult_adds_ideal, self.latency_ideal_ms)
 
-    def normalise(self, values: Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
-        """Objective vectors ``(psnr_db, params, mult_adds, latency_ms)`` -> losses, shape (n, 4).
+    def bounds(self, objective: Objective) -> tuple[float, float, bool]:
+        """``(ideal, reference, log_axis)`` of one objective at this scale, in its stored units.
+
+        Raises:
+            NasError: the objective declares no hypervolume bounds.
+        """
+        fixed = {"psnr_db": (self.psnr_ideal_db, self.psnr_ref_db, False),
+                 "params": (self.params_ideal, self.params, True),
+                 "mult_adds": (self.mult_adds_ideal, self.mult_adds, True),
+                 "latency_ms": (self.latency_ideal_ms, self.latency_ms, True)}
+        if objective.name in fixed:
+            return fixed[objective.name]
+        if objective.hv_ideal is None or objective.hv_reference is None:
+            raise NasError(f"objective {objective.name!r} declares no hypervolume bounds (hv_ideal, hv_reference)")
+        k = (4.0 / self.scale) ** 2 if objective.hv_per_lr_pixel else 1.0
+        return objective.hv_ideal * k, objective.hv_reference * k, objective.log_axis
+
+    def normalise(self, values: Sequence[Sequence[float]] | np.ndarray,
+                  objectives: Sequence[Objective] = OBJECTIVES) -> np.ndarray:
+        """Objective vectors in ``objectives`` order (default ``(psnr_db, params, mult_adds,
+        latency_ms)``) -> losses, shape (n, len(objectives)).
 
         PSNR linear in dB; the costs ``log(x / ideal) / log(reference / ideal)``, clipped at 0
-        below the ideal (a cost of 0 or less counts as ideal). The reference point maps to
-        ``(1, 1, 1, 1)``; smaller is better on every axis.
+        below the ideal (a cost of 0 or less counts as ideal); a maximised objective is mirrored.
+        The reference point maps to all ones; smaller is better on every axis.
         """
-        v = np.asarray(values, dtype=np.float64).reshape(-1, len(OBJECTIVE_NAMES))
+        v = np.asarray(values, dtype=np.float64).reshape(-1, len(objectives))
 
         def log_loss(x: np.ndarray, ideal: float, ref: float) -> np.ndarray:
             with np.errstate(divide="ignore", invalid="ignore"):
                 out = np.log(np.maximum(x, ideal) / ideal) / np.log(ref / ideal)
             return np.where(np.isnan(x), np.nan, out)
 
-        return np.stack([
-            (self.psnr_ideal_db - v[:, 0]) / (self.psnr_ideal_db - self.psnr_ref_db),
-            log_loss(v[:, 1], self.params_ideal, self.params),
-            log_loss(v[:, 2], self.mult_adds_ideal, self.mult_adds),
-            log_loss(v[:, 3], self.latency_ideal_ms, self.latency_ms),
-        ], axis=1)
+        cols = []
+        for i, o in enumerate(objectives):
+            ideal, ref, log = self.bounds(o)
+            if log:
+                cols.append(log_loss(v[:, i], ideal, ref))
+            else:
+                cols.append((ideal - v[:, i]) / (ideal - ref))
+        return np.stack(cols, axis=1)
 
-    def describe(self) -> str:
-        """One line for reports: the box in objective units."""
-        return (f"x{self.scale}: PSNR {self.psnr_ref_db:g}-{self.psnr_ideal_db:g} dB (linear), "
-                f"{_si(self.params_ideal)}-{_si(self.params)} params, "
-                f"{_si(self.mult_adds_ideal)}-{_si(self.mult_adds)} Mult-Adds, "
-                f"{self.latency_ideal_ms:g}-{self.latency_ms:g} ms (log); "
-                "hypervolume = dominated fraction of that box")
+    def describe(self, objectives: Sequence[Objective] = OBJECTIVES) -> str:
+        """One line for reports: the box of ``objectives`` in their units."""
+        parts = []
+        for o in objectives:
+            lo, hi, log = self.bounds(o)
+            if o.name == "psnr_db":
+                parts.append(f"PSNR {hi:g}-{lo:g} dB (linear)")
+            elif o.name == "latency_ms":
+                parts.append(f"{lo:g}-{hi:g} ms")
+            else:
+                unit = {"params": "params", "mult_adds": "Mult-Adds"}.get(o.name, f"{o.name} ({o.unit})")
+                parts.append(f"{_si(lo)}-{_si(hi)} {unit}" + ("" if log or o.name in ("params", "mult_adds") else " (linear)"))
+        return f"x{self.scale}: " + ", ".join(parts) + " (log); hypervolume = dominated fraction of that box"
 
 
 def _si(x: float) -> str:
@@ -176,7 +208,7 @@ def compute_hypervolume(losses: np.ndarray, reference: Sequence[float] | None = 
     from optuna._hypervolume import compute_hypervolume as _optuna_hv  # private API, see above
 
     pts = np.asarray(losses, dtype=np.float64)
-    ref = np.ones(pts.shape[1] if pts.ndim == 2 else len(OBJECTIVE_NAMES)) if reference is None \
+    ref = np.ones(pts.shape[1] if pts.ndim == 2 else len(OBJECTIVES)) if reference is None \
         else np.asarray(reference, dtype=np.float64)
     if pts.size == 0:
         return 0.0
@@ -186,13 +218,14 @@ def compute_hypervolume(losses: np.ndarray, reference: Sequence[float] | None = 
     return float(_optuna_hv(pts, ref))
 
 
-def hypervolume(values: Iterable[Sequence[float]], scale: int) -> float:
-    """Hypervolume (dimensionless, 0..1) of objective vectors ``(psnr_db, params, mult_adds,
-    latency_ms)`` with the fixed reference point of ``scale``."""
+def hypervolume(values: Iterable[Sequence[float]], scale: int,
+                objectives: Sequence[Objective] = OBJECTIVES) -> float:
+    """Hypervolume (dimensionless, 0..1) of objective vectors in ``objectives`` order (default
+    ``(psnr_db, params, mult_adds, latency_ms)``) with the fixed reference point of ``scale``."""
     vals = list(values)
     if not vals:
         return 0.0
-    return compute_hypervolume(hv_reference(scale).normalise(vals))
+    return compute_hypervolume(hv_reference(scale).normalise(vals, objectives))
 
 
 @dataclass(frozen=True)
@@ -210,7 +243,8 @@ class HypervolumePoint:
     hypervolume: float
 
 
-def hypervolume_history(study: optuna.Study | Sequence[FrozenTrial], scale: int | None = None) -> list[HypervolumePoint]:
+def hypervolume_history(study: optuna.Study | Sequence[FrozenTrial], scale: int | None = None,
+                        objectives: Sequence[Objective] | None = None) -> list[HypervolumePoint]:
     """Hypervolume after each COMPLETE trial, in completion order (ties: trial number).
 
     Infeasible trials (an Optuna constraint > 0) count as completed but add nothing, as in
@@ -221,6 +255,8 @@ def hypervolume_history(study: optuna.Study | Sequence[FrozenTrial], scale: int 
     Args:
         study: the study, or its trials.
         scale: upscaling factor (default: the study's ``scale`` user attribute).
+        objectives: the objectives of ``trial.values`` (default: the study's stored ones, or
+            the default four for a list of trials).
 
     Raises:
         NasError: no scale known.
@@ -228,18 +264,20 @@ def hypervolume_history(study: optuna.Study | Sequence[FrozenTrial], scale: int 
     if isinstance(study, optuna.Study):
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         scale = scale if scale is not None else study.user_attrs.get("scale")
+        objectives = objectives if objectives is not None else objectives_of(study.user_attrs)
     else:
         trials = [t for t in study if t.state == TrialState.COMPLETE]
     if scale is None:
         raise NasError("hypervolume: the study records no scale; pass one")
+    objectives = tuple(objectives) if objectives is not None else OBJECTIVES
     ref = hv_reference(scale)
     trials = sorted(trials, key=lambda t: (t.datetime_complete is None, t.datetime_complete or 0, t.number))
     out: list[HypervolumePoint] = []
-    front = np.empty((0, len(OBJECTIVE_NAMES)))
+    front = np.empty((0, len(objectives)))
     hv = 0.0
     for i, t in enumerate(trials, start=1):
-        if t.values is not None and len(t.values) == len(OBJECTIVE_NAMES) and is_feasible(t):
-            x = ref.normalise([t.values])
+        if t.values is not None and len(t.values) == len(objectives) and is_feasible(t):
+            x = ref.normalise([t.values], objectives)
             inside = bool(np.isfinite(x).all() and (x <= 1.0).all())
             if inside and not (front <= x).all(axis=1).any():
                 front = np.concatenate([front[~(x <= front).all(axis=1)], x], axis=0)

@@ -8,7 +8,8 @@ is no second source of truth. Built in the style of Optuna's ``visualization/_pa
 Units: ``psnr_db`` dB (Y channel), ``params`` parameters, ``mult_adds`` MACs for a 1280x720 HR
 output, ``latency_ms`` milliseconds (the study's latency setting), ``duration_s`` / ``wall_s``
 seconds, ``iters`` proxy-training steps (the fidelity a trial was scored at), ``hypervolume``
-dimensionless (see :mod:`nas.front.hypervolume`). No torch.
+dimensionless (see :mod:`nas.front.hypervolume`); the study's other objectives
+(``nas search --objectives``) in their registry units (:mod:`nas.scoring.objectives`). No torch.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from nas.front import dominates, dominates_with_margin, hypervolume_history
 from nas.front.hypervolume import HV_REFERENCES, HypervolumePoint, HypervolumeReference
 from nas.metrics.quiet import LOADED_SHARE
 from nas.proxy.profiles import noise_at
-from nas.scoring import OBJECTIVE_NAMES, OBJECTIVES, Objective, is_feasible
+from nas.scoring.objectives import (
+    DEFAULT_OBJECTIVE_NAMES,
+    OBJECTIVE_NAMES,
+    STANDARD_COSTS,
+    Objective,
+    is_feasible,
+    objectives_of,
+)
 from nas.search.rungs import RungEntry, rung_table
 from nas.urls import redact_url
 
@@ -136,6 +144,9 @@ class TrialPoint:
         psnr_sigma_db: the prediction's 1-sigma uncertainty (dB), else ``None``.
         latency_others_cpu: share of the machine's cores (0..1) that other processes used
             while the latency was timed (``nas.metrics.quiet``), ``None`` if not recorded.
+        objective_names: the study's objectives, the order of :attr:`values` and ``plot_values``.
+        extra: the values of measured quantities beyond the four fields above (the study's
+            other objectives), by objective name.
     """
 
     number: int
@@ -166,6 +177,17 @@ class TrialPoint:
     psnr_proxy_db: float | None = None
     psnr_sigma_db: float | None = None
     latency_others_cpu: float | None = None
+    objective_names: tuple[str, ...] = DEFAULT_OBJECTIVE_NAMES
+    extra: dict = field(default_factory=dict)
+
+    def metric(self, name: str) -> float | None:
+        """A measured quantity by objective name (``psnr_db``, ``params``, ... or one of ``extra``),
+        ``None`` when not known."""
+        if name in ("psnr_db", "params", "mult_adds", "latency_ms"):
+            v = getattr(self, name)
+            return float(v) if v is not None else None
+        v = self.extra.get(name)
+        return float(v) if v is not None else None
 
     @property
     def latency_loaded(self) -> bool:
@@ -173,11 +195,12 @@ class TrialPoint:
         return self.latency_others_cpu is not None and self.latency_others_cpu > LOADED_SHARE
 
     @property
-    def values(self) -> tuple[float, float, float, float] | None:
-        """``(psnr_db, params, mult_adds, latency_ms)`` or ``None`` when not scored."""
+    def values(self) -> tuple[float, ...] | None:
+        """The study's objective values in :attr:`objective_names` order (default ``(psnr_db,
+        params, mult_adds, latency_ms)``), or ``None`` when not scored."""
         if self.psnr_db is None:
             return None
-        return (self.psnr_db, float(self.params), float(self.mult_adds), self.latency_ms)
+        return tuple(self.metric(n) for n in self.objective_names)
 
     @property
     def name(self) -> str:
@@ -363,18 +386,37 @@ class ReportData:
         return self.hypervolume[-1].hypervolume if self.hypervolume else None
 
     # ----------------------------------------------------------------- exports
+    @property
+    def extra_columns(self) -> list[str]:
+        """The study's objectives beyond the standard four (their ``trials.csv`` columns follow
+        ``latency_ms``)."""
+        return [o.name for o in self.objectives if o.name not in DEFAULT_OBJECTIVE_NAMES]
+
+    @property
+    def costs(self) -> tuple[Objective, ...]:
+        """The costs shown in tables: the standard three (measured for every candidate) and the
+        study's other objectives, in that order."""
+        from nas.scoring.objectives import get_objective
+
+        return tuple(get_objective(n) for n in STANDARD_COSTS) + tuple(
+            o for o in self.objectives if o.name not in DEFAULT_OBJECTIVE_NAMES)
+
     def frame(self) -> pd.DataFrame:
-        """One row per trial with :data:`COLUMNS` (the ``trials.csv`` layout). ``fail_reason``
+        """One row per trial with :data:`COLUMNS` (the ``trials.csv`` layout; a study with other
+        objectives has their columns after ``latency_ms``). ``fail_reason``
         says why a FAILED or PRUNED trial has no score (error, interruption, duplicate, over a
         limit, unbuildable); a candidate rejected over a limit keeps its measured costs."""
         def cost(p: TrialPoint, key: str):  # a rejected candidate's measured costs (not scored)
             value = getattr(p, key)
             return value if value is not None or not p.costs else p.costs.get(key)
 
+        extra = self.extra_columns
         rows = [{
             "number": p.number, "state": p.state, "reference": p.reference or "",
             "psnr_db": p.psnr_db, "params": cost(p, "params"), "mult_adds": cost(p, "mult_adds"),
             "latency_ms": cost(p, "latency_ms"),
+            **{name: (p.extra.get(name) if p.extra.get(name) is not None or not p.costs else p.costs.get(name))
+               for name in extra},
             "iters": p.iters, "duration_s": p.duration_s, "arch_id": p.arch_id, "summary": p.summary,
             "on_front": p.on_front, "dominates": " ".join(p.dominates),
             "fail_reason": p.reason if p.state in ("FAIL", "PRUNED") else "",
@@ -391,7 +433,8 @@ class ReportData:
             "latency_others_cpu": p.latency_others_cpu,
             "latency_loaded": p.latency_loaded,
         } for p in self.points]
-        df = pd.DataFrame(rows, columns=COLUMNS)
+        at = COLUMNS.index("latency_ms") + 1
+        df = pd.DataFrame(rows, columns=[*COLUMNS[:at], *extra, *COLUMNS[at:]])
         for col in ("params", "mult_adds", "rung", "train_params"):
             df[col] = df[col].astype("Int64")
         df["on_front"] = df["on_front"].astype(bool)  # also when empty (a boolean mask, not labels)
@@ -409,7 +452,7 @@ class ReportData:
                                   "dominated_by": [q.number for q in self.dominated_by(name)]}
                            for name, p in self.references.items()},
             "hypervolume_reference": ({**asdict(self.hv_reference), "raw_point": self.hv_reference.raw_point,
-                                       "description": self.hv_reference.describe()}
+                                       "description": self.hv_reference.describe(self.objectives)}
                                       if self.hv_reference else None),
             "hypervolume": [asdict(h) for h in self.hypervolume],
         }
@@ -475,6 +518,9 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         out_dir = "."
 
     trials = study.get_trials(deepcopy=False)
+    objectives = objectives_of(ua)
+    names = tuple(o.name for o in objectives)
+    directions = [o.direction for o in objectives]
     # Each candidate at the highest rung it reached (successive halving; a fixed proxy has rung
     # 0 only). The front compares candidates at the top fidelity only.
     table = rung_table(trials, ua)
@@ -492,13 +538,13 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
     at_top = {n: e for n, e in best.items() if e.iters == top_iters}
     stopped = set(best) - set(at_top)
     front = {n for n, e in at_top.items()
-             if not any(o is not e and dominates(o.values, e.values) for o in at_top.values())}
+             if not any(o is not e and dominates(o.values, e.values, directions) for o in at_top.values())}
     refs_at_top = {}
     for n in sorted(at_top):
         r = at_top[n].reference
         if r and r not in refs_at_top:
             refs_at_top[r] = at_top[n]
-    n = len(OBJECTIVE_NAMES)
+    n = len(objectives)
     noise = _noise(ua)
     margin = noise_at(noise, top_iters)
 
@@ -509,6 +555,15 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         entry = best.get(t.number)
         scored = t.state == TrialState.COMPLETE and t.values is not None and len(t.values) == n
         values = list(entry.values) if entry is not None else (list(t.values) if scored else [None] * n)
+        stored = a.get("costs") if isinstance(a.get("costs"), dict) else {}
+        known = dict(zip(names, values))
+        if scored or entry is not None:  # measured costs the study does not optimise (stored since the registry)
+            for k, v in stored.items():
+                known.setdefault(k, v)
+
+        def num(name: str, cast=float):
+            v = known.get(name)
+            return cast(v) if v is not None else None
         duration = ((t.datetime_complete - t.datetime_start).total_seconds()
                     if t.datetime_complete and t.datetime_start else None)
         plot_values = None
@@ -523,9 +578,9 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             status=_status(t, front, stopped),
             reference=a.get("reference") or None,
             psnr_db=values[0],
-            params=int(values[1]) if values[1] is not None else None,
-            mult_adds=int(values[2]) if values[2] is not None else None,
-            latency_ms=values[3],
+            params=num("params", int),
+            mult_adds=num("mult_adds", int),
+            latency_ms=num("latency_ms"),
             iters=entry.iters if entry is not None else a.get("iters"),
             duration_s=round(duration, 2) if duration is not None else None,
             arch_id=a.get("arch_id", ""),
@@ -533,7 +588,8 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             config=a.get("config"),
             on_front=t.number in front,
             dominates=(tuple(name for name, r in refs_at_top.items()
-                             if r.number != t.number and dominates_with_margin(entry.values, r.values, margin))
+                             if r.number != t.number
+                             and dominates_with_margin(entry.values, r.values, margin, directions))
                        if t.number in at_top else ()),
             reason=_reason(t),
             export_command=(export_command(out_dir, t.number, storage=use_storage,
@@ -548,6 +604,9 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             psnr_proxy_db=(entry.raw_psnr_db if entry is not None and entry.raw_psnr_db is not None else values[0]),
             psnr_sigma_db=_sigma(t, entry, ua),
             latency_others_cpu=_others_cpu(a.get("latency_load")),
+            objective_names=names,
+            extra={k: float(v) for k, v in known.items()
+                   if k not in DEFAULT_OBJECTIVE_NAMES and isinstance(v, (int, float))},
         ))
 
     points = _with_confirmations(points, ua)
@@ -594,8 +653,8 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         psnr_basis=_psnr_basis(trials),
     )
     hv_ref = HV_REFERENCES.get(scale) if isinstance(scale, int) else None
-    hv = tuple(_hypervolume_history(trials, table, top_iters, scale)) if with_hypervolume and hv_ref else ()
-    return ReportData(facts=facts, objectives=OBJECTIVES, points=tuple(points),
+    hv = tuple(_hypervolume_history(trials, table, top_iters, scale, objectives)) if with_hypervolume and hv_ref else ()
+    return ReportData(facts=facts, objectives=objectives, points=tuple(points),
                       hv_reference=hv_ref, hypervolume=hv)
 
 
@@ -661,14 +720,14 @@ def _noise(ua: dict[str, Any]) -> dict[int, float]:
 
 
 def _hypervolume_history(trials: list[FrozenTrial], table: dict[int, dict[int, RungEntry]],
-                         top_iters: int | None, scale: int) -> list[HypervolumePoint]:
+                         top_iters: int | None, scale: int, objectives) -> list[HypervolumePoint]:
     """Hypervolume after each COMPLETE trial (fixed proxy), or, with successive halving, after
     each score at the top fidelity (in the order they were obtained): the front only ever
     holds candidates compared at one fidelity."""
     top_rung = max((r for r, entries in table.items() if entries and top_iters is not None
                     and any(e.iters == top_iters for e in entries.values())), default=0)
     if top_rung == 0:
-        return hypervolume_history(trials, scale)
+        return hypervolume_history(trials, scale, objectives)
     by_number = {t.number: t for t in trials}
     pseudo = []
     for e in table[top_rung].values():
@@ -677,7 +736,7 @@ def _hypervolume_history(trials: list[FrozenTrial], table: dict[int, dict[int, R
             number=e.number, state=TrialState.COMPLETE, value=None, values=list(e.values),
             datetime_start=t.datetime_start, datetime_complete=e.at or t.datetime_complete, params={},
             distributions={}, user_attrs={}, system_attrs={}, intermediate_values={}, trial_id=t._trial_id))
-    return hypervolume_history(pseudo, scale)
+    return hypervolume_history(pseudo, scale, objectives)
 
 
 def _relative(path: str | None) -> str | None:

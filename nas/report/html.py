@@ -102,17 +102,36 @@ def _claims(p: TrialPoint) -> str:
     return ", ".join(f"{r.upper()} ({'confirmed' if r in p.confirmed else 'not confirmed'})" for r in p.dominates)
 
 
+def _cost_cells(data: ReportData, p: TrialPoint) -> str:
+    """The cost cells of a row: params, Mult-Adds, latency and the study's other objectives."""
+    out = []
+    for o in data.costs:
+        v = p.metric(o.name)
+        if v is None:
+            out.append("<td class=n></td>")
+        elif o.name == "params":
+            out.append(f"<td class=n>{int(v):,}</td>")
+        else:
+            out.append(f"<td class=n>{o.show(v)}</td>")
+    return "".join(out)
+
+
+def _cost_heads(data: ReportData) -> str:
+    """``<th>params</th><th>Mult-Adds G</th><th>latency ms</th>`` plus the other objectives'."""
+    named = {"params": "params", "mult_adds": "Mult-Adds G", "latency_ms": "latency ms"}
+    return "".join(f"<th>{html.escape(named.get(o.name) or o.label)}</th>" for o in data.costs)
+
+
 def _front_table(data: ReportData) -> str:
     rows = []
     for p in data.front:
         rows.append(
             f"<tr><td class=n>{_trial_cell(p)}</td><td class=n>{p.psnr_db:.3f}</td>"
-            f"<td class=n>{_num(p.psnr_confirm_db, '.3f')}</td><td class=n>{p.params:,}</td>"
-            f"<td class=n>{p.mult_adds / 1e9:.2f}</td><td class=n>{p.latency_ms:.1f}</td><td class=n>{_num(p.iters, 'd')}</td>"
+            f"<td class=n>{_num(p.psnr_confirm_db, '.3f')}</td>{_cost_cells(data, p)}<td class=n>{_num(p.iters, 'd')}</td>"
             f"<td>{html.escape(_claims(p))}</td>"
             f"<td class=summary>{html.escape(p.summary)}</td><td><code>{html.escape(p.export_command or '')}</code></td></tr>")
-    return ("<table id='nas-front-table'><tr><th>trial</th><th>PSNR dB</th><th>confirmed PSNR dB</th><th>params</th>"
-            "<th>Mult-Adds G</th><th>latency ms</th><th>iters</th><th>dominates</th><th>architecture</th>"
+    return ("<table id='nas-front-table'><tr><th>trial</th><th>PSNR dB</th><th>confirmed PSNR dB</th>"
+            f"{_cost_heads(data)}<th>iters</th><th>dominates</th><th>architecture</th>"
             "<th>export command</th></tr>" + "".join(rows) + "</table>")
 
 
@@ -123,13 +142,13 @@ def _references_table(data: ReportData) -> str:
         best = sorted(by, key=lambda q: q.params)[:5]
         rows.append(
             f"<tr><td class=ref>{html.escape(name.upper())}</td><td class=n>{p.number}</td><td class=n>{p.psnr_db:.3f}</td>"
-            f"<td class=n>{p.params:,}</td><td class=n>{p.mult_adds / 1e9:.2f}</td><td class=n>{p.latency_ms:.1f}</td>"
+            f"{_cost_cells(data, p)}"
             f"<td>{'yes' if p.on_front else 'no'}</td><td class=n>{len(by)}</td>"
             f"<td>{html.escape(', '.join(str(q.number) for q in best))}{' ...' if len(by) > 5 else ''}</td></tr>")
     if not rows:
         return "<p class=muted>no reference completed</p>"
-    return ("<table id='nas-references-table'><tr><th>reference</th><th>trial</th><th>PSNR dB</th><th>params</th>"
-            "<th>Mult-Adds G</th><th>latency ms</th><th>on front</th><th>dominated by (trials)</th>"
+    return ("<table id='nas-references-table'><tr><th>reference</th><th>trial</th><th>PSNR dB</th>"
+            f"{_cost_heads(data)}<th>on front</th><th>dominated by (trials)</th>"
             "<th>smallest dominating trials</th></tr>" + "".join(rows) + "</table>")
 
 
@@ -165,7 +184,7 @@ def render_report_html(data: ReportData, title: str | None = None) -> str:
         margin = data.facts.claim_margin_db
         kpi += ("; trials dominating each reference" + (f" by more than the {margin:.2f} dB seed noise" if margin else "")
                 + ": " + ", ".join(doms))
-    hv_note = (f"Hypervolume box {html.escape(data.hv_reference.describe())} "
+    hv_note = (f"Hypervolume box {html.escape(data.hv_reference.describe(data.objectives))} "
                "(<code>nas/front/hypervolume.py</code>)." if data.hv_reference else "")
     payload = data.to_json().replace("</", "<\\/")
     check = _CHECK % {"expected": len(done), "ids": json.dumps(["nas-pareto", "nas-objectives", "nas-hypervolume"]),
@@ -183,7 +202,7 @@ def render_report_html(data: ReportData, title: str | None = None) -> str:
         f"<p class=kpi>{html.escape(kpi)}</p>",
         _facts_table(data),
         "<h2>Pareto front: PSNR against each cost</h2>",
-        "<p class=muted>Red: non-dominated over all four objectives (Optuna's <code>best_trials</code>); grey: "
+        f"<p class=muted>Red: non-dominated over all {len(data.objectives)} objectives (Optuna's <code>best_trials</code>); grey: "
         "dominated; blue symbols: the published references (red outline when on the front). The red step line "
         "joins the trials non-dominated in each plane. Click <i>failed / pruned / rejected</i> in the legend to "
         "show them. Hover a point for its scores, fidelity, architecture and export command.</p>",

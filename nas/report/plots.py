@@ -1,13 +1,14 @@
 """Plotly figures of a :class:`~nas.report.data.ReportData` (no torch).
 
-* :func:`pareto_figure`: PSNR (dB) against parameters (M), Mult-Adds (G MACs) and latency (ms).
-  Non-dominated trials (over all four objectives, among the trials at the top fidelity) are red, dominated
+* :func:`pareto_figure`: PSNR (dB) against each cost objective of the study (by default parameters
+  (M), Mult-Adds (G MACs) and latency (ms)).
+  Non-dominated trials (over all the study's objectives, among the trials at the top fidelity) are red, dominated
   ones faded grey; in each panel a step line joins the trials that are non-dominated in *that*
   plane (PSNR vs that cost), i.e. the 2-D front you read off the panel. References are named
   markers with their own symbols (red outline when on the front). Rejected / pruned trials with
   known scores are drawn behind a legend toggle ("hidden" until clicked). Log axes where the
   plotted values span a decade or more.
-* :func:`objectives_figure`: a scatter matrix of all four objectives (lower triangle).
+* :func:`objectives_figure`: a scatter matrix of all the study's objectives (lower triangle).
 * :func:`hypervolume_figure`: hypervolume (fixed reference point) after each COMPLETE trial.
 
 All traces are SVG ``scatter`` (no WebGL), so the report renders in any browser, headless ones
@@ -23,18 +24,21 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nas.report.data import ReportData, TrialPoint
+from nas.scoring.objectives import OBJECTIVE_REGISTRY
 
 __all__ = ["AXES", "pareto_figure", "pareto_figure_html", "objectives_figure", "hypervolume_figure",
            "hover_text", "front_2d", "use_log", "label_positions"]
 
-#: objective -> (factor applied for display, axis title); params in M, Mult-Adds in G MACs.
-AXES = {
-    "psnr_db": (1.0, "PSNR-Y (dB), proxy"),
-    "params": (1e-6, "parameters (M)"),
-    "mult_adds": (1e-9, "Mult-Adds (G MACs, 1280x720 HR)"),
-    "latency_ms": (1.0, "latency (ms)"),
-}
+#: objective -> (factor applied for display, axis title), read from the objective registry;
+#: params in M, Mult-Adds in G MACs.
+AXES = {name: (o.display_factor, o.label) for name, o in OBJECTIVE_REGISTRY.items()}
+#: The cost axes of a study with the default objectives.
 COSTS = ("params", "mult_adds", "latency_ms")
+
+
+def cost_names(data: ReportData) -> tuple[str, ...]:
+    """The study's cost objectives (every objective but ``psnr_db``), the Pareto plot's panels."""
+    return tuple(o.name for o in data.objectives if o.name != "psnr_db")
 REF_SYMBOLS = ["star", "diamond", "square", "triangle-up", "pentagon", "hexagon", "cross", "x"]
 FRONT_COLOR = "#d62728"
 DOMINATED_COLOR = "rgba(110,110,110,0.35)"
@@ -44,12 +48,17 @@ STOPPED_COLOR = "rgba(44,160,44,0.55)"
 
 
 def _v(p: TrialPoint, name: str, values=None) -> float:
-    vals = values if values is not None else p.values
-    return vals[("psnr_db", "params", "mult_adds", "latency_ms").index(name)] * AXES[name][0]
+    """``name``'s value of ``p`` in display units; ``values``: an objective vector of the study
+    to read instead (a duplicate is drawn at its original's scores)."""
+    if values is not None and name in p.objective_names:
+        v = values[p.objective_names.index(name)]
+    else:
+        v = p.metric(name)
+    return v * AXES[name][0] if v is not None else float("nan")
 
 
 def hover_text(p: TrialPoint, data: ReportData) -> str:
-    """Hover of one point: trial, the four scores with units, fidelity, architecture, command."""
+    """Hover of one point: trial, its scores with units, fidelity, architecture, command."""
     lat = data.facts.latency or {}
     where = f" ({lat.get('device', '?')}, {lat.get('threads', '?')} thr)" if lat else ""
     vals = p.values or p.plot_values
@@ -59,10 +68,21 @@ def hover_text(p: TrialPoint, data: ReportData) -> str:
     if p.values is None and vals is not None:
         lines.append(f"scores of the trial it duplicates ({_html.escape(p.reason)})")
     if vals is not None:
-        lines += [
-            f"PSNR {vals[0]:.3f} dB | {int(vals[1]):,} params ({vals[1] / 1e6:.3f} M)",
-            f"Mult-Adds {vals[2] / 1e9:.2f} G MACs | latency {vals[3]:.1f} ms{where}",
-        ]
+        got = dict(zip(p.objective_names, vals))
+
+        def val(name: str):
+            return got[name] if name in got else p.metric(name)
+
+        params, macs, lat = val("params"), val("mult_adds"), val("latency_ms")
+        lines.append(f"PSNR {vals[0]:.3f} dB" + (f" | {int(params):,} params ({params / 1e6:.3f} M)" if params is not None else ""))
+        line = " | ".join(x for x in (f"Mult-Adds {macs / 1e9:.2f} G MACs" if macs is not None else "",
+                                      f"latency {lat:.1f} ms{where}" if lat is not None else "") if x)
+        if line:
+            lines.append(line)
+        others = [OBJECTIVE_REGISTRY[n].says(val(n)) for n in p.objective_names
+                  if n not in ("psnr_db", "params", "mult_adds", "latency_ms") and n in OBJECTIVE_REGISTRY]
+        if others:
+            lines.append(" | ".join(others))
     lines.append(f"fidelity: {p.iters} proxy iters" if p.iters is not None else "fidelity: -")
     if len(p.psnr_by_iters) > 1:
         lines.append("rungs: " + ", ".join(f"{v:.2f} dB @ {k}" for k, v in sorted(p.psnr_by_iters.items())))
@@ -126,7 +146,7 @@ def _add_points(fig: go.Figure, data: ReportData, xname: str, yname: str, row: i
     cand = [p for p in done if not p.reference]
     groups = [
         ("dominated", [p for p in cand if not p.on_front], dict(color=DOMINATED_COLOR, size=7)),
-        ("non-dominated (4 objectives)", [p for p in cand if p.on_front],
+        (f"non-dominated ({len(data.objectives)} objectives)", [p for p in cand if p.on_front],
          dict(color=FRONT_COLOR, size=9, line=dict(width=0.5, color="white"))),
     ]
     for name, pts, marker in groups:
@@ -165,20 +185,22 @@ def _add_points(fig: go.Figure, data: ReportData, xname: str, yname: str, row: i
 
 
 def pareto_figure(data: ReportData, title: str | None = None) -> go.Figure:
-    """Three panels: PSNR (dB) against parameters (M), Mult-Adds (G MACs) and latency (ms).
+    """One panel per cost objective of the study: PSNR (dB) against parameters (M), Mult-Adds
+    (G MACs) and latency (ms) by default.
 
     Every COMPLETE feasible trial is exactly one marker per panel (trace ``meta`` = ``"trial"``);
     the step lines (``meta`` = ``"front2d"``) and the hidden trials (``meta`` = ``"hidden"``) are
     separate traces.
     """
     title = data.facts.study_name if title is None else title
-    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.035,
-                        subplot_titles=[f"PSNR vs {AXES[c][1]}" for c in COSTS])
+    costs = cost_names(data)
+    fig = make_subplots(rows=1, cols=len(costs), shared_yaxes=True, horizontal_spacing=0.035,
+                        subplot_titles=[f"PSNR vs {AXES[c][1]}" for c in costs])
     done = data.complete
     if not done:
         fig.update_layout(title=f"{title}: no completed trials yet", template="plotly_white", height=560)
         return fig
-    for col, cost in enumerate(COSTS, start=1):
+    for col, cost in enumerate(costs, start=1):
         stair = front_2d(done, cost)
         fig.add_trace(go.Scatter(
             x=[_v(p, cost) for p in stair], y=[p.psnr_db for p in stair], mode="lines", line_shape="hv",
@@ -195,8 +217,8 @@ def pareto_figure(data: ReportData, title: str | None = None) -> go.Figure:
 
 
 def objectives_figure(data: ReportData) -> go.Figure:
-    """Scatter matrix (lower triangle) of all four objectives, same colours as the Pareto plot."""
-    names = ("psnr_db", "params", "mult_adds", "latency_ms")
+    """Scatter matrix (lower triangle) of all the study's objectives, same colours as the Pareto plot."""
+    names = tuple(o.name for o in data.objectives)
     n = len(names)
     fig = make_subplots(rows=n - 1, cols=n - 1, horizontal_spacing=0.05, vertical_spacing=0.06)
     done = data.complete
@@ -233,7 +255,7 @@ def hypervolume_figure(data: ReportData) -> go.Figure:
         marker=dict(size=4), name="hypervolume", meta="hv",
         hovertext=[f"after {p.n_complete} {unit} (last: trial {p.number})<br>hypervolume {p.hypervolume:.4f}"
                    for p in h], hoverinfo="text"))
-    ref = data.hv_reference.describe() if data.hv_reference else "no reference point (scale unknown)"
+    ref = data.hv_reference.describe(data.objectives) if data.hv_reference else "no reference point (scale unknown)"
     title = "Hypervolume after each " + ("score at the top fidelity" if data.stopped else "completed trial")
     fig.update_layout(template="plotly_white", height=380, margin=dict(l=60, r=20, t=70, b=50),
                       title=dict(text=f"{title}<br><sup>box {ref}</sup>", x=0.01),

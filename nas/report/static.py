@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nas.report.data import ReportData
-from nas.report.plots import AXES, COSTS, FRONT_COLOR, REF_COLOR, _v, front_2d, label_positions, use_log
+from nas.report.plots import AXES, FRONT_COLOR, REF_COLOR, _v, cost_names, front_2d, label_positions, use_log
 
 __all__ = ["pareto_png"]
 
@@ -20,7 +20,8 @@ _MPL_MARKERS = {"star": "*", "diamond": "D", "square": "s", "triangle-up": "^", 
 
 
 def pareto_png(data: ReportData, path: str | Path, title: str | None = None, dpi: int = 150) -> Path:
-    """Write the three-panel Pareto plot of ``data`` to ``path`` (PNG, 15 x 4.8 in at ``dpi``)."""
+    """Write the Pareto plot of ``data`` to ``path``: one panel per cost objective of the study
+    (three by default; PNG, 5 x 4.8 in a panel at ``dpi``)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
@@ -31,15 +32,16 @@ def pareto_png(data: ReportData, path: str | Path, title: str | None = None, dpi
     title = title if title is not None else (
         f"{f.study_name}: x{f.scale}, profile {f.profile.get('name', '?')}, "
         f"{data.compared_text()}, {len(data.front)} non-dominated")
-    fig = Figure(figsize=(15, 4.8), dpi=dpi)
+    costs = cost_names(data)
+    fig = Figure(figsize=(5 * len(costs), 4.8), dpi=dpi)
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, 3, sharey=True)
+    axes = fig.subplots(1, len(costs), sharey=True, squeeze=False)[0]
     done = data.complete
     cand = [p for p in done if not p.reference]
     dom = [p for p in cand if not p.on_front]
     front = [p for p in cand if p.on_front]
     grey = (0.43, 0.43, 0.43, 0.35)
-    for ax, cost in zip(axes, COSTS):
+    for ax, cost in zip(axes, costs):
         if done:
             stair = front_2d(done, cost)
             ax.step([_v(p, cost) for p in stair], [p.psnr_db for p in stair], where="post",
@@ -47,7 +49,7 @@ def pareto_png(data: ReportData, path: str | Path, title: str | None = None, dpi
             ax.scatter([_v(p, cost) for p in dom], [p.psnr_db for p in dom], s=14, color=grey, lw=0,
                        zorder=3, label="dominated")
             ax.scatter([_v(p, cost) for p in front], [p.psnr_db for p in front], s=24, color=FRONT_COLOR,
-                       edgecolors="white", linewidths=0.4, zorder=4, label="non-dominated (4 objectives)")
+                       edgecolors="white", linewidths=0.4, zorder=4, label=f"non-dominated ({len(data.objectives)} objectives)")
             where = label_positions(data, cost)
             for i, (name, p) in enumerate(data.references.items()):
                 x, y = _v(p, cost), p.psnr_db

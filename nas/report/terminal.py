@@ -48,10 +48,13 @@ def front_view(data: ReportData, sort: str = "params", show_all: bool = False,
 def front_table(df: pd.DataFrame, title: str) -> Table:
     """A rich table of :func:`front_view` rows; after ``nas confirm`` it adds the confirmed PSNR
     and marks each dominance claim ``+`` (confirmed) or ``-`` (not confirmed)."""
+    from nas.scoring.objectives import DEFAULT_OBJECTIVE_NAMES, OBJECTIVE_REGISTRY
+
     table = Table(title=title)
     confirmed = "psnr_confirm_db" in df and df["psnr_confirm_db"].notna().any()
+    extra = [OBJECTIVE_REGISTRY[c] for c in df.columns if c in OBJECTIVE_REGISTRY and c not in DEFAULT_OBJECTIVE_NAMES]
     cols = ["#", "ref", "PSNR dB", *(["confirm dB"] if confirmed else []), "params", "Mult-Adds G", "latency ms",
-            "iters", "front", "dominates", "architecture"]
+            *(o.label for o in extra), "iters", "front", "dominates", "architecture"]
     for col in cols:
         table.add_column(col, justify="right" if col not in ("architecture", "ref", "dominates") else "left")
     for _, r in df.iterrows():
@@ -64,8 +67,10 @@ def front_table(df: pd.DataFrame, title: str) -> Table:
             str(r["number"]), r["reference"] or "",
             f"{r['psnr_db']:.3f}" if done else str(r.get("status") or r["state"]).upper(),
             *([("" if pd.isna(r["psnr_confirm_db"]) else f"{r['psnr_confirm_db']:.3f}")] if confirmed else []),
-            f"{int(r['params']):,}" if done else "", f"{r['mult_adds'] / 1e9:.2f}" if done else "",
-            f"{r['latency_ms']:.1f}" if done else "",
+            f"{int(r['params']):,}" if done and not pd.isna(r["params"]) else "",
+            f"{r['mult_adds'] / 1e9:.2f}" if done and not pd.isna(r["mult_adds"]) else "",
+            f"{r['latency_ms']:.1f}" if done and not pd.isna(r["latency_ms"]) else "",
+            *((o.show(r[o.name]) if done and not pd.isna(r[o.name]) else "") for o in extra),
             "" if pd.isna(r["iters"]) else str(int(r["iters"])),
             "*" if r["on_front"] else "", claims,
             r["summary"] or r["fail_reason"],
@@ -79,5 +84,5 @@ def facts_table(data: ReportData) -> Table:
     for k, v in data.facts.rows():
         table.add_row(k, v)
     if data.final_hypervolume is not None:
-        table.add_row("hypervolume", f"{data.final_hypervolume:.4f} ({data.hv_reference.describe()})")
+        table.add_row("hypervolume", f"{data.final_hypervolume:.4f} ({data.hv_reference.describe(data.objectives)})")
     return table

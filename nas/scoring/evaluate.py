@@ -11,10 +11,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import torch
 
 from nas.arch import ArchConfig
+from nas.scoring.objectives import OBJECTIVES, STANDARD_COSTS, Objective
 from nas.metrics import count_params, measure_latency, mult_adds
 from nas.metrics.cost import LatencyResult
 from nas.models import build_model, reparameterize_model
@@ -67,6 +69,8 @@ class Costs:
         latency_load: how busy the machine was while timing (``nas.metrics.quiet.CpuLoad``
             as a dict: ``others_share`` of the cores used by other processes, ``loadavg1``,
             ``cores``) and ``wait_s``, the seconds waited for the quiet gate.
+        extra: the study's objectives beyond ``psnr_db`` and the three above, by name, in their
+            units (:mod:`nas.scoring.measures`).
     """
 
     params: int
@@ -76,6 +80,13 @@ class Costs:
     train_params: int | None = None
     depth: int | None = None
     latency_load: dict | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, float]:
+        """Every measured cost by objective name (``params``, ``mult_adds``, ``latency_ms`` and the
+        study's other objectives), as stored on a trial (``costs`` user attribute)."""
+        return {"params": self.params, "mult_adds": self.mult_adds, "latency_ms": round(self.latency_ms, 3),
+                **{k: round(v, 6) for k, v in self.extra.items()}}
 
 
 @dataclass
@@ -90,6 +101,7 @@ class Scores:
         iters: proxy iterations trained (fidelity).
         timings: wall seconds per stage (build, mult_adds, train, validate, latency).
         train_params: parameter count of the training form.
+        extra: the study's other objectives by name (:attr:`Costs.extra`).
     """
 
     psnr_db: float
@@ -99,10 +111,22 @@ class Scores:
     iters: int
     timings: dict[str, float] = field(default_factory=dict)
     train_params: int | None = None
+    extra: dict[str, float] = field(default_factory=dict)
 
-    def values(self) -> tuple[float, float, float, float]:
-        """In ``OBJECTIVES`` order, for ``study.tell`` / the objective's return value."""
-        return (self.psnr_db, float(self.params), float(self.mult_adds), self.latency_ms)
+    def value(self, name: str) -> float:
+        """The objective ``name``'s value in its unit.
+
+        Raises:
+            KeyError: ``name`` was not measured for this candidate.
+        """
+        if name in ("psnr_db", "params", "mult_adds", "latency_ms"):
+            return float(getattr(self, name))
+        return float(self.extra[name])
+
+    def values(self, objectives: Sequence[Objective] = OBJECTIVES) -> tuple[float, ...]:
+        """The values in ``objectives`` order (the study's), for ``study.tell`` / the objective's
+        return value; default ``(psnr_db, params, mult_adds, latency_ms)``."""
+        return tuple(self.value(o.name) for o in objectives)
 
 
 def deploy_form(model: torch.nn.Module) -> torch.nn.Module:
@@ -140,26 +164,44 @@ def cheap_scores(config: ArchConfig, seed: int = 0
 
 
 def measure_costs(config: ArchConfig, seed: int = 0, latency: LatencySetting = LatencySetting(),
-                  device: torch.device | str = "cpu") -> tuple[Costs, torch.nn.Module]:
+                  device: torch.device | str = "cpu", objectives: Sequence[Objective] = OBJECTIVES,
+                  ) -> tuple[Costs, torch.nn.Module]:
     """The objectives that need no training: exact params, Mult-Adds and latency (an untrained
-    network runs as fast as a trained one), so constraints can reject a candidate before any
-    training (issue 7: "cheap objectives first").
+    network runs as fast as a trained one), plus every other objective of ``objectives`` that
+    has a ``measure`` (:mod:`nas.scoring.measures`), so constraints can reject a candidate before
+    any training (issue 7: "cheap objectives first").
 
     Returns:
         ``(costs, model)``; the model is freshly initialised with ``seed`` (ready to train).
 
     Raises:
         ArchConfigError: the config cannot be built.
+        NasError: an objective's ``measure`` cannot be loaded.
         RuntimeError: the forward pass fails (e.g. out of memory).
     """
+    from nas.scoring.measures import measure_function
+
+    extra_objs = [o for o in objectives if o.name != "psnr_db" and o.name not in STANDARD_COSTS]
+    extra: dict[str, float] = {}
     with gate().work():  # building and counting are CPU work too: a timing elsewhere waits for them
         params, train_params, macs, model, deployed, timings = cheap_scores(config, seed=seed)
         depth = conv_depth(deployed, config.colors)
+        for o in extra_objs:
+            if not o.timing:
+                t = time.perf_counter()
+                extra[o.name] = float(measure_function(o.measure)(deployed, config, latency, device))
+                timings[f"{o.name}_s"] = time.perf_counter() - t
     t = time.perf_counter()
     lat, load = _timed_quietly(deployed, config.colors, latency, device)
     timings["latency_s"] = time.perf_counter() - t
+    for o in extra_objs:
+        if o.timing:  # a wall-clock measurement: quiet, with the study's latency threads
+            t = time.perf_counter()
+            with gate().quiet(), torch_threads(latency.threads or None):
+                extra[o.name] = float(measure_function(o.measure)(deployed, config, latency, device))
+            timings[f"{o.name}_s"] = time.perf_counter() - t
     return Costs(params=params, mult_adds=macs, latency_ms=lat.median_ms, timings=timings,
-                 train_params=train_params, depth=depth, latency_load=load), model
+                 train_params=train_params, depth=depth, latency_load=load, extra=extra), model
 
 
 #: A latency timed while other processes used more of the cores than ``LOADED_SHARE`` is timed
@@ -193,7 +235,7 @@ def _timed_quietly(deployed: torch.nn.Module, colors: int, latency: LatencySetti
 def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
              device: torch.device | str = "cpu", latency: LatencySetting = LatencySetting(),
              on_step=None, costs: tuple[Costs, torch.nn.Module] | None = None,
-             checkpoint: str | Path | None = None) -> Scores:
+             checkpoint: str | Path | None = None, objectives: Sequence[Objective] = OBJECTIVES) -> Scores:
     """Score ``config``: exact params, Mult-Adds, latency, then proxy PSNR at rung 0.
 
     With a fixed profile (``profile.rungs == 1``) this is the whole proxy: ``profile.iters``
@@ -202,6 +244,7 @@ def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
 
     Args:
         costs: the result of :func:`measure_costs` if already computed (saves a rebuild).
+        objectives: the study's objectives (measured when ``costs`` is not given).
         checkpoint: continuation file written after training (multi-fidelity profiles only).
 
     Raises:
@@ -209,7 +252,7 @@ def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
         DivergedError: the proxy loss became NaN/Inf.
         RuntimeError: e.g. out of memory (the search marks the trial FAILED with the message).
     """
-    cost, model = costs if costs is not None else measure_costs(config, profile.seed, latency, device)
+    cost, model = costs if costs is not None else measure_costs(config, profile.seed, latency, device, objectives)
     timings = dict(cost.timings)
     result, opt_state = train_segment(model, data, profile, device, start=0, stop=profile.iters, on_step=on_step)
     timings["train_s"], timings["validate_s"] = result.train_s, result.val_s
@@ -217,7 +260,7 @@ def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
         save_train_state(checkpoint, model, opt_state, result.iters, config.arch_id)
     return Scores(psnr_db=result.psnr_db, params=cost.params, mult_adds=cost.mult_adds,
                   latency_ms=cost.latency_ms, iters=result.iters, timings=timings,
-                  train_params=cost.train_params)
+                  train_params=cost.train_params, extra=dict(cost.extra))
 
 
 @dataclass

@@ -62,6 +62,8 @@ class SearchContext:
         ref_params: trial params of the references, by name. grace_s: seconds after which a
             silent trial is stale. sampler_seed: this worker's sampler seed.
         calibration: the full-training PSNR predictor of the profile, or None.
+        objectives: the study's objectives (:class:`nas.scoring.objectives.Objective`, PSNR
+            first), the order of ``trial.values``.
         limits: ``--max-*`` cost limits by objective name. ckpt_dir: between-rung checkpoints.
         worker: ``{host, pid, worker_id, sampler_seed}`` written on every trial.
         signals: the SIGINT / SIGTERM holder (:class:`nas.search.runner._Signals`).
@@ -89,6 +91,7 @@ class SearchContext:
     limits: dict[str, float]
     ckpt_dir: Path
     worker: dict[str, Any]
+    objectives: tuple = ()
     progress: Any = None
     signals: Any = None
     current: dict[str, int] = field(default_factory=dict)
@@ -142,6 +145,8 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
             # Workers and resumed runs get different sampler seeds; a fresh study uses --seed itself.
             sampler_seed = s.seed + 100_003 * s.worker_id + _n_trials(storage, study_name)
             sampler = make_sampler(s.sampler, sampler_seed)
+            objectives = _study_objectives(s, storage, study_name)
+            facts = dataclasses.replace(facts, objectives=tuple(o.name for o in objectives))
             locked = _backend(storage_url) in ("postgresql", "sqlite")
             study, created = open_study(study_name, storage, facts, sampler, wait_s=0.0 if locked else 30.0)
             enqueue_references(study, ref_params)
@@ -167,6 +172,8 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
         f"{profile.threads} training thread(s), latency on {latency.threads}, heartbeat {s.heartbeat} s "
         f"(stale after {grace_s} s)")
     log(f"data: {data.source}")
+    if tuple(o.name for o in objectives) != ("psnr_db", "params", "mult_adds", "latency_ms"):
+        log("objectives: " + ", ".join(f"{o.name} ({o.direction[:3]}, {o.unit})" for o in objectives))
     calibration = None
     if profile.predictor != "none":
         from nas.proxy.predict import find_calibration
@@ -196,7 +203,25 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
                          study=study, study_name=study_name, storage_url=storage_url, safe_url=safe_url,
                          out_dir=out_dir, created=created, ref_params=ref_params, grace_s=grace_s,
                          sampler_seed=sampler_seed, calibration=calibration, limits=limits, ckpt_dir=ckpt_dir,
-                         worker=worker)
+                         worker=worker, objectives=objectives)
+
+
+def _study_objectives(s: SearchSettings, storage, study_name: str) -> tuple:
+    """The objectives this run scores: ``--objectives`` when given (``open_study`` refuses it if
+    the existing study has others), else the existing study's stored ones, else the default four.
+
+    Raises:
+        NasError: an unknown objective (named).
+    """
+    from nas.scoring.objectives import objectives_of, resolve_objectives
+
+    if s.objectives is not None:
+        return resolve_objectives(s.objectives)
+    try:
+        attrs = storage.get_study_user_attrs(storage.get_study_id_from_name(study_name))
+    except KeyError:  # a new study
+        attrs = {}
+    return objectives_of(attrs)
 
 
 def _portable_path(path: Path) -> str:

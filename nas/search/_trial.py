@@ -5,8 +5,9 @@ the sampled ``ArchConfig`` is written on the trial (``arch_id``, ``summary``, ``
 buildable, admitted (:mod:`nas.search.admission`: budget, duplicates), its deploy-form costs are
 measured before any training (a candidate over a ``--max-*`` limit is PRUNED with Optuna
 constraints set), then it trains with the proxy profile and returns
-``(psnr_db, params, mult_adds, latency_ms)`` (the predicted fully-trained PSNR first when the
-profile has a predictor). A failure is stored as ``fail_reason``; SIGINT as "interrupted".
+the study's objective values (``ctx.objectives``; default ``(psnr_db, params, mult_adds,
+latency_ms)``; the predicted fully-trained PSNR first when the profile has a predictor). Every
+measured cost (the standard three and the study's others) is stored as the ``costs`` attribute. A failure is stored as ``fail_reason``; SIGINT as "interrupted".
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from nas.errors import ArchConfigError
 from nas.metrics.quiet import LOADED_SHARE
 from nas.models import check_buildable
 from nas.search.admission import ADMITTED, BUDGET_REASON, PENDING, admit, claims, decide
+from nas.scoring.objectives import OBJECTIVES
 from nas.search.settings import _fmt_limit
 
 __all__ = ["run_trial", "UNBUILDABLE"]
@@ -34,11 +36,12 @@ def prune(trial: Trial, reason: str) -> None:
     raise optuna.TrialPruned(reason)
 
 
-def run_trial(ctx, trial: Trial) -> tuple[float, float, float, float]:
+def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
     """The Optuna objective of one worker (``ctx``: a :class:`nas.search._setup.SearchContext`).
 
     Returns:
-        ``(psnr_db, params, mult_adds, latency_ms)`` in dB, count, MACs (1280x720 HR), ms.
+        The values of ``ctx.objectives`` in their units; by default ``(psnr_db, params,
+        mult_adds, latency_ms)`` in dB, count, MACs (1280x720 HR), ms.
 
     Raises:
         optuna.TrialPruned: over the budget, a duplicate, unbuildable or over a cost limit
@@ -76,16 +79,16 @@ def run_trial(ctx, trial: Trial) -> tuple[float, float, float, float]:
         trial.set_user_attr("admission", ADMITTED)
         if progress is not None:
             progress.trial(trial.number, ref or config.summary())
-        costs = measure_costs(config, profile.seed, ctx.latency, ctx.device)
+        costs = measure_costs(config, profile.seed, ctx.latency, ctx.device,
+                              ctx.objectives or OBJECTIVES)
         _record_load(trial, costs[0].latency_load, ctx.warned, ctx.log)
+        trial.set_user_attr("costs", costs[0].metrics())
         limits = ctx.limits
         over = _over_limits(costs[0], limits)
         if limits and not ref:
             for name, limit in limits.items():  # normalised: comparable across objectives
                 trial.set_constraint(name, (getattr(costs[0], name) - limit) / limit)
         if over and not ref:
-            trial.set_user_attr("costs", {"params": costs[0].params, "mult_adds": costs[0].mult_adds,
-                                          "latency_ms": round(costs[0].latency_ms, 3)})
             prune(trial, "over the limit: " + "; ".join(over))
         if over:
             trial.set_user_attr("over_limits", over)
@@ -111,7 +114,7 @@ def run_trial(ctx, trial: Trial) -> tuple[float, float, float, float]:
     if costs[0].depth is not None:
         trial.set_user_attr("depth", costs[0].depth)
     trial.set_user_attr("timings", {k: round(v, 3) for k, v in scores.timings.items()})
-    values = scores.values()
+    values = scores.values(ctx.objectives) if ctx.objectives else scores.values()
     pred = predict(ctx.calibration, scores.iters, scores.psnr_db, scores.params, scores.mult_adds, costs[0].depth)
     if pred is not None:  # rank by the predicted fully-trained PSNR; the proxy's own kept beside it
         trial.set_user_attr("psnr_raw_db", scores.psnr_db)

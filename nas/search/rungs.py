@@ -33,7 +33,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from nas.schedule.halving import RungCandidate, places, promote
-from nas.scoring import is_feasible
+from nas.scoring.objectives import is_feasible, objectives_of
 
 __all__ = ["RESULT_PREFIX", "CLAIM_PREFIX", "RungEntry", "rung_table", "rung_results", "promotions",
            "live_claims", "claim", "heartbeat", "release", "record_result", "record_failure"]
@@ -49,8 +49,8 @@ class RungEntry:
     Attributes:
         number: Optuna trial number.
         rung: 0-based rung.
-        values: ``(psnr_db, params, mult_adds, latency_ms)`` (dB, count, MACs, ms); the costs
-            are the trial's (they do not change with training). ``psnr_db`` is the predicted
+        values: the study's objective values, PSNR first (default ``(psnr_db, params,
+            mult_adds, latency_ms)``: dB, count, MACs, ms); the costs are the trial's (they do not change with training). ``psnr_db`` is the predicted
             fully-trained PSNR when the profile has a predictor, else the validation PSNR.
         iters: proxy steps trained in all (the fidelity).
         reference: published network's name, else ``None``.
@@ -60,7 +60,7 @@ class RungEntry:
 
     number: int
     rung: int
-    values: tuple[float, float, float, float]
+    values: tuple[float, ...]
     iters: int | None
     reference: str | None
     at: _dt.datetime | None = None
@@ -100,8 +100,9 @@ def rung_table(trials: list[FrozenTrial], attrs: dict[str, Any]) -> dict[int, di
     """
     table: dict[int, dict[int, RungEntry]] = {0: {}}
     by_number = {}
+    n_obj = len(objectives_of(attrs))
     for t in trials:
-        if t.state != TrialState.COMPLETE or t.values is None or len(t.values) != 4 or not is_feasible(t):
+        if t.state != TrialState.COMPLETE or t.values is None or len(t.values) != n_obj or not is_feasible(t):
             continue
         by_number[t.number] = t
         raw = t.user_attrs.get("psnr_raw_db")
@@ -170,7 +171,7 @@ def promotions(trials: list[FrozenTrial], attrs: dict[str, Any], rungs: int, eta
                  for e in entries.values()]
         taken = {(n, r + 1) for n in entries} & (attempted | claimed)
         room = places(len(cands), eta) - sum(1 for n, _ in taken if entries[n].reference is None)
-        for number in promote(cands, eta):
+        for number in promote(cands, eta, directions=[o.direction for o in objectives_of(attrs)]):
             if (number, r + 1) in taken:
                 continue
             if entries[number].reference is None:

@@ -233,7 +233,7 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
             for t in new:
                 if (t.user_attrs.get("worker") or {}).get("pid") != worker["pid"]:
                     continue  # another worker's trial: its own log reports it
-                _log_trial(t, log, n_complete_after=n_complete, budget=s.budget)
+                _log_trial(t, log, n_complete_after=n_complete, budget=s.budget, objectives=ctx.objectives)
                 if t.state == TrialState.COMPLETE:
                     consecutive_failures = 0
                 elif t.user_attrs.get("prune_reason") != BUDGET_REASON:
@@ -380,14 +380,16 @@ def _write_outputs(write_outputs, study: optuna.Study, out_dir: Path, log: Calla
 
 
 
-def _log_trial(t, log: Callable[[str], None], n_complete_after: int, budget: int) -> None:
+def _log_trial(t, log: Callable[[str], None], n_complete_after: int, budget: int, objectives=None) -> None:
+    from nas.scoring.objectives import OBJECTIVES
+
+    objectives = objectives or OBJECTIVES
     ua = t.user_attrs
     label = ua.get("reference") or ua.get("summary", "")
     dur = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else 0.0
     if t.state == TrialState.COMPLETE:
-        psnr, params, macs, lat = t.values
-        log(f"[{n_complete_after}/{budget}] trial {t.number} {label}: {psnr:.3f} dB, {int(params):,} params, "
-            f"{macs / 1e9:.2f} G Mult-Adds, {lat:.1f} ms ({dur:.1f} s)")
+        shown = ", ".join(o.says(v) for o, v in zip(objectives, t.values))
+        log(f"[{n_complete_after}/{budget}] trial {t.number} {label}: {shown} ({dur:.1f} s)")
     elif t.state == TrialState.PRUNED:
         log(f"trial {t.number} skipped: {ua.get('prune_reason', 'pruned')}")
     else:

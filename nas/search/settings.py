@@ -55,6 +55,9 @@ class SearchSettings:
             processes of ``nas search --jobs``: the first one writes them).
         outputs_every_s: rewrite the outputs at most this often during the search (s); always
             at the end and on an interruption.
+        objectives: the study's objectives (comma-separated names of
+            :data:`nas.scoring.objectives.OBJECTIVE_REGISTRY`, ``psnr_db`` first); ``None``: the
+            stored ones when resuming, else ``psnr_db,params,mult_adds,latency_ms``.
     """
 
     space: str | None = None
@@ -80,6 +83,7 @@ class SearchSettings:
     checkpoint_dir: str | None = None
     outputs: bool = True
     outputs_every_s: float = 30.0
+    objectives: str | None = None
 
     def limits(self) -> dict[str, float]:
         """The cost limits given, by objective name (``params``, ``mult_adds``, ``latency_ms``)."""
@@ -137,6 +141,10 @@ def check_settings(s: SearchSettings) -> None:
             raise NasError(f"{flag} must be a positive finite number, got {value}")
     if s.sampler not in SAMPLERS:
         raise NasError(f"--sampler: unknown sampler {s.sampler!r} (known: {', '.join(SAMPLERS)})")
+    if s.objectives is not None:
+        from nas.scoring.objectives import resolve_objectives
+
+        resolve_objectives(s.objectives)
 
 
 def _fmt_limit(name: str, value: float) -> str:

@@ -39,7 +39,7 @@ from optuna.trial import FrozenTrial, TrialState
 from nas.arch import ArchConfig, reference_config
 from nas.proxy.profiles import protocol_fields, same_protocol
 from nas.errors import NasError, StudyError
-from nas.scoring import DIRECTIONS, OBJECTIVE_NAMES
+from nas.scoring.objectives import DEFAULT_OBJECTIVE_NAMES, resolve_objectives
 from nas.search.admission import BUDGET_REASON
 from nas.space import SearchSpace
 from nas.urls import redact_text, redact_url
@@ -103,6 +103,7 @@ class StudyFacts:
     sampler: str
     seed: int
     psnr_noise_db: dict[str, float] = field(default_factory=dict)
+    objectives: tuple[str, ...] = DEFAULT_OBJECTIVE_NAMES
 
     def to_attrs(self) -> dict[str, Any]:
         import importlib.metadata as md
@@ -115,7 +116,7 @@ class StudyFacts:
                 versions[pkg] = None
         return {
             **self.__dict__,
-            "objectives": list(OBJECTIVE_NAMES),
+            "objectives": list(self.objectives),
             "versions": versions,
             "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
             "cpu_count": os.cpu_count(),
@@ -314,13 +315,20 @@ def open_study(study_name: str, storage: RDBStorage, facts: StudyFacts,
             facts, or was created with another space, scale, profile or data (names the field).
     """
     created = False
+    objs = resolve_objectives(list(facts.objectives))
+    directions = [o.direction for o in objs]
     try:
         study = optuna.create_study(study_name=study_name, storage=storage, sampler=sampler,
-                                    directions=list(DIRECTIONS))
+                                    directions=directions)
         created = True
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=study_name, storage=storage, sampler=sampler)
-    if list(study.directions) != [optuna.study.StudyDirection[d.upper()] for d in DIRECTIONS]:
+    stored = study.user_attrs.get("objectives")
+    if not created and isinstance(stored, list) and stored and list(stored) != [o.name for o in objs]:
+        raise StudyError(f"study {study_name!r} was created with objectives {','.join(map(str, stored))}, this run "
+                         f"has {','.join(o.name for o in objs)}; refusing to mix them (resume without --objectives, "
+                         "or use another --study or --out)")
+    if list(study.directions) != [optuna.study.StudyDirection[d.upper()] for d in directions]:
         raise StudyError(f"study {study_name!r} has other objectives; it was not made by nas search")
     if not created:
         deadline = time.monotonic() + wait_s
@@ -330,7 +338,7 @@ def open_study(study_name: str, storage: RDBStorage, facts: StudyFacts,
         if not created and study.get_trials(deepcopy=False):
             raise StudyError(f"study {study_name!r} holds trials but no nas search facts (space, scale, "
                              "profile); refusing to add to it (use another --study)")
-        study.set_metric_names(list(OBJECTIVE_NAMES))
+        study.set_metric_names([o.name for o in objs])
         attrs = facts.to_attrs()
         for k, v in attrs.items():
             if k != _FACTS_MARKER:
