@@ -405,8 +405,11 @@ REFERENCES: dict[str, Reference] = {
         notes="331,628 (x2) / 340,283 (x3) / 352,400 (x4) params, counted on the authors' BSRN module and "
               "equal to the released net_g_BSRN_x*.pth (the paper: 352K at x4).",
         family="bsrn",
-        psnr_source="none recorded: the paper's Table could not be read from a primary source in this "
-                    "session [UNVERIFIED]",
+        published_psnr=_psnr(x4=(32.35, 28.73, 27.65, 26.27, 30.84)),
+        psnr_source="Li et al. 2022, the x4 row of the paper's comparison table (352K params, 19.4 G "
+                    "Multi-Adds) as copied by LKDN (Xie et al., CVPR-W 2023; stella-von/LKDN README.md "
+                    "'Results'); BasicSR Y-PSNR, 4 px shaved (options/test/benchmark_BSRN_x4.yml). The "
+                    "table's number and the x2 / x3 rows were not read from a primary source [UNVERIFIED]",
     ),
     "bsrn_s": Reference(
         "bsrn_s", "BSRN-S, NTIRE 2022 ESR entry, first in model complexity (Li et al., CVPR-W 2022)",
