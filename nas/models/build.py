@@ -32,8 +32,8 @@ from nas.errors import ArchConfigError
 from nas.primitives import (
     AWMS,
     ECB,
-    ESA,
     ECBUpsampler,
+    ESA,
     ESA_MIN_SIZE,
     Conv3XC,
     NearestUpsample,
