@@ -19,8 +19,11 @@ Network template (IMDN / RFDN, Hui et al. 2019 Fig. 2, Liu et al. 2020 Fig. 4)::
   first block's output and the last block's activated first conv -> 1x1 conv 4 nf -> nf (SPAN,
   hongyuanyu/SPAN ``span_arch.py``; the last block must be an SPAB); ``efdn``: EFDN's local fusion
   of four blocks o1..o4: block 3 gets 1x1(cat[o1, o2]), block 4 gets 1x1(cat[o2, o3]), the
-  output is 1x1(cat[o2, o4]) (Amazingren/NTIRE2025_ESR ``team00_EFDN.py`` ``local_fuse``).
-* head ``conv3x3`` (C -> nf), ``ecb`` (ECBSR) or ``conv3xc`` (SPAN's re-parameterisable Conv3XC).
+  output is 1x1(cat[o2, o4]) (Amazingren/NTIRE2025_ESR ``team00_EFDN.py`` ``local_fuse``);
+  ``bsrn``: concatenation of all block outputs -> 1x1 conv + act -> BSConv-U 3x3 (BSRN, xiaom233/BSRN
+  ``basicsr/archs/BSRN_arch.py`` ``c1``, ``GELU``, ``c2``).
+* head ``conv3x3`` (C -> nf), ``ecb`` (ECBSR), ``conv3xc`` (SPAN's re-parameterisable Conv3XC) or
+  ``bsconv`` (BSRN: the LR image repeated 4 times along channels, then a BSConv-U 4C -> nf).
 * input_norm ``meanshift``: (x - DIV2K mean) * 2, inverted on the output (AWSRN); ``meansub255``:
   (x - DIV2K mean) * 255, output not de-normalised (SPAN's ``img_range`` 255 on [0, 1] input).
 * upsampler ``pixelshuffle``: 3x3 conv nf -> C*s^2 + PixelShuffle(s); ``ecb``: ECB nf -> C*s^2
@@ -54,6 +57,7 @@ __all__ = [
     "RLFBConfig",
     "SPABConfig",
     "EFDBConfig",
+    "ESDBConfig",
     "BlockConfig",
     "BlockConfigBase",
     "BLOCK_MODELS",
@@ -65,10 +69,10 @@ __all__ = [
 ]
 
 SCALES = (2, 3, 4, 8)
-ACTIVATIONS = ("lrelu", "relu", "prelu", "silu")
+ACTIVATIONS = ("lrelu", "relu", "prelu", "silu", "gelu")
 ATTENTIONS = ("esa", "cca", "none")
 
-Activation = Literal["lrelu", "relu", "prelu", "silu"]
+Activation = Literal["lrelu", "relu", "prelu", "silu", "gelu"]
 Attention = Literal["esa", "cca", "none"]
 
 
@@ -267,6 +271,40 @@ class EFDBConfig(BlockConfigBase):
         return "efdb"
 
 
+@register_block
+class ESDBConfig(BlockConfigBase):
+    """Efficient separable distillation block (BSRN, Li et al. CVPR-W 2022, §3.2 and Fig. 2;
+    xiaom233/BSRN ``basicsr/archs/BSRN_arch.py`` ``ESDB``): RFDN's distillation layout (three
+    1x1 distillations to nf / 2 and three shallow residual refines, a last refine to nf / 2, 1x1
+    fusion) with BSConv-U (pointwise 1x1, then depthwise 3x3) for every 3x3 conv, GELU, ESA (its
+    3x3 convs BSConv-U, GELU) then CCA (reduction 16), block residual. The defaults are BSRN's;
+    BSRN-S (the NTIRE 2022 ESR entry, ``rfdnfinalB5_arch.py`` ``RFDB``) has ``pw_bias``, no
+    ``cca``, ``out_conv`` and ``esa_bsconv: unstrided``. nf must be even.
+
+    Attributes:
+        pw_bias: bias on the BSConv-U pointwise convs (BSRN-S's ``nn.Linear``). A ``bsconv`` head
+            and the ``bsrn`` fusion's BSConv-U take it from the first esdb block.
+        cca: contrast-aware channel attention after the ESA.
+        out_conv: BSRN-S's per-channel weight and 1x1 conv after the ESA.
+        esa_bsconv: which ESA 3x3 convs are BSConv-U: ``all`` or ``unstrided`` (the stride-2
+            ``conv2`` stays a plain conv, BSRN-S).
+    """
+
+    type: Literal["esdb"] = "esdb"
+    builder: ClassVar[str] = "nas.primitives.esdb:build_block"
+    pw_bias: bool = False
+    cca: bool = True
+    out_conv: bool = False
+    esa_bsconv: Literal["all", "unstrided"] = "all"
+
+    def label(self) -> str:
+        parts = ["esa" if self.esa_bsconv == "all" else "esa-s"]
+        parts += ["cca"] if self.cca else []
+        parts += ["out"] if self.out_conv else []
+        parts += ["pwb"] if self.pw_bias else []
+        return f"esdb({','.join(parts)})"
+
+
 #: Any registered block config, told apart by ``type`` (built from :data:`BLOCK_REGISTRY`).
 BlockConfig = Annotated[Union[tuple(BLOCK_REGISTRY.values())], Field(discriminator="type")]
 #: Block type -> its config model (:data:`BLOCK_REGISTRY`; the name the space parser reads).
@@ -290,13 +328,14 @@ class ArchConfig(_Strict):
         scale: upscaling factor s, one of 2, 3, 4, 8.
         colors: image channels C: 3 (RGB) or 1 (Y only, ECBSR's published form).
         nf: feature channels of the body.
-        head: ``conv3x3`` (C -> nf), ``ecb`` (an ECB C -> nf, ECBSR) or ``conv3xc`` (a Conv3XC
-            C -> nf, SPAN).
-        blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb / rlfb / spab.
+        head: ``conv3x3`` (C -> nf), ``ecb`` (an ECB C -> nf, ECBSR), ``conv3xc`` (a Conv3XC
+            C -> nf, SPAN) or ``bsconv`` (BSRN: LR repeated 4x along channels, BSConv-U 4C -> nf).
+        blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb / rlfb / spab / efdb / esdb.
         fusion: ``concat`` (IMDN/RFDN feature aggregation), ``last``, ``conv1x1`` (IMDN_RTC),
-            ``conv3x3`` (RLFN), ``span`` (SPAN; the last block must be an spab) or ``efdn`` (EFDN's
-            local fusion; exactly four blocks).
-        fusion_act: activation after the 1x1 fusion conv (``concat`` only).
+            ``conv3x3`` (RLFN), ``span`` (SPAN; the last block must be an spab), ``efdn`` (EFDN's
+            local fusion; exactly four blocks) or ``bsrn`` (BSRN: ``concat`` with a BSConv-U in
+            place of the 3x3 conv).
+        fusion_act: activation after the 1x1 fusion conv (``concat`` and ``bsrn``; GELU in BSRN).
         global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
         upsampler: ``pixelshuffle`` | ``ecb`` | ``awms``.
         input_skip: ``none`` | ``nearest`` | ``conv``.
@@ -312,9 +351,9 @@ class ArchConfig(_Strict):
     scale: Literal[2, 3, 4, 8]
     colors: Literal[1, 3] = 3
     nf: int = Field(ge=4, le=512)
-    head: Literal["conv3x3", "ecb", "conv3xc"] = "conv3x3"
+    head: Literal["conv3x3", "ecb", "conv3xc", "bsconv"] = "conv3x3"
     blocks: list[BlockConfig] = Field(min_length=1, max_length=32)
-    fusion: Literal["concat", "last", "conv1x1", "conv3x3", "span", "efdn"] = "concat"
+    fusion: Literal["concat", "last", "conv1x1", "conv3x3", "span", "efdn", "bsrn"] = "concat"
     fusion_act: Activation = "lrelu"
     global_residual: bool = True
     upsampler: Literal["pixelshuffle", "ecb", "awms"] = "pixelshuffle"
@@ -377,7 +416,7 @@ class ArchConfig(_Strict):
         """The fields that change the network, in a canonical form (no ``name``)."""
         d = self.model_dump(mode="json", exclude={"name"})
         d["blocks"] = [_block_canonical(b) for b in self.blocks]
-        if self.fusion != "concat":
+        if self.fusion not in ("concat", "bsrn"):
             d.pop("fusion_act")
         return d
 

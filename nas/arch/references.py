@@ -14,7 +14,8 @@ Y channel only, colors 1), and ECBSR-M4C16/M4C32/M6C40 in RGB as the ETDS author
 ``rlfn_s.py``, ``rlfn_ntire.py``; the NTIRE 2022 entry ofsoundof/NTIRE2022_ESR ``models/team04_rlfn.py``
 ``RLFN_cut``, also the NTIRE 2024 baseline) and SPAN (Wan et al., CVPR-W 2024; hongyuanyu/SPAN
 ``basicsr/archs/span_arch.py``; the NTIRE 2024 winning entry Amazingren/NTIRE2024_ESR
-``models/team38_SPAN.py``). Counts: ``shared/reference_models.md`` §1, §3, §4, §10.
+``models/team38_SPAN.py``), BSRN and BSRN-S (Li et al., CVPR-W 2022; xiaom233/BSRN
+``basicsr/archs/BSRN_arch.py``, ``rfdnfinalB5_arch.py``). Counts: ``shared/reference_models.md`` §1, §3, §4, §10.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from nas.arch.config import (
     ArchConfig,
     ECBBlockConfig,
     EFDBConfig,
+    ESDBConfig,
     IMDBConfig,
     LFBConfig,
     RFDBConfig,
@@ -145,6 +147,19 @@ def _span(name: str, nf: int) -> Callable[[int], ArchConfig]:
 def _efdn(scale: int) -> ArchConfig:
     return ArchConfig(name="efdn", scale=scale, nf=48, blocks=[EFDBConfig()] * 4, fusion="efdn",
                       global_residual=True, upsampler="pixelshuffle")
+
+
+def _bsrn(name: str, nf: int, n_blocks: int, block: ESDBConfig) -> Callable[[int], ArchConfig]:
+    def build(scale: int) -> ArchConfig:
+        return ArchConfig(name=name, scale=scale, nf=nf, head="bsconv", blocks=[block] * n_blocks, fusion="bsrn",
+                          fusion_act="gelu", global_residual=True, upsampler="pixelshuffle")
+
+    return build
+
+
+#: BSRN-S's block (xiaom233/BSRN rfdnfinalB5_arch.py RFDB): pointwise biases, no CCA, channel weight
+#: and 1x1 conv_out after the ESA, the ESA's strided conv a plain conv.
+_BSRN_S_BLOCK = ESDBConfig(pw_bias=True, cca=False, out_conv=True, esa_bsconv="unstrided")
 
 
 _SETS = ("Set5", "Set14", "B100", "Urban100", "Manga109")
@@ -378,6 +393,37 @@ REFERENCES: dict[str, Reference] = {
               "3x3 convs of each block.",
         family="efdn",
         psnr_source="none recorded: the challenge reports RGB-PSNR on DIV2K_LSDIR (see notes)",
+    ),
+    # BSRN: [0, 1] input; BasicSR checkpoints ({"params": state dict}).
+    "bsrn": Reference(
+        "bsrn", "BSRN (Li et al., CVPR-W 2022)", _bsrn("bsrn", 64, 8, ESDBConfig()),
+        scales=(2, 3, 4),
+        source="Li et al. 2022 (arXiv 2205.05996) §3, Fig. 2; xiaom233/BSRN basicsr/archs/BSRN_arch.py "
+               "BSRN(num_feat=64, num_block=8, conv='BSConvU', upsampler='pixelshuffledirect'), "
+               "options/test/benchmark_BSRN_x{2,3,4}.yml, experiments/pretrained_models/net_g_BSRN_x{2,3,4}.pth",
+        pixel_range=1.0, key_prefix="",
+        notes="331,628 (x2) / 340,283 (x3) / 352,400 (x4) params, counted on the authors' BSRN module and "
+              "equal to the released net_g_BSRN_x*.pth (the paper: 352K at x4).",
+        family="bsrn",
+        published_psnr=_psnr(x4=(32.35, 28.73, 27.65, 26.27, 30.84)),
+        psnr_source="Li et al. 2022, the x4 row of the paper's comparison table (352K params, 19.4 G "
+                    "Multi-Adds) as copied by LKDN (Xie et al., CVPR-W 2023; stella-von/LKDN README.md "
+                    "'Results'); BasicSR Y-PSNR, 4 px shaved (options/test/benchmark_BSRN_x4.yml). The "
+                    "table's number and the x2 / x3 rows were not read from a primary source [UNVERIFIED]",
+    ),
+    "bsrn_s": Reference(
+        "bsrn_s", "BSRN-S, NTIRE 2022 ESR entry, first in model complexity (Li et al., CVPR-W 2022)",
+        _bsrn("bsrn_s", 48, 5, _BSRN_S_BLOCK),
+        scales=(4,),
+        source="Li et al. 2022 (arXiv 2205.05996) §4.5; xiaom233/BSRN basicsr/archs/rfdnfinalB5_arch.py "
+               "RFDNFINALB5(num_feat=48, num_block=5, conv='BSConvU') with Blocks.py BSConvU, "
+               "options/train/train_BSRN-S_x4.yml, experiments/pretrained_models/net_g_BSRN-S.pth",
+        pixel_range=1.0, key_prefix="",
+        notes="x4 only; 156,288 params, counted on the authors' module and equal to the released "
+              "net_g_BSRN-S.pth. The authors write its 1x1 convs as nn.Linear on NHWC tensors (same "
+              "parameters and function as our 1x1 convs; their weights are (out, in), ours (out, in, 1, 1)).",
+        family="bsrn",
+        psnr_source="none recorded: the challenge reports RGB-PSNR on DIV2K valid",
     ),
 }
 

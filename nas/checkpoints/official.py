@@ -16,7 +16,10 @@ RFDN / RFDN-L (paper form, no released weights), AWSRN (EDSR-style ``head/body/t
 ``weight_g``/``weight_v`` weight norm) and ECBSR (``backbone.{i}``) are mapped from the official
 model code; no released checkpoint was available to check them. RLFN / RLFN-S / the NTIRE 2022
 RLFN entry and SPAN / the NTIRE 2024 SPAN entry are mapped from the authors' model code (the
-SPAN deploy checkpoint's keys were checked against our deploy form's).
+SPAN deploy checkpoint's keys were checked against our deploy form's). BSRN x2/x3/x4 and BSRN-S
+(xiaom233/BSRN ``experiments/pretrained_models/net_g_BSRN_x{s}.pth``, ``net_g_BSRN-S.pth``, BasicSR
+``{"params": ...}``) load strictly and reproduce the authors' modules (float64: within 1e-12; the BasicSR file's
+``params`` entry is the flat state dict to load).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from nas.checkpoints.io import load_state_dict_strict, read_state_dict
 from nas.errors import CheckpointError
 from nas.models.deploy import PixelRange
 
-__all__ = ["OFFICIAL_KEY_MAPS", "RANGE_ABSORBED", "map_official_keys", "load_official_weights"]
+__all__ = ["LINEAR_AS_CONV1X1", "OFFICIAL_KEY_MAPS", "RANGE_ABSORBED", "map_official_keys", "load_official_weights"]
 
 Rename = Callable[[str, ArchConfig], str]
 
@@ -113,6 +116,22 @@ _efdn = _rules(
 )
 
 
+# BSRN (xiaom233/BSRN basicsr/archs/BSRN_arch.py BSRN; BSRN-S rfdnfinalB5_arch.py RFDNFINALB5):
+# fea_conv, B1..B8 (B1..B5), c1 (1x1 + GELU), c2 (BSConv-U), upsampler.upsampleOneStep.0; the blocks
+# keep the official names (c1_d, c1_r.pw / dw, ..., esa.*, cca.conv_du.* / cw, conv_out).
+_bsrn = _rules(
+    (r"^B(\d+)\.", _numbered("blocks", 1)),
+    (r"^c1\.", "c.0."),
+    (r"^c2\.", "LR_conv."),
+    (r"^upsampler\.upsampleOneStep\.0\.", "upsampler.0."),
+)
+
+#: References whose authors write 1x1 convs as ``nn.Linear`` on NHWC tensors: a 2-D ``*.weight``
+#: (out, in) is loaded as our 1x1 conv's (out, in, 1, 1) (BSRN-S's ``cw``, (1, C) in both, is not a
+#: ``weight``).
+LINEAR_AS_CONV1X1: frozenset[str] = frozenset({"bsrn_s"})
+
+
 #: Reference name -> renaming ``(official key without prefix, config) -> our key``.
 OFFICIAL_KEY_MAPS: dict[str, Rename] = {
     "imdn": _imdn,
@@ -137,6 +156,8 @@ OFFICIAL_KEY_MAPS: dict[str, Rename] = {
     "span_ntire": _rlfn_span,
     "span": _rlfn_span,
     "efdn": _efdn,
+    "bsrn": _bsrn,
+    "bsrn_s": _bsrn,
 }
 
 #: References whose [0, 255] range is absorbed by our module: AWSRN's ``(x - 255 mean) / 127.5``
@@ -148,7 +169,8 @@ RANGE_ABSORBED: frozenset[str] = frozenset({"awsrn_s", "awsrn_sd", "awsrn_m", "a
 
 def map_official_keys(state: Mapping[str, torch.Tensor], reference: str, config: ArchConfig,
                       key_prefix: str | None = None, source: str = "checkpoint") -> dict[str, torch.Tensor]:
-    """Rename an official state dict to our names (no loading, no shape check).
+    """Rename an official state dict to our names (no loading, no shape check); for the references
+    of :data:`LINEAR_AS_CONV1X1` a 2-D ``nn.Linear`` weight becomes the (out, in, 1, 1) 1x1 conv weight.
 
     Args:
         state: the authors' state dict.
@@ -179,6 +201,8 @@ def map_official_keys(state: Mapping[str, torch.Tensor], reference: str, config:
         else:
             key_in = key
         new = rename(key_in, config)
+        if ref.name in LINEAR_AS_CONV1X1 and value.dim() == 2 and new.endswith(".weight"):
+            value = value[:, :, None, None]
         if new in out:
             raise CheckpointError(f"{source}: keys map to the same parameter {new!r} (second: {key!r})")
         out[new] = value

@@ -6,6 +6,7 @@ Fig. 2, SPAN Fig. 2)::
     x (N, C, H, W) in [0, 1] -> [meanshift | meansub255] -> fea_conv -> blocks[0..B-1]
       -> fusion: concat (c = 1x1 conv + act, LR_conv = 3x3 conv) | conv1x1 (LR_conv = 1x1)
                  | conv3x3 (LR_conv = 3x3) | span (LR_conv = Conv3XC, c = 1x1 over 4 features) | last
+                 | bsrn (c = 1x1 conv + act, LR_conv = BSConv-U)
       -> (+ fea_conv output if global_residual) -> upsampler -> (+ skip(x)) -> [de-norm]
       -> (N, C, sH, sW)
 
@@ -26,12 +27,13 @@ from typing import Callable
 import torch
 from torch import nn
 
-from nas.arch.config import BLOCK_REGISTRY, ArchConfig, ECBBlockConfig, SPABConfig
+from nas.arch.config import BLOCK_REGISTRY, ArchConfig, ECBBlockConfig, ESDBConfig, SPABConfig
 from nas.errors import ArchConfigError
 from nas.primitives import (
     AWMS,
     ECB,
     ECBUpsampler,
+    ESA,
     ESA_MIN_SIZE,
     Conv3XC,
     NearestUpsample,
@@ -39,6 +41,7 @@ from nas.primitives import (
     conv,
     make_activation,
 )
+from nas.primitives.bsconv import BSConvU, RepeatedInputBSConvU
 
 __all__ = ["DIV2K_RGB_MEAN", "SRNet", "build_model", "check_buildable", "reparameterize_model"]
 
@@ -50,6 +53,9 @@ _ECB_DEPTH_MULTIPLIER = 2.0
 
 #: Gain of the Conv3XC head and of the ``span`` fusion's Conv3XC (SPAN ``conv_1`` / ``conv_2``: 2).
 _CONV3XC_GAIN = 2
+
+#: Times the LR image is repeated along channels before a ``bsconv`` head (BSRN ``forward``: 4).
+_BSRN_INPUT_REPEATS = 4
 
 #: DIV2K-mean subtraction scale of ``input_norm="meansub255"`` (SPAN ``img_range``).
 _MEANSUB_RANGE = 255.0
@@ -94,15 +100,25 @@ def _head_ecb_act(config: ArchConfig) -> str:
     return "prelu"
 
 
+def _bsconv_pw_bias(config: ArchConfig) -> bool:
+    """Pointwise bias of a ``bsconv`` head and of the ``bsrn`` fusion's BSConv-U: that of the first
+    ESDB block (BSRN-S has it everywhere, BSRN nowhere), else none (BSRN)."""
+    for block in config.blocks:
+        if isinstance(block, ESDBConfig):
+            return block.pw_bias
+    return False
+
+
 # ---------------------------------------------------------------------- the network
 class SRNet(nn.Module):
     """A single-image SR network assembled from an :class:`~nas.arch.ArchConfig`.
 
     Submodules: ``fea_conv`` (head: 3x3 conv C -> nf, an ECB whose activation is that of the
-    first ECB block, else PReLU, or a Conv3XC of gain 2), ``blocks`` (``nn.ModuleList``), ``c``
-    (1x1 conv B*nf -> nf + ``fusion_act`` for ``concat``; plain 1x1 conv 4 nf -> nf for ``span``),
-    ``LR_conv`` (3x3 after ``c`` for ``concat``; 1x1 for ``conv1x1``; 3x3 for ``conv3x3``; Conv3XC
-    of gain 2 for ``span``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` /
+    first ECB block, else PReLU, a Conv3XC of gain 2, or BSRN's BSConv-U 4C -> nf on the input
+    repeated 4 times), ``blocks`` (``nn.ModuleList``), ``c`` (1x1 conv B*nf -> nf + ``fusion_act``
+    for ``concat`` and ``bsrn``; plain 1x1 conv 4 nf -> nf for ``span``), ``LR_conv`` (3x3 after
+    ``c`` for ``concat``; BSConv-U 3x3 for ``bsrn``; 1x1 for ``conv1x1``; 3x3 for ``conv3x3``;
+    Conv3XC of gain 2 for ``span``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` /
     ``AWMS``), ``skip`` (``NearestUpsample`` or weight-normed ``PixelShuffleUpsampler`` C -> C;
     absent for ``none``). ``span`` fusion: ``c(cat[fea_conv(x), LR_conv(last), first, mid])`` with
     ``mid`` the last SPAB's activated first conv output (SPAN's ``conv_cat``).
@@ -149,6 +165,9 @@ class SRNet(nn.Module):
             self.fea_conv = ECB(config.colors, nf, _ECB_DEPTH_MULTIPLIER, act=_head_ecb_act(config))
         elif config.head == "conv3xc":
             self.fea_conv = Conv3XC(config.colors, nf, _CONV3XC_GAIN)
+        elif config.head == "bsconv":
+            self.fea_conv = RepeatedInputBSConvU(config.colors, nf, _BSRN_INPUT_REPEATS,
+                                                 pw_bias=_bsconv_pw_bias(config))
         else:
             self.fea_conv = conv(config.colors, nf, 3, weight_norm=wn)
 
@@ -160,10 +179,13 @@ class SRNet(nn.Module):
             raise ArchConfigError(f"{config.name or 'config'}: {err}") from None
 
         self.fusion = config.fusion
-        if config.fusion == "concat":
+        if config.fusion in ("concat", "bsrn"):
             self.c = nn.Sequential(conv(nf * len(config.blocks), nf, 1),
                                    make_activation(config.fusion_act, nf))
-            self.LR_conv = conv(nf, nf, 3)
+            if config.fusion == "concat":
+                self.LR_conv = conv(nf, nf, 3)
+            else:
+                self.LR_conv = BSConvU(nf, nf, 3, pw_bias=_bsconv_pw_bias(config))
         elif config.fusion == "conv1x1":
             self.LR_conv = conv(nf, nf, 1)
         elif config.fusion == "conv3x3":
@@ -195,7 +217,7 @@ class SRNet(nn.Module):
             mean = torch.tensor(DIV2K_RGB_MEAN).view(1, 3, 1, 1)
             self.register_buffer("rgb_mean", mean, persistent=False)
 
-        has_esa = any(getattr(b, "attention", None) == "esa" for b in config.blocks)
+        has_esa = any(isinstance(m, ESA) for m in self.blocks.modules())
         self.min_input_size = ESA_MIN_SIZE if has_esa else 1
 
     #: Check the input's shape in ``forward`` (turned off to trace the network with ``torch.fx``,
@@ -232,7 +254,7 @@ class SRNet(nn.Module):
             else:
                 out = block(out)
             outs.append(out)
-        if self.fusion == "concat":
+        if self.fusion in ("concat", "bsrn"):
             out = self.LR_conv(self.c(torch.cat(outs, dim=1)))
         elif self.fusion in ("conv1x1", "conv3x3"):
             out = self.LR_conv(out)

@@ -6,15 +6,19 @@
 * ``awsrn``: AWSRN Scale, AWRU, LFB, AWMS. ``ecb``: ECBSR edge-oriented conv block (+ re-param).
 * ``rlfb``: RLFN residual local feature block (with the slim ESA of ``esa``).
 * ``span``: SPAN's re-parameterisable Conv3XC and the parameter-free attention block SPAB.
+* ``bsconv``: BSRN's blueprint separable conv BSConv-U (pointwise, then depthwise).
+  ``esdb``: BSRN's efficient separable distillation block (and BSRN-S's variant).
 * ``upsample``: pixel-shuffle / ECB upsamplers and the nearest input skip.
 
 Every module maps (N, C, H, W) tensors; constructors take plain ints and strings.
 """
 
 from nas.primitives.awsrn import AWMS, AWRU, LFB, Scale
+from nas.primitives.bsconv import BSConvU
 from nas.primitives.cca import CCALayer
 from nas.primitives.ecb import ECB, ECBBlock
 from nas.primitives.esa import ESA, ESA_MIN_SIZE
+from nas.primitives.esdb import ESDB
 from nas.primitives.imdb import IMDB
 from nas.primitives.layers import (
     ACTIVATIONS,
@@ -30,7 +34,7 @@ from nas.primitives.span import SPAB, Conv3XC
 from nas.primitives.upsample import ECBUpsampler, NearestUpsample, PixelShuffleUpsampler
 
 __all__ = [
-    "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "CCALayer", "Conv3XC", "ECB", "ECBBlock", "ECBUpsampler",
-    "ESA", "ESA_MIN_SIZE", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB", "RLFB",
+    "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "BSConvU", "CCALayer", "Conv3XC", "ECB", "ECBBlock", "ECBUpsampler",
+    "ESA", "ESA_MIN_SIZE", "ESDB", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB", "RLFB",
     "SPAB", "Scale", "conv", "distilled_channels", "make_activation", "make_attention",
 ]

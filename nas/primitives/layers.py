@@ -30,6 +30,7 @@ ACTIVATIONS: dict[str, Callable[[int], nn.Module]] = {
     "relu": lambda channels: nn.ReLU(),
     "prelu": lambda channels: nn.PReLU(num_parameters=channels),
     "silu": lambda channels: nn.SiLU(),
+    "gelu": lambda channels: nn.GELU(),  # exact (erf) form, as BSRN's nn.GELU()
 }
 
 #: Attention name -> factory ``(channels, cca_reduction) -> nn.Module``.
@@ -45,7 +46,7 @@ def make_activation(name: str, channels: int) -> nn.Module:
 
     Args:
         name: one of :data:`ACTIVATIONS` (``lrelu`` = LeakyReLU(0.05), ``relu``, ``prelu`` with
-            ``channels`` learnable slopes, ``silu``).
+            ``channels`` learnable slopes, ``silu``, ``gelu``).
         channels: channel count C of the (N, C, H, W) input (PReLU only).
 
     Returns:

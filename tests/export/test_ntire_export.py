@@ -19,7 +19,7 @@ from nas.models.deploy import deploy_model
 from tests.export.test_export import SEARCHED_ECB, run_cli
 
 
-@pytest.mark.parametrize("name", ["span_ntire", "rlfn_ntire", "efdn", "awsrn_s", "imdn_rtc"])
+@pytest.mark.parametrize("name", ["span_ntire", "rlfn_ntire", "efdn", "awsrn_s", "imdn_rtc", "bsrn_s"])
 def test_the_exported_file_is_the_network(tmp_path, name):
     torch.manual_seed(0)
     cfg = reference_config(name, 4)

@@ -63,6 +63,12 @@ PARAMS = {
     # EFDN as released for NTIRE 2025: Amazingren/NTIRE2025_ESR models/team00_EFDN.py EFDN()
     # (0.276 M in its README); model_zoo/team00_EFDN.pth loads strictly through OFFICIAL_KEY_MAPS
     "efdn": {4: 276_192},
+    # BSRN: xiaom233/BSRN basicsr/archs/BSRN_arch.py BSRN(num_feat=64, num_block=8, conv='BSConvU')
+    # and BSRN-S rfdnfinalB5_arch.py RFDNFINALB5(num_feat=48, num_block=5, conv='BSConvU'), counted on
+    # the authors' modules; equal to the released experiments/pretrained_models/net_g_BSRN_x{2,3,4}.pth
+    # and net_g_BSRN-S.pth (which load strictly through OFFICIAL_KEY_MAPS)
+    "bsrn": {2: 331_628, 3: 340_283, 4: 352_400},
+    "bsrn_s": {4: 156_288},
 }
 # ECBSR train form, trainable only (masks excluded)
 ECBSR_TRAINABLE = {
@@ -163,6 +169,8 @@ SMALL_BLOCKS = {
     "rlfb_noatt": {"type": "rlfb", "attention": "none", "act": "prelu"},
     "spab": {"type": "spab"},
     "efdb": {"type": "efdb"},
+    "esdb": {"type": "esdb"},
+    "esdb_s": {"type": "esdb", "pw_bias": True, "cca": False, "out_conv": True, "esa_bsconv": "unstrided"},
 }
 
 
@@ -298,7 +306,7 @@ def test_every_registered_block_type_has_a_builder():
     from nas.arch import BLOCK_REGISTRY
     from nas.models.build import block_builder
 
-    assert {"rfdb", "imdb", "lfb", "ecb", "rlfb", "spab", "efdb"} <= set(BLOCK_REGISTRY)
+    assert {"rfdb", "imdb", "lfb", "ecb", "rlfb", "spab", "efdb", "esdb"} <= set(BLOCK_REGISTRY)
     assert all(callable(block_builder(kind)) for kind in BLOCK_REGISTRY)
 
 
@@ -416,3 +424,60 @@ def test_efdn_official_key_names_load_strictly(tmp_path):
     torch.save({k: ours[rename(k)].clone() for k in official}, tmp_path / "team00_EFDN.pth")
     model = load_official_weights(build_model(reference_config("efdn", 4)), tmp_path / "team00_EFDN.pth", "efdn")
     assert all(torch.equal(model.state_dict()[k], v) for k, v in ours.items())
+
+
+def _bsrn_official_keys(n_blocks: int, small: bool) -> list[str]:
+    """The state-dict keys of xiaom233/BSRN basicsr/archs/BSRN_arch.py BSRN (``small``: BSRN-S,
+    rfdnfinalB5_arch.py RFDNFINALB5), in the authors' module order."""
+    wb = ("weight", "bias")
+
+    def bsconv(name: str) -> list[str]:  # BSConvU: pw (bias only in BSRN-S's Blocks.py), dw
+        return [f"{name}.pw.weight", *([f"{name}.pw.bias"] if small else []), f"{name}.dw.weight", f"{name}.dw.bias"]
+
+    block: list[str] = []
+    for i in (1, 2, 3):
+        block += [f"c{i}_d.{w}" for w in wb] + bsconv(f"c{i}_r")
+    block += bsconv("c4") + [f"c5.{w}" for w in wb]
+    block += [f"esa.conv1.{w}" for w in wb] + [f"esa.conv_f.{w}" for w in wb] + bsconv("esa.conv_max")
+    block += [f"esa.conv2.{w}" for w in wb] if small else bsconv("esa.conv2")
+    block += bsconv("esa.conv3") + bsconv("esa.conv3_") + [f"esa.conv4.{w}" for w in wb]
+    block += ["cw", "conv_out.weight", "conv_out.bias"] if small else [f"cca.conv_du.{j}.{w}" for j in (0, 2) for w in wb]
+    return [*bsconv("fea_conv"), *[f"B{i}.{k}" for i in range(1, n_blocks + 1) for k in block],
+            "c1.weight", "c1.bias", *bsconv("c2"), "upsampler.upsampleOneStep.0.weight",
+            "upsampler.upsampleOneStep.0.bias"]
+
+
+@pytest.mark.parametrize("name, n_blocks", [("bsrn", 8), ("bsrn_s", 5)])
+def test_bsrn_official_key_layout_loads_strictly(tmp_path, name, n_blocks):
+    """A state dict with the key names (and, for BSRN-S, the nn.Linear (out, in) 1x1 weights) of the
+    authors' modules loads strictly; the released net_g_BSRN_x4.pth / net_g_BSRN-S.pth were checked
+    the same way against xiaom233/BSRN (outputs equal to 1e-12 in float64)."""
+    from nas.checkpoints import load_official_weights
+
+    small = name == "bsrn_s"
+    official = _bsrn_official_keys(n_blocks, small)
+    source = build_model(reference_config(name, 4))
+    ours = source.state_dict()
+    assert len(official) == len(ours) and sum(v.numel() for v in ours.values()) == PARAMS[name][4]
+    to_ours = {"c1.": "c.0.", "c2.": "LR_conv.", "upsampler.upsampleOneStep.0.": "upsampler.0."}
+
+    def rename(key: str) -> str:
+        if key.startswith("B"):
+            i, rest = key[1:].split(".", 1)
+            return f"blocks.{int(i) - 1}.{rest}"
+        return next((b + key[len(a):] for a, b in to_ours.items() if key.startswith(a)), key)
+
+    renamed = {key: rename(key) for key in official}
+    assert set(renamed.values()) == set(ours)
+    state = {}
+    for key in official:
+        value = ours[renamed[key]].clone()
+        if small and value.dim() == 4 and value.shape[-2:] == (1, 1) and ".pw." not in key and ".dw." not in key:
+            value = value[:, :, 0, 0]  # the authors' nn.Linear
+        state[key] = value
+    torch.save(state, tmp_path / "net_g.pth")
+    model = load_official_weights(build_model(reference_config(name, 4)), tmp_path / "net_g.pth", name)
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in ours.items())
+    x = torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        assert model(x).shape == (1, 3, 64, 64)

@@ -146,7 +146,7 @@ def _zoo():
 @pytest.mark.parametrize("name, scale", _zoo())
 def test_every_zoo_reference_is_a_point_of_a_shipped_space(name, scale):
     """`nas search --references` takes the whole zoo: each network is exactly a point of one of
-    search_spaces/*.yaml (the RGB seed networks of the default space, RLFN / SPAN of ntire_esr)."""
+    search_spaces/*.yaml (the RGB seed networks of the default space, RLFN / SPAN / BSRN of ntire_esr)."""
     cfg = reference_config(name, scale)
     homes = []
     for path in SHIPPED_SPACES:
@@ -160,7 +160,7 @@ def test_every_zoo_reference_is_a_point_of_a_shipped_space(name, scale):
 
     if cfg.colors == 3 and REFERENCES[name].family in ("imdn", "rfdn", "awsrn", "ecbsr"):
         assert "lightweight_sr" in homes  # the 2019-2021 seed networks: the default space
-    if REFERENCES[name].family in ("rlfn", "span"):
+    if REFERENCES[name].family in ("rlfn", "span", "bsrn"):
         assert "ntire_esr" in homes
 
 
