@@ -111,6 +111,13 @@ def search(
     objectives: Optional[str] = typer.Option(None, help="Objectives, comma-separated, psnr first (default "
                                              "psnr,params,mult_adds,latency; a resumed study keeps its own). "
                                              "Known: " + _objective_help()),
+    preset: Optional[str] = typer.Option(None, help="ntire-esr: the NTIRE efficient-SR challenge's setting "
+                                         "(x4, search_spaces/ntire_esr.yaml, RGB PSNR, NTIRE FLOPs, RLFN / EFDN / "
+                                         "SPAN as references, the 2026 score in the report); flags given win."),
+    metric: Optional[str] = typer.Option(None, help="Validation PSNR of the proxy: y (the papers) or rgb (NTIRE "
+                                         "ESR); part of the protocol."),
+    min_psnr: Optional[float] = typer.Option(None, help="Reject candidates whose PSNR objective is below this "
+                                             "(dB; predicted full-training PSNR when the profile has a predictor)."),
     outputs: bool = typer.Option(True, "--outputs/--no-outputs", hidden=True),
 ) -> None:
     """Run (or resume) an architecture search; writes trials.csv, pareto.csv, pareto.html.
@@ -131,7 +138,7 @@ def search(
         max_latency_ms=max_latency_ms, checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None,
         references=(None if references is None else
                     tuple(r.strip() for r in references.split(",") if r.strip() and r.strip().lower() != "none")),
-        outputs=outputs, objectives=objectives,
+        outputs=outputs, objectives=objectives, preset=preset, metric=metric, min_psnr=min_psnr,
     )
     jobs = jobs or _default_jobs(device)
     log = lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
@@ -201,7 +208,8 @@ def _search_args(s) -> list[str]:
     for flag, value in (("--space", s.space), ("--data", s.data), ("--val-data", s.val_data),
                         ("--iters", s.iters), ("--threads", s.threads), ("--max-params", s.max_params),
                         ("--max-mult-adds", s.max_mult_adds), ("--max-latency-ms", s.max_latency_ms),
-                        ("--checkpoint-dir", s.checkpoint_dir), ("--objectives", s.objectives)):
+                        ("--checkpoint-dir", s.checkpoint_dir), ("--objectives", s.objectives),
+                        ("--preset", s.preset), ("--metric", s.metric), ("--min-psnr", s.min_psnr)):
         if value is not None:
             args += [flag, str(value)]
     return args

@@ -44,6 +44,8 @@ class ProxyProfile:
             dB at 180 steps, issue 21). 1 by default: the proxy's tensors (batch 8, 24 px) are too
             small for intra-op threads, so one single-threaded worker per core (``nas search
             --jobs``) is the fast way to use a machine, and every worker scores a network the same.
+        metric: validation PSNR ``y`` (the papers: BT.601 Y, ``scale`` px shaved) or ``rgb`` (the
+            NTIRE efficient-SR challenges: the three 8-bit channels, ``scale`` px shaved).
     """
 
     name: str
@@ -59,8 +61,11 @@ class ProxyProfile:
     eta: int = 3
     predictor: str = "none"
     threads: int = 1
+    metric: str = "y"
 
     def __post_init__(self) -> None:
+        if self.metric not in ("y", "rgb"):
+            raise NasError(f"proxy profile {self.name!r}: metric must be 'y' or 'rgb', got {self.metric!r}")
         if (self.iters < 1 or self.rungs < 1 or self.eta < 2 or self.batch < 1 or self.lr_patch < 4
                 or self.threads < 1):
             raise NasError(f"proxy profile {self.name!r}: need iters >= 1, rungs >= 1, eta >= 2, batch >= 1, "
@@ -101,6 +106,9 @@ class ProxyProfile:
     def with_threads(self, threads: int) -> "ProxyProfile":
         return replace(self, threads=threads)
 
+    def with_metric(self, metric: str) -> "ProxyProfile":
+        return replace(self, metric=metric)
+
 
 PROFILES: dict[str, ProxyProfile] = {
     # The default: multi-objective successive halving (every candidate 20 steps, the best third
@@ -134,11 +142,14 @@ PROFILES: dict[str, ProxyProfile] = {
 }
 
 
-def get_profile(name: str, iters: int | None = None, threads: int | None = None) -> ProxyProfile:
-    """The named profile, optionally with ``iters`` and the training ``threads`` overridden.
+def get_profile(name: str, iters: int | None = None, threads: int | None = None,
+                metric: str | None = None) -> ProxyProfile:
+    """The named profile, optionally with ``iters``, the training ``threads`` and the validation
+    ``metric`` (``y`` / ``rgb``) overridden.
 
     Raises:
-        NasError: unknown profile name (lists the known ones), ``iters < 1`` or ``threads < 1``.
+        NasError: unknown profile name (lists the known ones), ``iters < 1``, ``threads < 1`` or
+            an unknown metric.
     """
     if name not in PROFILES:
         raise NasError(f"unknown proxy profile {name!r} (known: {', '.join(PROFILES)})")
@@ -151,13 +162,17 @@ def get_profile(name: str, iters: int | None = None, threads: int | None = None)
         if threads < 1:
             raise NasError(f"--threads must be at least 1, got {threads}")
         profile = profile.with_threads(threads)
+    if metric is not None:
+        if metric not in ("y", "rgb"):
+            raise NasError(f"--metric must be y or rgb, got {metric!r}")
+        profile = profile.with_metric(metric)
     return profile
 
 
 #: Proxy-profile fields added after studies were first stored, with the value they implied.
 #: ``threads`` None: not recorded (studies before issue 21 trained with torch's default thread
 #: count); :func:`same_protocol` lets it match any thread count.
-_ADDED_FIELDS = {"rungs": 1, "eta": 3, "predictor": "none", "threads": None}
+_ADDED_FIELDS = {"rungs": 1, "eta": 3, "predictor": "none", "threads": None, "metric": "y"}
 
 
 def protocol_fields(profile: Any) -> Any:

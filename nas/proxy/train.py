@@ -92,14 +92,25 @@ def _to_y(x: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def validate_psnr(model: nn.Module, data: ProxyData, device: torch.device,
-                  channels_last: bool = False) -> float:
-    """Mean Y-PSNR (dB) of ``model`` over ``data.val`` (SR quantised to 8 bit first). An RGB
-    network's output is converted to Y; a Y-only network (``colors == 1``) gets the LR Y plane
-    and its output Y plane is scored directly (the ECBSR protocol)."""
+                  channels_last: bool = False, metric: str = "y") -> float:
+    """Mean PSNR (dB) of ``model`` over ``data.val`` (SR quantised to 8 bit first), ``scale`` px
+    shaved at each side. ``metric="y"``: an RGB network's output is converted to Y; a Y-only
+    network (``colors == 1``) gets the LR Y plane and its output Y plane is scored directly (the
+    ECBSR protocol). ``metric="rgb"``: the MSE over the three 8-bit channels (the NTIRE ESR
+    challenges' ``util.calculate_psnr``); RGB networks only.
+
+    Raises:
+        ValueError: ``metric="rgb"`` for a Y-only network, or an unknown metric.
+    """
+    if metric not in ("y", "rgb"):
+        raise ValueError(f"metric must be 'y' or 'rgb', got {metric!r}")
     was_training = model.training
     model.eval()
     scores = []
     y_only = model_colors(model) == 1
+    if y_only and metric == "rgb":
+        model.train(was_training)
+        raise ValueError("RGB PSNR needs an RGB network; this one outputs Y only")
     s = data.scale
     for pair in data.val:
         lr = torch.from_numpy(np.ascontiguousarray(pair.lr)).permute(2, 0, 1)[None].float().div(255.0)
@@ -111,7 +122,10 @@ def validate_psnr(model: nn.Module, data: ProxyData, device: torch.device,
             continue
         sr = model(_prepare(lr, device, channels_last))
         sr_img = to_uint8(sr[0].permute(1, 2, 0).float().cpu().numpy())
-        scores.append(psnr_y(sr_img, pair.hr, crop_border=s))
+        if metric == "rgb":
+            scores.append(psnr_plane(sr_img[s:-s, s:-s], pair.hr[s:-s, s:-s]))
+        else:
+            scores.append(psnr_y(sr_img, pair.hr, crop_border=s))
     model.train(was_training)
     return float(np.mean(scores))
 
@@ -221,7 +235,7 @@ def _train_segment(model, data, profile, device, start, stop, optimizer_state, o
     train_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     with gate().work():
-        psnr = validate_psnr(model, data, device, profile.channels_last)
+        psnr = validate_psnr(model, data, device, profile.channels_last, getattr(profile, "metric", "y"))
     val_s = time.perf_counter() - t1
     if not math.isfinite(psnr):
         raise DivergedError(f"validation PSNR is {psnr}")

@@ -232,6 +232,8 @@ class RunFacts:
         claim_margin_db: the noise at the top fidelity: a candidate's ``dominates`` claim
             against a reference needs a PSNR margin above it (0 when unmeasured).
         confirm_profile: the ``nas confirm`` profile, if the study was confirmed, else ``{}``.
+        ntire_year: the NTIRE ESR ranking of the ``ntire_score`` column (``nas search --preset
+            ntire-esr``), else ``None``.
         psnr_basis: what the PSNR objective (and so the front) is: the proxy's validation PSNR,
             or a predicted fully-trained PSNR (names the predictor and what it predicts).
     """
@@ -263,6 +265,7 @@ class RunFacts:
     claim_margin_db: float = 0.0
     confirm_profile: dict = field(default_factory=dict)
     psnr_basis: str = "validation PSNR-Y of the proxy at the top rung"
+    ntire_year: int | None = None
 
     def rows(self) -> list[tuple[str, str]]:
         """``(label, value)`` pairs for headers and terminal output, in a fixed order."""
@@ -288,6 +291,9 @@ class RunFacts:
             ("proxy profile", prof),
             ("fidelity (iters) scored", fid),
             ("PSNR objective (front built on)", self.psnr_basis),
+            *([("NTIRE score", f"NTIRE ESR {self.ntire_year} Score_Final against its baseline as measured in this "
+                "study (runtime here, NTIRE FLOPs, params; lower is better; nas.scoring.ntire)")]
+              if self.ntire_year else []),
             ("dominance claims", (f"PSNR margin above {self.claim_margin_db:.2f} dB (seed-to-seed noise at the top "
                                   "rung)" if self.claim_margin_db else "plain dominance (noise not measured for "
                                   "this protocol)")
@@ -388,9 +394,10 @@ class ReportData:
     # ----------------------------------------------------------------- exports
     @property
     def extra_columns(self) -> list[str]:
-        """The study's objectives beyond the standard four (their ``trials.csv`` columns follow
-        ``latency_ms``)."""
-        return [o.name for o in self.objectives if o.name not in DEFAULT_OBJECTIVE_NAMES]
+        """The study's objectives beyond the standard four, then ``ntire_score`` in a study with
+        an NTIRE year (their ``trials.csv`` columns follow ``latency_ms``)."""
+        out = [o.name for o in self.objectives if o.name not in DEFAULT_OBJECTIVE_NAMES]
+        return out + (["ntire_score"] if self.facts.ntire_year else [])
 
     @property
     def costs(self) -> tuple[Objective, ...]:
@@ -610,6 +617,8 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         ))
 
     points = _with_confirmations(points, ua)
+    if isinstance(ua.get("ntire_year"), int):
+        points = _with_ntire_scores(points, ua["ntire_year"])
     starts = [t.datetime_start for t in trials if t.datetime_start]
     ends = [t.datetime_complete for t in trials if t.datetime_complete]
     # successive halving: promotions (rung >= 1) run between and after the trials
@@ -650,7 +659,8 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         psnr_noise_db=noise,
         claim_margin_db=margin,
         confirm_profile=dict(ua.get("confirm_profile") or {}),
-        psnr_basis=_psnr_basis(trials),
+        psnr_basis=_psnr_basis(trials, ua),
+        ntire_year=ua.get("ntire_year") if isinstance(ua.get("ntire_year"), int) else None,
     )
     hv_ref = HV_REFERENCES.get(scale) if isinstance(scale, int) else None
     hv = tuple(_hypervolume_history(trials, table, top_iters, scale, objectives)) if with_hypervolume and hv_ref else ()
@@ -658,13 +668,41 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
                       hv_reference=hv_ref, hypervolume=hv)
 
 
-def _psnr_basis(trials: list[FrozenTrial]) -> str:
-    """What the PSNR objective is, read from the trials' stored predictions."""
+def _psnr_basis(trials: list[FrozenTrial], ua: dict[str, Any] | None = None) -> str:
+    """What the PSNR objective is, read from the trials' stored predictions and the profile."""
     for t in trials:
         pred = t.user_attrs.get("prediction")
         if isinstance(pred, dict) and pred.get("horizon"):
             return f"predicted {pred['horizon']} (predictor {pred.get('method')!r}; raw proxy PSNR in psnr_proxy_db)"
-    return "validation PSNR-Y of the proxy at the top rung"
+    prof = (ua or {}).get("profile")
+    metric = prof.get("metric", "y") if isinstance(prof, dict) else "y"
+    return ("validation RGB-PSNR (the NTIRE ESR convention) of the proxy at the top rung" if metric == "rgb"
+            else "validation PSNR-Y of the proxy at the top rung")
+
+
+def _with_ntire_scores(points: list[TrialPoint], year: int) -> list[TrialPoint]:
+    """Add ``ntire_score`` (the challenge's Score_Final of ``year``, lower is better) to every
+    scored point, against the year's baseline *as measured in this study* (its runtime on this
+    machine, its NTIRE FLOPs and params); unchanged when the baseline did not complete or a
+    quantity was not measured (``ntire_flops`` is an objective of the ``ntire-esr`` preset)."""
+    from dataclasses import replace
+
+    from nas.scoring.ntire import ntire_baseline, ntire_score
+
+    base_def = ntire_baseline(year)
+    base = next((p for p in points if p.reference == base_def.reference and p.state == "COMPLETE"), None)
+    keys = ("latency_ms", "ntire_flops", "params")
+    if base is None or any(base.metric(k) is None for k in keys):
+        return points
+    out = []
+    for p in points:
+        vals = [p.metric(k) for k in keys]
+        if p.psnr_db is None or any(v is None for v in vals):
+            out.append(p)
+            continue
+        score = ntire_score(*vals, *(base.metric(k) for k in keys), base_def.weights)["score_final"]
+        out.append(replace(p, extra={**p.extra, "ntire_score": round(score, 4)}))
+    return out
 
 
 def _sigma(t: FrozenTrial, entry: RungEntry | None, ua: dict[str, Any]) -> float | None:

@@ -113,13 +113,19 @@ def _cost_cells(data: ReportData, p: TrialPoint) -> str:
             out.append(f"<td class=n>{int(v):,}</td>")
         else:
             out.append(f"<td class=n>{o.show(v)}</td>")
+    if data.facts.ntire_year:
+        v = p.extra.get("ntire_score")
+        out.append(f"<td class=n>{'' if v is None else f'{v:.3f}'}</td>")
     return "".join(out)
 
 
 def _cost_heads(data: ReportData) -> str:
     """``<th>params</th><th>Mult-Adds G</th><th>latency ms</th>`` plus the other objectives'."""
     named = {"params": "params", "mult_adds": "Mult-Adds G", "latency_ms": "latency ms"}
-    return "".join(f"<th>{html.escape(named.get(o.name) or o.label)}</th>" for o in data.costs)
+    heads = "".join(f"<th>{html.escape(named.get(o.name) or o.label)}</th>" for o in data.costs)
+    if data.facts.ntire_year:
+        heads += f"<th>NTIRE {data.facts.ntire_year} score (lower is better)</th>"
+    return heads
 
 
 def _front_table(data: ReportData) -> str:

@@ -53,8 +53,10 @@ def front_table(df: pd.DataFrame, title: str) -> Table:
     table = Table(title=title)
     confirmed = "psnr_confirm_db" in df and df["psnr_confirm_db"].notna().any()
     extra = [OBJECTIVE_REGISTRY[c] for c in df.columns if c in OBJECTIVE_REGISTRY and c not in DEFAULT_OBJECTIVE_NAMES]
+    score = "ntire_score" in df.columns
     cols = ["#", "ref", "PSNR dB", *(["confirm dB"] if confirmed else []), "params", "Mult-Adds G", "latency ms",
-            *(o.label for o in extra), "iters", "front", "dominates", "architecture"]
+            *(o.label for o in extra), *(["NTIRE score"] if score else []), "iters", "front", "dominates",
+            "architecture"]
     for col in cols:
         table.add_column(col, justify="right" if col not in ("architecture", "ref", "dominates") else "left")
     for _, r in df.iterrows():
@@ -71,6 +73,7 @@ def front_table(df: pd.DataFrame, title: str) -> Table:
             f"{r['mult_adds'] / 1e9:.2f}" if done and not pd.isna(r["mult_adds"]) else "",
             f"{r['latency_ms']:.1f}" if done and not pd.isna(r["latency_ms"]) else "",
             *((o.show(r[o.name]) if done and not pd.isna(r[o.name]) else "") for o in extra),
+            *([f"{r['ntire_score']:.3f}" if done and not pd.isna(r["ntire_score"]) else ""] if score else []),
             "" if pd.isna(r["iters"]) else str(int(r["iters"])),
             "*" if r["on_front"] else "", claims,
             r["summary"] or r["fail_reason"],

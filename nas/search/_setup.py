@@ -106,7 +106,7 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
         NasError / StudyError: as :func:`nas.search.run_search`.
     """
     space = load_space(s.space)
-    profile = get_profile(s.profile, s.iters, s.threads)
+    profile = get_profile(s.profile, s.iters, s.threads, s.metric)
     ref_names = tuple(s.references) if s.references is not None else default_references(s.scale)
     ref_params = reference_params(space, s.scale, ref_names)
     if s.storage:
@@ -138,6 +138,7 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
                  "channels_last": latency.channels_last},
         sampler=s.sampler, seed=s.seed,
         psnr_noise_db={str(k): v for k, v in psnr_noise_db(profile).items()},
+        preset=s.preset, ntire_year=s.ntire_year, min_psnr=s.min_psnr,
     )
     try:
         with setup_lock(storage_url) as _:
@@ -191,6 +192,14 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     if s.references is None and not ref_names:
         log(f"note: none of the default references ({', '.join(SEARCH_REFERENCES)}) exists at x{s.scale}: "
             "this front has no reference points")
+    if s.min_psnr is not None:
+        basis = "predicted fully-trained PSNR" if calibration is not None else \
+            "proxy PSNR at each candidate's first rung (an early-training number, far below a full-training one)"
+        log(f"threshold: candidates with a {basis} below {s.min_psnr:g} dB ({profile.metric.upper()}) are rejected "
+            "(constraint min_psnr; the references are exempt)")
+    elif s.preset == "ntire-esr":
+        log("note: the challenge's threshold (26.90 dB RGB-PSNR on DIV2K_LSDIR_valid after full training) is not "
+            "applied: the proxy's PSNR is an early-training number (set --min-psnr to apply one)")
     limits = s.limits()
     if limits:
         log("limits: " + ", ".join(f"{k} <= {_fmt_limit(k, v)}" for k, v in limits.items())

@@ -120,6 +120,8 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
         trial.set_user_attr("psnr_raw_db", scores.psnr_db)
         trial.set_user_attr("prediction", pred.to_dict())
         values = (pred.psnr_db, *values[1:])
+    if s.min_psnr is not None and not ref:  # the threshold on the score the front is built on
+        trial.set_constraint("min_psnr", (s.min_psnr - values[0]) / s.min_psnr)
     return values
 
 

@@ -46,6 +46,7 @@ from nas.search.settings import (
     DEFAULT_RUNS_DIR,
     SearchOutcome,
     SearchSettings,
+    apply_preset,
     check_settings,
     default_references,
     default_study_name,
@@ -140,6 +141,7 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=N
     """
     _quiet_optuna()
     check_settings(s)
+    s = apply_preset(s)
     ctx = open_search(s, log)
     return _run_loop(ctx, progress, on_ready, write_outputs)
 

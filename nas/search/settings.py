@@ -15,7 +15,7 @@ from nas.errors import NasError
 from nas.search.study import DEFAULT_HEARTBEAT_S, SAMPLERS
 
 __all__ = ["SearchSettings", "SearchOutcome", "DEFAULT_RUNS_DIR", "default_study_name", "default_references",
-           "check_settings"]
+           "check_settings", "apply_preset", "PRESETS"]
 
 
 @dataclass
@@ -55,6 +55,15 @@ class SearchSettings:
             processes of ``nas search --jobs``: the first one writes them).
         outputs_every_s: rewrite the outputs at most this often during the search (s); always
             at the end and on an interruption.
+        metric: validation PSNR of the proxy, ``y`` or ``rgb`` (``None``: the profile's, ``y``);
+            part of the protocol.
+        min_psnr: reject candidates whose PSNR objective (the predicted fully-trained PSNR when
+            the profile has a calibrated predictor, else the proxy's) is below this (dB), through
+            an Optuna constraint ``min_psnr`` = ``(min_psnr - psnr) / min_psnr`` (the
+            references are exempt). ``None``: no threshold.
+        preset: ``ntire-esr`` (:data:`PRESETS`) fills the settings left unset.
+        ntire_year: the NTIRE ESR ranking (baseline, weights) of the report's ``ntire_score``
+            column (``None``: no column; the ``ntire-esr`` preset sets the latest, 2026).
         objectives: the study's objectives (comma-separated names of
             :data:`nas.scoring.objectives.OBJECTIVE_REGISTRY`, ``psnr_db`` first); ``None``: the
             stored ones when resuming, else ``psnr_db,params,mult_adds,latency_ms``.
@@ -84,6 +93,10 @@ class SearchSettings:
     outputs: bool = True
     outputs_every_s: float = 30.0
     objectives: str | None = None
+    metric: str | None = None
+    min_psnr: float | None = None
+    preset: str | None = None
+    ntire_year: int | None = None
 
     def limits(self) -> dict[str, float]:
         """The cost limits given, by objective name (``params``, ``mult_adds``, ``latency_ms``)."""
@@ -122,6 +135,49 @@ def default_references(scale: int) -> tuple[str, ...]:
     return tuple(n for n in SEARCH_REFERENCES if scale in REFERENCES[n].scales)
 
 
+#: ``nas search --preset NAME``: settings filled in when left unset. ``ntire-esr``: the NTIRE
+#: efficient-SR challenges (Amazingren/NTIRE2024_ESR .. NTIRE2026_ESR): x4, the 2022-2026 space,
+#: RGB PSNR, the challenge's "FLOPs" (MACs at a 256x256 LR input) beside params and runtime, the
+#: baselines RLFN (2024), EFDN (2025) and SPAN (2026) as references, the 2026 score in the report.
+#: Its PSNR threshold (26.90 dB RGB on DIV2K_LSDIR_valid after full training) is not set: the
+#: proxy's PSNR is an early-training number on other images (pass ``--min-psnr`` to apply one).
+PRESETS: dict[str, dict] = {
+    "ntire-esr": {
+        "space": "ntire_esr.yaml", "scale": 4, "metric": "rgb",
+        "references": ("rlfn_ntire", "efdn", "span_ntire"),
+        "objectives": "psnr_db,params,ntire_flops,latency_ms", "ntire_year": 2026,
+    },
+}
+
+
+def apply_preset(s: SearchSettings) -> SearchSettings:
+    """``s`` with its preset's settings filled in where ``s`` leaves them unset (``None``); the
+    preset's scale is required. ``s`` itself without a preset.
+
+    Raises:
+        NasError: an unknown preset, or a scale the preset does not allow.
+    """
+    import dataclasses
+
+    if s.preset is None:
+        return s
+    if s.preset not in PRESETS:
+        raise NasError(f"--preset: unknown preset {s.preset!r} (known: {', '.join(PRESETS)})")
+    p = PRESETS[s.preset]
+    if s.scale != p["scale"]:
+        raise NasError(f"--preset {s.preset} is x{p['scale']} (the challenge's scale), got --scale {s.scale}")
+    from nas.space import DEFAULT_SPACE
+
+    fill = {
+        "space": s.space or str(DEFAULT_SPACE.parent / p["space"]),
+        "references": s.references if s.references is not None else p["references"],
+        "objectives": s.objectives or p["objectives"],
+        "metric": s.metric or p["metric"],
+        "ntire_year": s.ntire_year or p["ntire_year"],
+    }
+    return dataclasses.replace(s, **fill)
+
+
 def check_settings(s: SearchSettings) -> None:
     """The checks that need neither torch nor any file: budget, heartbeat, worker id, cost
     limits, sampler.
@@ -145,6 +201,16 @@ def check_settings(s: SearchSettings) -> None:
         from nas.scoring.objectives import resolve_objectives
 
         resolve_objectives(s.objectives)
+    if s.preset is not None and s.preset not in PRESETS:
+        raise NasError(f"--preset: unknown preset {s.preset!r} (known: {', '.join(PRESETS)})")
+    if s.metric is not None and s.metric not in ("y", "rgb"):
+        raise NasError(f"--metric must be y or rgb, got {s.metric!r}")
+    if s.min_psnr is not None and not (0 < s.min_psnr < 100 and math.isfinite(s.min_psnr)):
+        raise NasError(f"--min-psnr must be a PSNR in dB (0-100), got {s.min_psnr}")
+    if s.ntire_year is not None:
+        from nas.scoring.ntire import ntire_baseline
+
+        ntire_baseline(s.ntire_year)
 
 
 def _fmt_limit(name: str, value: float) -> str:

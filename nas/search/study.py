@@ -104,6 +104,9 @@ class StudyFacts:
     seed: int
     psnr_noise_db: dict[str, float] = field(default_factory=dict)
     objectives: tuple[str, ...] = DEFAULT_OBJECTIVE_NAMES
+    preset: str | None = None
+    ntire_year: int | None = None
+    min_psnr: float | None = None
 
     def to_attrs(self) -> dict[str, Any]:
         import importlib.metadata as md
