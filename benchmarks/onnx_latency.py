@@ -11,14 +11,17 @@ ECB / Conv3XC merged by ``reparameterize_model``, AWSRN's weight norm folded; th
 
 each the median of ``--repeats`` passes after ``--warmup`` passes on an ``--lr`` x ``--lr`` LR input,
 and that ``--runs`` times, torch and ORT alternating so that a change of machine load hits both;
-the table gives the median of the run medians. Then the ratio ORT / torch per network and Spearman's
+the table gives the median of the run medians. The first ``--threads`` count is measured over the
+whole zoo before the next. Then the ratio ORT / torch per network and Spearman's
 rho and Kendall's tau (``scipy.stats``) between the two rankings, for each ``--threads`` setting.
 Before timing, the ORT output on the benchmark input is compared with torch's (max abs difference).
 
 The CPUs may be shared: run it under the machine's CPU lock, ``flock /tmp/nas-cpu.lock <command>``;
 the script records whether the lock was held by one of its ancestors (``/proc/locks``), the load
-average, the other processes' share of the CPU during each network (``nas.metrics.quiet.cpu_load``)
-and the busiest processes before and after.
+average and the busiest processes before and after. Work that ignores the lock can still run, so
+before each measurement it waits (at most ``--max-wait`` s) for the other processes to use at most
+10 % of the cores, and it times a measurement again when they used more than 25 % during it
+(``nas.metrics.quiet.cpu_load``, the search's retry rule); each measurement's share is recorded.
 
 Writes ``<out-dir>/onnx_latency.{md,json}`` (the JSON after every network, so a killed run keeps
 what it measured). Run:
@@ -151,49 +154,81 @@ def output_check(model, colors: int, lr: int) -> dict[str, Any]:
             "max_abs_diff": float(np.abs(y - ref).max())}
 
 
-def measure_network(name: str, scale: int, lr: int, threads: list[int], runs: int, warmup: int,
-                    repeats: int) -> dict[str, Any]:
+def deploy_network(name: str, scale: int):
+    """``(deploy form, colors)`` of a zoo network (weights seeded with 0)."""
     import torch
 
     from nas.arch import reference_config
-    from nas.metrics import count_params, measure_latency
-    from nas.metrics.onnx_latency import measure_onnx_latency
-    from nas.metrics.quiet import cpu_load
     from nas.models import build_model
     from nas.models.deploy import deploy_model
 
     torch.manual_seed(0)
     config = reference_config(name, scale)
-    model = deploy_model(build_model(config))
-    row: dict[str, Any] = {"name": name, "colors": config.colors, "params": count_params(model),
-                           **output_check(model, config.colors, lr), "by_threads": {}}
-    for t in threads:
-        torch.set_num_threads(t)
-        torch_runs, ort_runs = [], []
-        with cpu_load() as probe:
-            for _ in range(runs):  # alternate, so that a change of load hits both runtimes
-                torch_runs.append(least_loaded(lambda: measure_latency(
-                    model, lr_hw=(lr, lr), in_channels=config.colors, warmup=warmup, repeats=repeats,
-                    channels_last=True)))
-                ort_runs.append(least_loaded(lambda: measure_onnx_latency(
-                    model, lr_hw=(lr, lr), in_channels=config.colors, warmup=warmup, repeats=repeats, threads=t)))
-        tm = statistics.median(r["ms"] for r in torch_runs)
-        om = statistics.median(r["ms"] for r in ort_runs)
-        row["by_threads"][str(t)] = {"torch_ms": tm, "ort_ms": om, "ratio": om / tm,
-                                     "torch_runs": torch_runs, "ort_runs": ort_runs,
-                                     "load": probe.result.to_dict()}
-    return row
+    return deploy_model(build_model(config)), config.colors
 
 
-def least_loaded(measure) -> dict[str, Any]:
-    """One latency measurement, timed again (after 0.5 s, up to ``LOADED_RETRIES`` times) while
-    other processes use more than ``LOADED_SHARE`` of the cores; the least-loaded one is kept (as
-    ``nas.scoring.evaluate`` times a search candidate). Returns ``ms`` (the run's median),
-    ``iqr_ms``, ``others_share`` and ``attempts``."""
+def measure_network(model, colors: int, lr: int, threads: int, runs: int, warmup: int, repeats: int,
+                    max_wait_s: float) -> dict[str, Any]:
+    """``runs`` torch and ``runs`` ORT measurements of ``model`` at ``threads`` threads, alternating
+    (so that a change of load hits both runtimes), each after waiting for a quiet machine; the
+    medians of the run medians and their ratio."""
+    import torch
+
+    from nas.metrics import measure_latency
+    from nas.metrics.onnx_latency import measure_onnx_latency
     from nas.metrics.quiet import cpu_load
 
-    best = None
+    torch.set_num_threads(threads)
+    torch_runs, ort_runs = [], []
+    with cpu_load() as probe:
+        for _ in range(runs):
+            torch_runs.append(least_loaded(lambda: measure_latency(
+                model, lr_hw=(lr, lr), in_channels=colors, warmup=warmup, repeats=repeats, channels_last=True),
+                max_wait_s))
+            ort_runs.append(least_loaded(lambda: measure_onnx_latency(
+                model, lr_hw=(lr, lr), in_channels=colors, warmup=warmup, repeats=repeats, threads=threads),
+                max_wait_s))
+    tm = statistics.median(r["ms"] for r in torch_runs)
+    om = statistics.median(r["ms"] for r in ort_runs)
+    return {"torch_ms": tm, "ort_ms": om, "ratio": om / tm, "torch_runs": torch_runs, "ort_runs": ort_runs,
+            "load": probe.result.to_dict()}
+
+
+#: Before each measurement, wait (at most ``--max-wait`` s) until other processes used at most this
+#: share of the cores in two consecutive 0.3 s windows.
+QUIET_SHARE = 0.10
+
+
+def wait_quiet(max_wait_s: float, window_s: float = 0.3) -> tuple[float, bool]:
+    """Sleep until the machine is quiet (:data:`QUIET_SHARE`) or ``max_wait_s`` has passed;
+    returns ``(seconds waited, quiet reached)``. This process sleeps meanwhile, so the share read
+    is that of the other processes."""
+    from nas.metrics.quiet import cpu_load
+
+    t0, calm = time.perf_counter(), 0
+    while True:
+        with cpu_load() as probe:
+            time.sleep(window_s)
+        calm = calm + 1 if (probe.result.others_share or 0.0) <= QUIET_SHARE else 0
+        waited = time.perf_counter() - t0
+        if calm >= 2:
+            return waited, True
+        if waited >= max_wait_s:
+            return waited, False
+
+
+def least_loaded(measure, max_wait_s: float) -> dict[str, Any]:
+    """One latency measurement after :func:`wait_quiet`, timed again (up to ``LOADED_RETRIES``
+    times, each after waiting again) while other processes used more than ``LOADED_SHARE`` of the
+    cores during it; the least-loaded one is kept (the rule ``nas.scoring.evaluate`` applies to a
+    search candidate, plus the wait). Returns ``ms`` (the run's median), ``iqr_ms``,
+    ``others_share``, ``attempts`` and ``wait_s`` (all attempts)."""
+    from nas.metrics.quiet import cpu_load
+
+    best, wait_total = None, 0.0
     for attempt in range(1 + LOADED_RETRIES):
+        waited, _ = wait_quiet(max_wait_s)
+        wait_total += waited
         with cpu_load() as probe:
             lat = measure()
         share = probe.result.others_share or 0.0
@@ -201,8 +236,8 @@ def least_loaded(measure) -> dict[str, Any]:
             best = {"ms": round(lat.median_ms, 3), "iqr_ms": round(lat.iqr_ms, 3), "others_share": round(share, 3)}
         if share <= LOADED_SHARE:
             break
-        time.sleep(0.5)
     best["attempts"] = attempt + 1
+    best["wait_s"] = round(wait_total, 2)
     return best
 
 
@@ -224,11 +259,13 @@ def summarise(result: dict[str, Any]) -> None:
                                      "retried": sum(m["attempts"] > 1 for m in kept),
                                      "kept_loaded": sum(m["others_share"] > LOADED_SHARE for m in kept),
                                      "others_share_median": statistics.median(m["others_share"] for m in kept),
-                                     "others_share_max": max(m["others_share"] for m in kept)}
+                                     "others_share_max": max(m["others_share"] for m in kept),
+                                     "wait_s": sum(m.get("wait_s", 0.0) for m in kept)}
 
 
 def render(result: dict[str, Any], out_dir: Path) -> None:
     """Write ``onnx_latency.md`` from the measurements."""
+    summarise(result)  # also for a JSON a killed run left behind
     a, m, lock = result["args"], result["machine"], result["lock"]
     rows = sorted(result["rows"], key=lambda r: r["params"])
     failed = result.get("failed", {})
@@ -252,13 +289,15 @@ def render(result: dict[str, Any], out_dir: Path) -> None:
         f"Ratio = ORT ms / torch ms (< 1: ORT faster); max other load: the largest share of the cores other "
         f"processes used during a kept measurement of that network.", "",
         f"Machine: {m['cpu']}, {m['usable_cores']} usable cores, Python {m['python']}, {m['platform']}. {lock_line} "
-        f"Load average (1 min) before / after: {result['loadavg_before'][0]:.2f} / {result['loadavg_after'][0]:.2f}; "
-        f"Other processes' share of the cores during each measurement (`nas.metrics.quiet.cpu_load`; a "
-        f"measurement over {LOADED_SHARE:.0%} is taken again after 0.5 s, up to {LOADED_RETRIES} times, the least "
-        f"loaded kept, as the search does): "
-        + "; ".join(f"{t} thread(s): {s['retried']} of {s['measurements']} measurements retried, {s['kept_loaded']} "
-                    f"kept over {LOADED_SHARE:.0%}, median share {s['others_share_median']:.0%}, max "
-                    f"{s['others_share_max']:.0%}" for t, s in result["summary"].items())
+        f"Load average (1 min) before / after: {result['loadavg_before'][0]:.2f} / {result['loadavg_after'][0]:.2f}. "
+        f"Before each measurement the script waits (at most {a.get('max_wait_s', 0):.0f} s) until other processes use "
+        f"at most {a.get('quiet_share', QUIET_SHARE):.0%} of the cores in two consecutive 0.3 s windows; a measurement "
+        f"during which they used over {LOADED_SHARE:.0%} (`nas.metrics.quiet.cpu_load`) is taken again, after "
+        f"another wait, up to {LOADED_RETRIES} times, the least loaded kept (the search's rule). "
+        + "; ".join(f"{t} thread(s): waited {s.get('wait_s', 0):.0f} s in all, {s['retried']} of {s['measurements']} "
+                    f"measurements retried, {s['kept_loaded']} kept over {LOADED_SHARE:.0%}, other processes' share "
+                    f"median {s['others_share_median']:.0%}, max {s['others_share_max']:.0%}"
+                    for t, s in result["summary"].items())
         + f" (per measurement in the JSON; the share is read from 10 ms jiffies, coarse for the smallest networks). "
         f"Busiest other processes before the run (`ps`, lifetime %CPU): "
         f"{'; '.join('`' + p + '`' for p in result['busiest_before'][:3])}; after: "
@@ -304,6 +343,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5, help="measurements per network and runtime (median taken)")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--max-wait", type=float, default=20.0,
+                    help="seconds to wait for a quiet machine before each measurement (then measure anyway)")
     ap.add_argument("--names", default=None, help="comma-separated subset of the references")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "results" / "benchmarks")
     ap.add_argument("--render", metavar="JSON", type=Path, help="only rewrite the .md from an earlier .json")
@@ -325,25 +366,38 @@ def main() -> None:
         print(f"warning: not run under `flock {LOCK}`; the table will say so", file=sys.stderr)
     result: dict[str, Any] = {
         "args": {"threads": threads, "scale": args.scale, "lr": args.lr, "runs": args.runs, "warmup": args.warmup,
-                 "repeats": args.repeats, "names": names},
+                 "repeats": args.repeats, "names": names,
+                 "max_wait_s": args.max_wait, "quiet_share": QUIET_SHARE},
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(), "lock": lock,
         "loadavg_before": [round(x, 2) for x in os.getloadavg()], "busiest_before": busiest_processes(),
         "rows": [], "failed": {}}
     args.out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    for name in names:
-        try:
-            row = measure_network(name, args.scale, args.lr, threads, args.runs, args.warmup, args.repeats)
-        except Exception as e:  # noqa: BLE001 - an export failure is a result: record it, carry on
-            result["failed"][name] = f"{type(e).__name__}: {e}"
-            print(f"{name}: FAILED {result['failed'][name]}", flush=True)
-            continue
-        result["rows"].append(row)
-        print(name, row["params"], row["exporter"], f"diff {row['max_abs_diff']:.1e}",
-              {t: (round(b["torch_ms"], 2), round(b["ort_ms"], 2), round(b["ratio"], 2))
-               for t, b in row["by_threads"].items()}, flush=True)
-        result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
-        write_atomic(args.out_dir / "onnx_latency.json", json.dumps(result, indent=1) + "\n")
+    rows: dict[str, dict[str, Any]] = {}
+    for t in threads:  # the first thread count over the whole zoo first: a cut-short run still has one table
+        for name in names:
+            if name in result["failed"]:
+                continue
+            try:
+                model, colors = deploy_network(name, args.scale)
+                if name not in rows:
+                    from nas.metrics import count_params
+
+                    rows[name] = {"name": name, "colors": colors, "params": count_params(model),
+                                  **output_check(model, colors, args.lr), "by_threads": {}}
+                    result["rows"].append(rows[name])
+                b = measure_network(model, colors, args.lr, t, args.runs, args.warmup, args.repeats, args.max_wait)
+            except Exception as e:  # noqa: BLE001 - an export failure is a result: record it, carry on
+                result["failed"][name] = f"{type(e).__name__}: {e}"
+                print(f"{name}: FAILED {result['failed'][name]}", flush=True)
+                continue
+            rows[name]["by_threads"][str(t)] = b
+            print(f"{t} thread(s) {name} {rows[name]['params']} {rows[name]['exporter']} "
+                  f"diff {rows[name]['max_abs_diff']:.1e}: torch {b['torch_ms']:.2f} ms, ORT {b['ort_ms']:.2f} ms, "
+                  f"ratio {b['ratio']:.2f}, waited {sum(m['wait_s'] for m in b['torch_runs'] + b['ort_runs']):.0f} s",
+                  flush=True)
+            result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+            write_atomic(args.out_dir / "onnx_latency.json", json.dumps(result, indent=1) + "\n")
     result["wall_s"] = round(time.perf_counter() - start, 1)
     result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     result["busiest_after"] = busiest_processes()
