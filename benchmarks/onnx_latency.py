@@ -252,6 +252,14 @@ def summarise(result: dict[str, Any]) -> None:
         torch_ms = [r["by_threads"][str(t)]["torch_ms"] for r in rs]
         ort_ms = [r["by_threads"][str(t)]["ort_ms"] for r in rs]
         ratios = [r["by_threads"][str(t)]["ratio"] for r in rs]
+        discordant = []
+        for i in range(len(rs)):
+            for j in range(i + 1, len(rs)):
+                if (torch_ms[i] - torch_ms[j]) * (ort_ms[i] - ort_ms[j]) < 0:
+                    gap = max(torch_ms[i], torch_ms[j]) / min(torch_ms[i], torch_ms[j]) - 1
+                    discordant.append({"pair": [rs[i]["name"], rs[j]["name"]], "torch_ms": [torch_ms[i], torch_ms[j]],
+                                       "ort_ms": [ort_ms[i], ort_ms[j]], "torch_gap": gap})
+        discordant.sort(key=lambda d: -d["torch_gap"])
         kept = [m for r in rs for key in ("torch_runs", "ort_runs") for m in r["by_threads"][str(t)][key]]
         result["summary"][str(t)] = {**rank_agreement(torch_ms, ort_ms), "ratio_min": min(ratios),
                                      "ratio_median": statistics.median(ratios), "ratio_max": max(ratios),
@@ -260,7 +268,15 @@ def summarise(result: dict[str, Any]) -> None:
                                      "kept_loaded": sum(m["others_share"] > LOADED_SHARE for m in kept),
                                      "others_share_median": statistics.median(m["others_share"] for m in kept),
                                      "others_share_max": max(m["others_share"] for m in kept),
-                                     "wait_s": sum(m.get("wait_s", 0.0) for m in kept)}
+                                     "wait_s": sum(m.get("wait_s", 0.0) for m in kept),
+                                     "pairs": len(rs) * (len(rs) - 1) // 2, "discordant": discordant,
+                                     "ort_faster": sum(o < t_ for o, t_ in zip(ort_ms, torch_ms)),
+                                     "ratio_range_under_5ms": _range([q for q, tm in zip(ratios, torch_ms) if tm < 5]),
+                                     "ratio_range_5ms_up": _range([q for q, tm in zip(ratios, torch_ms) if tm >= 5])}
+
+
+def _range(xs: list[float]) -> list[float] | None:
+    return [min(xs), max(xs), len(xs)] if xs else None
 
 
 def render(result: dict[str, Any], out_dir: Path) -> None:
@@ -310,7 +326,18 @@ def render(result: dict[str, Any], out_dir: Path) -> None:
         lines += [f"## {t} thread{'s' if t > 1 else ''}", "",
                   f"ORT / torch ratio {s['ratio_min']:.2f}-{s['ratio_max']:.2f} (median {s['ratio_median']:.2f}) over "
                   f"{s['n']} networks. Rank agreement of the two latencies: **Spearman rho {s['spearman']:.3f}** "
-                  f"(p {s['spearman_p']:.1g}), **Kendall tau {s['kendall']:.3f}** (p {s['kendall_p']:.1g}).", "",
+                  f"(p {s['spearman_p']:.1g}), **Kendall tau {s['kendall']:.3f}** (p {s['kendall_p']:.1g}). "
+                  f"ORT is faster on {s['ort_faster']} of {s['n']}. {len(s['discordant'])} of {s['pairs']} pairs of "
+                  f"networks swap order between the runtimes"
+                  + (f"; the widest swap is {s['discordant'][0]['pair'][0]} / {s['discordant'][0]['pair'][1]}, "
+                     f"{s['discordant'][0]['torch_gap']:.0%} apart in torch "
+                     f"({s['discordant'][0]['torch_ms'][0]:.2f} / {s['discordant'][0]['torch_ms'][1]:.2f} ms; ORT "
+                     f"{s['discordant'][0]['ort_ms'][0]:.2f} / {s['discordant'][0]['ort_ms'][1]:.2f} ms)"
+                     if s["discordant"] else "") + "."
+                  + (f" Networks under 5 ms in torch ({s['ratio_range_under_5ms'][2]}): ratio "
+                     f"{s['ratio_range_under_5ms'][0]:.2f}-{s['ratio_range_under_5ms'][1]:.2f}; 5 ms and over "
+                     f"({s['ratio_range_5ms_up'][2]}): {s['ratio_range_5ms_up'][0]:.2f}-{s['ratio_range_5ms_up'][1]:.2f}."
+                     if s.get("ratio_range_under_5ms") and s.get("ratio_range_5ms_up") else ""), "",
                   "| network | params | torch ms | ORT ms | ratio | torch rank | ORT rank | max other load |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|"]
         ts = [r for r in rows if str(t) in r["by_threads"]]
@@ -350,7 +377,9 @@ def main() -> None:
     ap.add_argument("--render", metavar="JSON", type=Path, help="only rewrite the .md from an earlier .json")
     args = ap.parse_args()
     if args.render:
-        render(json.loads(args.render.read_text()), args.render.parent)
+        result = json.loads(args.render.read_text())
+        render(result, args.render.parent)  # re-summarises
+        write_atomic(args.render, json.dumps(result, indent=1) + "\n")
         return
     from nas.arch import REFERENCES
     from nas.metrics import quiet

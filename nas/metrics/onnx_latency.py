@@ -8,9 +8,11 @@ exports the model the caller passes (give it the deploy form: ``nas.models.deplo
 passes, the same :class:`~nas.metrics.cost.LatencyResult`).
 
 The exporter is the legacy TorchScript one (``torch.onnx.export(..., dynamo=False)``, opset 17):
-in torch 2.13 it exports every zoo network at x4 (checked against torch within 2e-5) in 0.03-1 s,
-where the ``torch.export``-based (dynamo) exporter also works but takes 1-5 s a network; the
-dynamo exporter is the fallback when the legacy one raises. onnxruntime (and, for the fallback,
+in torch 2.13 it exports every zoo network at x4 (ORT output within 2e-5 of torch's) in 0.03-1 s,
+where the ``torch.export``-based (dynamo) exporter also worked on the five tried (imdn, rfdn,
+awsrn_s, ecbsr_m4c8, span) but took 1-5 s a network and logs progress lines. The legacy exporter
+warns that it is deprecated (torch >= 2.9; silenced here); the dynamo exporter is the fallback
+when it raises, so its removal would cost time, not correctness. onnxruntime (and, for the fallback,
 onnx + onnxscript) are optional: they are imported inside the functions, so this module imports
 without them; :func:`onnx_available` says whether the measurement can run.
 
@@ -139,10 +141,11 @@ def measure_onnx_latency(model: nn.Module, lr_hw: tuple[int, int] = (64, 64), in
     flag and device) and exported in memory by :func:`export_onnx` for a fixed
     ``(1, in_channels, H, W)`` input. An ``onnxruntime.InferenceSession`` is created from the bytes
     (nothing is written to disk) with the ``CPUExecutionProvider``, ``intra_op_num_threads =
-    threads``, ``inter_op_num_threads = 1`` (sequential execution), graph optimisation level
-    ``ORT_ENABLE_ALL``, other options at their defaults (worker threads spin while waiting). Each
-    ``session.run`` on one fixed float32 input, uniform noise in [0, 1] (the same kind of input as
-    ``measure_latency``), is timed with ``time.perf_counter``, including ORT's allocation of the
+    threads``, ``inter_op_num_threads = 1`` (``ORT_SEQUENTIAL`` execution, ORT's default, in which
+    the inter-op count is unused), graph optimisation level ``ORT_ENABLE_ALL``, other options at
+    ORT's defaults (``session.intra_op.allow_spinning`` = 1: idle pool threads spin; "Thread
+    management" in the onnxruntime docs). Each ``session.run`` on one fixed float32 input, uniform
+    noise in [0, 1] (the same kind of input as ``measure_latency``), is timed with ``time.perf_counter``, including ORT's allocation of the
     output array, as a deployer's call would be. Pass the deploy form (ECBs merged): the latency is
     that of the graph you give.
 
