@@ -36,6 +36,13 @@ AXES = {name: (o.display_factor, o.label) for name, o in OBJECTIVE_REGISTRY.item
 COSTS = ("params", "mult_adds", "latency_ms")
 
 
+def axis_title(data: ReportData, name: str) -> str:
+    """Axis title of objective ``name`` in this study (the PSNR says RGB for a ``--metric rgb`` study)."""
+    title = AXES[name][1]
+    metric = (data.facts.profile or {}).get("metric", "y")
+    return title.replace("PSNR-Y", "PSNR-RGB") if name == "psnr_db" and metric == "rgb" else title
+
+
 def cost_names(data: ReportData) -> tuple[str, ...]:
     """The study's cost objectives (every objective but ``psnr_db``), the Pareto plot's panels."""
     return tuple(o.name for o in data.objectives if o.name != "psnr_db")
@@ -195,7 +202,7 @@ def pareto_figure(data: ReportData, title: str | None = None) -> go.Figure:
     title = data.facts.study_name if title is None else title
     costs = cost_names(data)
     fig = make_subplots(rows=1, cols=len(costs), shared_yaxes=True, horizontal_spacing=0.035,
-                        subplot_titles=[f"PSNR vs {AXES[c][1]}" for c in costs])
+                        subplot_titles=[f"PSNR vs {axis_title(data, c)}" for c in costs])
     done = data.complete
     if not done:
         fig.update_layout(title=f"{title}: no completed trials yet", template="plotly_white", height=560)
@@ -208,8 +215,8 @@ def pareto_figure(data: ReportData, title: str | None = None) -> go.Figure:
             hoverinfo="skip", legendgroup="front2d", showlegend=col == 1, meta="front2d"), row=1, col=col)
         _add_points(fig, data, cost, "psnr_db", 1, col, col == 1, "trial")
         xs = [_v(p, cost) for p in done]
-        fig.update_xaxes(title_text=AXES[cost][1], type="log" if use_log(xs) else "linear", row=1, col=col)
-    fig.update_yaxes(title_text=AXES["psnr_db"][1], row=1, col=1)
+        fig.update_xaxes(title_text=axis_title(data, cost), type="log" if use_log(xs) else "linear", row=1, col=col)
+    fig.update_yaxes(title_text=axis_title(data, "psnr_db"), row=1, col=1)
     fig.update_layout(title=dict(text=title, x=0.01), template="plotly_white", height=600,
                       margin=dict(l=60, r=20, t=80, b=40), hoverlabel=dict(align="left"),
                       legend=dict(orientation="h", y=-0.16, x=0))
@@ -232,9 +239,9 @@ def objectives_figure(data: ReportData) -> go.Figure:
                 fig.update_xaxes(type="log" if use_log([_v(p, names[j]) for p in done]) else "linear", row=r, col=c)
                 fig.update_yaxes(type="log" if use_log([_v(p, names[i]) for p in done]) else "linear", row=r, col=c)
             if i == n - 1:
-                fig.update_xaxes(title_text=AXES[names[j]][1], row=r, col=c)
+                fig.update_xaxes(title_text=axis_title(data, names[j]), row=r, col=c)
             if j == 0:
-                fig.update_yaxes(title_text=AXES[names[i]][1], row=r, col=c)
+                fig.update_yaxes(title_text=axis_title(data, names[i]), row=r, col=c)
     for i in range(1, n - 1):      # hide the empty upper triangle
         for j in range(i + 1, n):
             fig.update_xaxes(visible=False, row=i, col=j)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nas.report.data import ReportData
-from nas.report.plots import AXES, FRONT_COLOR, REF_COLOR, _v, cost_names, front_2d, label_positions, use_log
+from nas.report.plots import FRONT_COLOR, REF_COLOR, _v, axis_title, cost_names, front_2d, label_positions, use_log
 
 __all__ = ["pareto_png"]
 
@@ -62,11 +62,11 @@ def pareto_png(data: ReportData, path: str | Path, title: str | None = None, dpi
             if use_log([_v(p, cost) for p in done]):
                 ax.set_xscale("log")
                 ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
-        ax.set_xlabel(AXES[cost][1])
+        ax.set_xlabel(axis_title(data, cost))
         ax.margins(y=0.1)
         ax.grid(True, which="major", color="#e5e5e5", lw=0.6)
         ax.set_axisbelow(True)
-    axes[0].set_ylabel(AXES["psnr_db"][1])
+    axes[0].set_ylabel(axis_title(data, "psnr_db"))
     handles, labels = axes[0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 8), fontsize=8, frameon=False)

@@ -18,7 +18,7 @@ import torch
 from nas.arch import ArchConfig
 from nas.errors import NasError
 
-__all__ = ["ntire_flops", "peak_memory", "measure_function"]
+__all__ = ["ntire_flops", "peak_memory", "onnx_latency", "measure_function"]
 
 
 def ntire_flops(deployed: torch.nn.Module, config: ArchConfig, latency, device) -> float:
@@ -34,6 +34,23 @@ def peak_memory(deployed: torch.nn.Module, config: ArchConfig, latency, device) 
     from nas.metrics.memory import peak_activation_bytes
 
     return peak_activation_bytes(deployed, config.scale, in_channels=config.colors) / 2**20
+
+
+def onnx_latency(deployed: torch.nn.Module, config: ArchConfig, latency, device) -> float:
+    """Median ONNX Runtime latency (ms) of the deploy form, CPU execution provider, on the
+    study's latency input size, warm-up, repeats and threads
+    (:func:`nas.metrics.onnx_latency.measure_onnx_latency`; the caller holds the quiet gate).
+
+    Raises:
+        NasError: onnxruntime is not installed, or the network cannot be exported.
+    """
+    from nas.metrics.onnx_latency import measure_onnx_latency, onnx_available
+
+    if not onnx_available():
+        raise NasError("objective onnx_latency_ms needs onnxruntime (pip install onnxruntime)")
+    res = measure_onnx_latency(deployed, lr_hw=tuple(latency.lr_hw), in_channels=config.colors,
+                               warmup=latency.warmup, repeats=latency.repeats, threads=latency.threads)
+    return res.median_ms
 
 
 def measure_function(spec: str) -> Callable[..., float]:

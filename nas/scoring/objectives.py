@@ -203,6 +203,14 @@ register_objective(Objective(
     display_format=".1f", log_axis=True, hv_ideal=1.0, hv_reference=4096.0, hv_per_lr_pixel=True,
     measure="nas.scoring.measures:peak_memory", aliases=("memory",), brief="{v:.0f} MiB peak memory"))
 
+register_objective(Objective(
+    "onnx_latency_ms", "minimize", "ms", False, "ONNX Runtime latency (ms)",
+    description="median latency of the deploy form exported to ONNX (opset 17) and run by ONNX Runtime's CPU "
+                "execution provider on the study's latency input and threads, inside the quiet gate: the runtime "
+                "deployers ship (results/benchmarks/onnx_latency.md compares it with torch eager)",
+    display_format=".1f", log_axis=True, hv_ideal=0.1, hv_reference=1000.0, timing=True,
+    measure="nas.scoring.measures:onnx_latency", aliases=("onnx_latency", "ort"), brief="{v:.1f} ms ORT"))
+
 DEFAULT_OBJECTIVE_NAMES: tuple[str, ...] = ("psnr_db", "params", "mult_adds", "latency_ms")
 #: The default objectives (every study made before ``--objectives`` existed ran with these).
 OBJECTIVES: tuple[Objective, ...] = tuple(OBJECTIVE_REGISTRY[n] for n in DEFAULT_OBJECTIVE_NAMES)

@@ -164,7 +164,8 @@ def test_measure_costs_measures_only_the_studys_extra_objectives():
     lat = LatencySetting(lr_hw=(16, 16), warmup=0, repeats=1)
     plain, _ = measure_costs(cfg, latency=lat)
     assert plain.extra == {}
-    more, _ = measure_costs(cfg, latency=lat, objectives=resolve_objectives("psnr,flops,memory"))
-    assert set(more.extra) == {"ntire_flops", "peak_memory_mib"}
+    more, _ = measure_costs(cfg, latency=lat, objectives=resolve_objectives("psnr,flops,memory,ort"))
+    assert set(more.extra) == {"ntire_flops", "peak_memory_mib", "onnx_latency_ms"}
+    assert more.extra["onnx_latency_ms"] > 0 and "onnx_latency_ms_s" in more.timings
     assert more.extra["peak_memory_mib"] > 0 and more.extra["ntire_flops"] > 0
     assert more.params == plain.params and torch.get_num_threads() >= 1
