@@ -26,7 +26,8 @@ before each measurement it waits (at most ``--max-wait`` s) for the other proces
 Writes ``<out-dir>/onnx_latency.{md,json}`` (the JSON after every network, so a killed run keeps
 what it measured). Run:
 ``flock /tmp/nas-cpu.lock .venv/bin/python benchmarks/onnx_latency.py --threads 2,1``;
-``--render results/benchmarks/onnx_latency.json`` rewrites the .md only.
+``--render results/benchmarks/onnx_latency.json`` rewrites the .md only (and with ``--replicate
+OTHER.json``, a second run's results, adds the run-to-run agreement).
 """
 
 from __future__ import annotations
@@ -279,6 +280,29 @@ def _range(xs: list[float]) -> list[float] | None:
     return [min(xs), max(xs), len(xs)] if xs else None
 
 
+def replicate_agreement(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """How far a second run ``b`` reproduces run ``a``: per thread count, the rank agreement of the
+    two runs' torch latencies, of their ORT latencies, and ``b``'s own torch-vs-ORT agreement (the
+    run-to-run agreement is the noise floor the torch-vs-ORT agreement is read against), and the
+    median |b / a - 1| of the latencies."""
+    out: dict[str, Any] = {"date": b["date"], "lock_by_ancestor": b["lock"].get("by_ancestor"), "by_threads": {}}
+    rows_b = {r["name"]: r for r in b["rows"]}
+    for t in a["args"]["threads"]:
+        names = [r["name"] for r in a["rows"] if str(t) in r["by_threads"]
+                 and str(t) in rows_b.get(r["name"], {}).get("by_threads", {})]
+        if len(names) < 3:
+            continue
+        rows_a = {r["name"]: r for r in a["rows"]}
+        get = lambda rows, key: [rows[n]["by_threads"][str(t)][key] for n in names]  # noqa: E731
+        ta, tb, oa, ob = get(rows_a, "torch_ms"), get(rows_b, "torch_ms"), get(rows_a, "ort_ms"), get(rows_b, "ort_ms")
+        out["by_threads"][str(t)] = {
+            "n": len(names), "torch_vs_torch": rank_agreement(ta, tb), "ort_vs_ort": rank_agreement(oa, ob),
+            "torch_vs_ort_b": rank_agreement(tb, ob),
+            "torch_rel_diff_median": statistics.median(abs(y / x - 1) for x, y in zip(ta, tb)),
+            "ort_rel_diff_median": statistics.median(abs(y / x - 1) for x, y in zip(oa, ob))}
+    return out
+
+
 def render(result: dict[str, Any], out_dir: Path) -> None:
     """Write ``onnx_latency.md`` from the measurements."""
     summarise(result)  # also for a JSON a killed run left behind
@@ -349,6 +373,22 @@ def render(result: dict[str, Any], out_dir: Path) -> None:
                          f"{b['ratio']:.2f} | {t_rank[r['name']]} | {o_rank[r['name']]} | "
                          f"{max(m['others_share'] for m in b['torch_runs'] + b['ort_runs']):.0%} |")
         lines.append("")
+    rep = result.get("replicate")
+    if rep and rep["by_threads"]:
+        lines += ["## Run-to-run agreement", "",
+                  f"A second run of the same command ({rep['date']}, "
+                  f"{'lock held' if rep['lock_by_ancestor'] else 'lock NOT held'}), against this one: how well each "
+                  f"runtime ranks the zoo the same way twice, the noise floor for the torch-vs-ORT agreement above. Within "
+                  f"a run torch and ORT are timed in alternation, so a slow spell of the machine hits both; across "
+                  f"runs it does not, so the run-to-run agreement can be the lower one.", "",
+                  "| threads | torch run 1 vs 2: rho / tau | ORT run 1 vs 2: rho / tau | run 2 torch vs ORT: rho / tau "
+                  "| median change torch / ORT |", "|---:|---|---|---|---|"]
+        for t, g in rep["by_threads"].items():
+            lines.append(f"| {t} | {g['torch_vs_torch']['spearman']:.3f} / {g['torch_vs_torch']['kendall']:.3f} | "
+                         f"{g['ort_vs_ort']['spearman']:.3f} / {g['ort_vs_ort']['kendall']:.3f} | "
+                         f"{g['torch_vs_ort_b']['spearman']:.3f} / {g['torch_vs_ort_b']['kendall']:.3f} | "
+                         f"{g['torch_rel_diff_median']:.1%} / {g['ort_rel_diff_median']:.1%} |")
+        lines.append("")
     worst = max(rows, key=lambda r: r["max_abs_diff"]) if rows else None
     used = ", ".join(f"{e}: {sum(r['exporter'] == e for r in rows)}" for e in exporters)
     lines += ["## Export", "",
@@ -375,9 +415,13 @@ def main() -> None:
     ap.add_argument("--names", default=None, help="comma-separated subset of the references")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "results" / "benchmarks")
     ap.add_argument("--render", metavar="JSON", type=Path, help="only rewrite the .md from an earlier .json")
+    ap.add_argument("--replicate", metavar="JSON", type=Path,
+                    help="with --render: a second run's .json, to report run-to-run agreement")
     args = ap.parse_args()
     if args.render:
         result = json.loads(args.render.read_text())
+        if args.replicate:
+            result["replicate"] = replicate_agreement(result, json.loads(args.replicate.read_text()))
         render(result, args.render.parent)  # re-summarises
         write_atomic(args.render, json.dumps(result, indent=1) + "\n")
         return
