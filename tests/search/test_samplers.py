@@ -32,3 +32,46 @@ def test_an_unknown_sampler_is_refused_with_the_known_ones():
 
     with pytest.raises(NasError, match="known: tpe, nsga2, random, gp"):
         make_sampler("cmaes", 0)
+
+
+def _run(sampler, storage, n=25):
+    space = load_space()
+    study = optuna.create_study(directions=list(DIRECTIONS), sampler=sampler, storage=storage)
+    rng = random.Random(0)
+    for _ in range(n):
+        trial = study.ask()
+        space.suggest(trial, 4)
+        study.tell(trial, [rng.uniform(20, 30), rng.uniform(1e4, 1e6), rng.uniform(1e9, 1e11), rng.uniform(1, 100)])
+    return study
+
+
+def test_snapshot_tpe_samples_what_tpe_samples_with_one_read_per_call(tmp_path, monkeypatch):
+    """The sampler `--sampler tpe` builds reads the trials once per sampling call instead of once
+    per parameter group (issue 21) and proposes exactly the points plain TPE proposes."""
+    from nas.search.study import SnapshotTPESampler
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    kw = dict(seed=3, multivariate=True, group=True, constant_liar=True, n_startup_trials=10)
+    plain = _run(optuna.samplers.TPESampler(**kw), f"sqlite:///{tmp_path / 'a.db'}")
+    reads = {"n": 0}
+    real = optuna.Study._get_trials
+
+    def counted(self, *a, **k):
+        reads["n"] += 1
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(optuna.Study, "_get_trials", counted)
+    snap = _run(SnapshotTPESampler(**kw), f"sqlite:///{tmp_path / 'b.db'}")
+    assert [t.params for t in snap.trials] == [t.params for t in plain.trials]
+    assert isinstance(make_sampler("tpe", 0), SnapshotTPESampler)
+    assert "_get_trials" not in snap.__dict__  # the wrapper is gone after each call
+    monkeypatch.setattr(optuna.Study, "_get_trials", real)
+    reads_plain = {"n": 0}
+
+    def counted_plain(self, *a, **k):
+        reads_plain["n"] += 1
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(optuna.Study, "_get_trials", counted_plain)
+    _run(optuna.samplers.TPESampler(**kw), f"sqlite:///{tmp_path / 'c.db'}")
+    assert reads["n"] < reads_plain["n"] / 2
