@@ -54,6 +54,7 @@ from nas.search.settings import (
 from nas.search.study import (
     RetryStaleTrial,
     count_states,
+    drain_stale,
     enqueue_references,
     fail_stale,
     missing_references,
@@ -169,7 +170,8 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
     try:
         waiting_logged = False
         while True:
-            for number in fail_stale(study):
+            fail_stale(study)
+            for number in drain_stale(study):  # failed here or by Optuna's own check in a trial
                 log(f"trial {number}: no heartbeat for over {grace_s} s (worker killed?): "
                     "marked FAILED, its configuration re-queued")
             if ref_params and missing_references(study, tuple(ref_params)):

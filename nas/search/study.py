@@ -59,6 +59,7 @@ __all__ = [
     "enqueue_references",
     "missing_references",
     "fail_stale",
+    "drain_stale",
     "agree_heartbeat",
     "trial_config",
     "count_states",
@@ -594,8 +595,12 @@ class RetryStaleTrial:
 
     def __init__(self, max_retry: int | None = 1):
         self.max_retry = max_retry
+        #: numbers of the stale trials handled, whoever failed them (:func:`fail_stale`, or
+        #: Optuna's own check at the start of each trial); drained by :func:`drain_stale`.
+        self.seen: list[int] = []
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self.seen.append(trial.number)
         history = list(trial.system_attrs.get("retry_history", [])) + [trial.number]
         if self.max_retry is not None and len(history) > self.max_retry:
             return
@@ -641,6 +646,22 @@ def fail_stale(study: optuna.Study) -> list[int]:
         if cb is not None:
             cb(study, trial)
     return numbers
+
+
+def drain_stale(study: optuna.Study) -> list[int]:
+    """The numbers of the stale trials failed and re-queued since the last call, by this
+    process: by :func:`fail_stale` or by Optuna's own stale check at the start of each trial
+    (which runs first when a search resumes within the grace period of a kill), so each one is
+    reported once whichever found it."""
+    storage = study._storage
+    backend = getattr(storage, "_backend", storage)
+    getter = getattr(backend, "get_heartbeat_stale_trial_callback", None) or getattr(
+        backend, "get_failed_trial_callback", None)
+    cb = getter() if getter is not None else None
+    if not isinstance(cb, RetryStaleTrial):
+        return []
+    out, cb.seen[:] = list(cb.seen), []
+    return out
 
 
 # ---------------------------------------------------------------------- trials

@@ -132,3 +132,25 @@ def test_a_worker_whose_trial_was_declared_stale_goes_on(tmp_path, monkeypatch):
                                         out=str(tmp_path / "out"), heartbeat=1), log=lines.append)
     assert outcome.complete == 3, lines
     assert any("marked stale while it ran" in line for line in lines), lines
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
+def test_a_trial_optuna_finds_stale_first_is_still_reported_and_requeued(tmp_path):
+    """A search resumed within the grace period of a kill: its own check finds nothing yet, then
+    Optuna's stale check at the start of the next trial fails the dead one. It is re-queued and
+    reported once all the same (the CI saw this race)."""
+    from nas.search.study import drain_stale
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = _study(url, 1)
+    agree_heartbeat(study, 1, created=True)
+    trial = study.ask()
+    trial.suggest_int("nf", 8, 16)
+    study._storage.record_heartbeat(trial._trial_id)
+    assert fail_stale(study) == [] and drain_stale(study) == []
+    time.sleep(4.3)
+    optuna.storages.fail_stale_trials(study)  # what Study.optimize runs before each trial
+    assert drain_stale(study) == [trial.number]
+    assert drain_stale(study) == []  # reported once
+    dead, retry = study.trials
+    assert dead.state == TrialState.FAIL and retry.state == TrialState.WAITING and retry.params == dead.params
