@@ -629,7 +629,9 @@ def fail_stale(study: optuna.Study) -> list[int]:
         return []
     grace = backend.grace_period
     failed: list[int] = []
-    for trial_id in storage._get_stale_trial_ids(study._study_id):
+    stale = list(storage._get_stale_trial_ids(study._study_id))
+    stale += [i for i in _silent_trial_ids(backend, study._study_id, 2 * grace) if i not in stale]
+    for trial_id in stale:
         try:
             storage.set_trial_user_attr(trial_id, "fail_reason",
                                         f"stale: no heartbeat for over {grace} s (worker killed or lost)")
@@ -646,6 +648,30 @@ def fail_stale(study: optuna.Study) -> list[int]:
         if cb is not None:
             cb(study, trial)
     return numbers
+
+
+def _silent_trial_ids(backend: RDBStorage, study_id: int, older_than_s: float) -> list[int]:
+    """RUNNING trials that never recorded a heartbeat and started over ``older_than_s`` seconds
+    ago (by this machine's clock): their worker died between Optuna's ``ask`` and the first
+    heartbeat, a window of milliseconds that a SIGKILL can hit (CI did). Optuna's own stale
+    check skips a trial without a heartbeat, so without this it would stay RUNNING for ever and
+    the search wait for it. Reads Optuna's RDB tables (``optuna.storages._rdb.models``)."""
+    import datetime as _dt
+
+    import sqlalchemy as sa
+    from optuna.storages._rdb import models
+
+    trials, beats = models.TrialModel.__table__.c, models.TrialHeartbeatModel.__table__.c
+    query = (sa.select(trials.trial_id, trials.datetime_start)  # naive UTC in Optuna's tables
+             .where(trials.study_id == study_id, trials.state == TrialState.RUNNING.name)
+             .where(~sa.exists().where(beats.trial_id == trials.trial_id)))
+    try:
+        with backend.engine.connect() as conn:
+            rows = conn.execute(query).all()
+    except Exception:  # noqa: BLE001 - a schema this version does not know: Optuna's check only
+        return []
+    now = _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+    return [i for i, start in rows if start is not None and (now - start).total_seconds() > older_than_s]
 
 
 def drain_stale(study: optuna.Study) -> list[int]:

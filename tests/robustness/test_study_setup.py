@@ -154,3 +154,24 @@ def test_a_trial_optuna_finds_stale_first_is_still_reported_and_requeued(tmp_pat
     assert drain_stale(study) == []  # reported once
     dead, retry = study.trials
     assert dead.state == TrialState.FAIL and retry.state == TrialState.WAITING and retry.params == dead.params
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
+def test_a_trial_killed_before_its_first_heartbeat_goes_stale_too(tmp_path):
+    """A worker killed between Optuna's ask and the first heartbeat leaves a RUNNING trial with
+    no heartbeat row, which Optuna's stale check never fails (CI hung on it): after twice the
+    grace period it is failed and re-queued like any stale trial."""
+    from nas.search.study import drain_stale
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = _study(url, 1)
+    agree_heartbeat(study, 1, created=True)
+    trial = study.ask()  # RUNNING, never a heartbeat
+    trial.suggest_int("nf", 8, 16)
+    assert fail_stale(study) == []  # too young to tell from a worker about to beat
+    time.sleep(6.5)  # > 2 x grace (3 s)
+    assert fail_stale(study) == [trial.number]
+    assert drain_stale(study) == [trial.number]
+    dead, retry = study.trials
+    assert dead.state == TrialState.FAIL and dead.user_attrs["fail_reason"].startswith("stale")
+    assert retry.state == TrialState.WAITING and retry.params == dead.params
