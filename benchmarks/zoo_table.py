@@ -1,8 +1,8 @@
 """The reference zoo table: params, Mult-Adds, CPU latency, and PSNR / SSIM of released weights.
 
 For every entry of ``nas.arch.REFERENCES`` at every scale it exists at:
-  * parameters (exact; ECBSR also in its deploy form), Mult-Adds (fvcore MACs for a 1280x720 HR
-    output; ECBSR in deploy form, as its paper counts), CPU latency (ms, median of 10 forward
+  * parameters (exact; re-parameterisable networks, ECBSR and SPAN, also in their deploy form),
+    Mult-Adds (fvcore MACs for a 1280x720 HR output; deploy form, as the ECBSR paper counts), CPU latency (ms, median of 10 forward
     passes after 3 warm-up passes, LR input 64x64, deploy form, ``--threads`` torch threads);
   * where weights exist (``../shared/checkpoints/official``: IMDN x2/x3/x4, IMDN_RTC x2; more with
     ``--weights NAME:SCALE:PATH``), PSNR / SSIM on the Y channel measured by running
@@ -74,12 +74,13 @@ def costs(threads: int) -> list[dict]:
         for s in ref.scales:
             cfg = reference_config(name, s)
             model = build_model(cfg).eval()
-            deployed = deploy_model(model) if has_ecb(cfg) else model
+            reparam = has_ecb(cfg) or any(callable(getattr(m, "reparameterize", None)) for m in model.modules())
+            deployed = deploy_model(model) if reparam else model  # ECB and SPAN's Conv3XC merged
             lat = measure_latency(deployed, lr_hw=(64, 64), in_channels=cfg.colors, warmup=3, repeats=10)
             rows.append({
                 "name": name, "title": ref.title, "scale": s, "colors": cfg.colors,
                 "params": count_params(model),
-                "params_deploy": count_params(deployed) if has_ecb(cfg) else None,
+                "params_deploy": count_params(deployed) if reparam else None,
                 "mult_adds": mult_adds(deployed, s, in_channels=cfg.colors),
                 "latency_ms": round(lat.median_ms, 2), "latency_iqr_ms": round(lat.iqr_ms, 2),
                 "threads": lat.threads, "summary": cfg.summary(),
@@ -169,9 +170,11 @@ def write_markdown(path: Path, meta: dict, cost_rows: list[dict], q_rows: list[d
         f"after 3 warm-up passes on a 64x64 LR input (1 x C x 64 x 64), deploy form, channels_last, "
         f"**{meta['threads']} torch thread(s)**.",
         "",
-        f"> Measured while other processes were using the CPU: {meta['background']}. "
-        "Latencies are therefore pessimistic and noisier than on an idle machine; compare them with each "
-        "other, not with other machines.",
+        ((f"> Measured while other processes were using the CPU: {meta['background']}. "
+          "Latencies are therefore pessimistic and noisier than on an idle machine; compare them with each ")
+         if meta.get("background") not in (None, "none") else
+         "> Measured with no other process using the CPU. Compare the latencies with each ")
+        + "other, not with other machines.",
         "",
         "| model | scale | params | deploy params | Mult-Adds (G) | latency ms (IQR) | architecture |",
         "|---|---|---:|---:|---:|---:|---|",
