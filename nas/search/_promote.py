@@ -12,7 +12,7 @@ import time
 
 from optuna.trial import TrialState
 
-from nas.scoring.objectives import OBJECTIVES, trial_metric
+from nas.scoring.objectives import trial_metric
 from nas.search import rungs
 from nas.search._trial import predict
 from nas.search.study import count_states, setup_lock, trial_config
@@ -77,9 +77,8 @@ def run_promotion(ctx, t, rung: int) -> None:
         log(f"trial {t.number} rung {rung} FAILED: {reason} ({label})")
         return
     sig.defer = True
-    objs = ctx.objectives or OBJECTIVES
-    pred = predict(ctx.calibration, res.iters, res.psnr_db, trial_metric(t, "params", objs),
-                   trial_metric(t, "mult_adds", objs), ua.get("depth"))
+    pred = predict(ctx.calibration, res.iters, res.psnr_db, trial_metric(t, "params", ctx.objectives),
+                   trial_metric(t, "mult_adds", ctx.objectives), ua.get("depth"))
     rungs.record_result(study, t.number, rung, res.psnr_db, res.iters, res.train_s, res.val_s,
                         res.replayed, ctx.worker, prediction=pred.to_dict() if pred is not None else None)
     before = ua.get("psnr_raw_db", t.values[0] if t.values else float("nan"))  # the proxy's own PSNR

@@ -25,6 +25,7 @@ from nas.errors import NasError, StudyError
 from nas.metrics.quiet import activate_gate, usable_cores
 from nas.proxy import get_profile
 from nas.proxy.profiles import psnr_noise_db
+from nas.scoring.objectives import OBJECTIVES
 from nas.search.settings import (
     DEFAULT_RUNS_DIR,
     SearchSettings,
@@ -91,7 +92,7 @@ class SearchContext:
     limits: dict[str, float]
     ckpt_dir: Path
     worker: dict[str, Any]
-    objectives: tuple = ()
+    objectives: tuple = OBJECTIVES
     progress: Any = None
     signals: Any = None
     current: dict[str, int] = field(default_factory=dict)

@@ -21,7 +21,6 @@ from nas.errors import ArchConfigError
 from nas.metrics.quiet import LOADED_SHARE
 from nas.models import check_buildable
 from nas.search.admission import ADMITTED, BUDGET_REASON, PENDING, admit, claims, decide
-from nas.scoring.objectives import OBJECTIVES
 from nas.search.settings import _fmt_limit
 
 __all__ = ["run_trial", "UNBUILDABLE"]
@@ -79,8 +78,7 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
         trial.set_user_attr("admission", ADMITTED)
         if progress is not None:
             progress.trial(trial.number, ref or config.summary())
-        costs = measure_costs(config, profile.seed, ctx.latency, ctx.device,
-                              ctx.objectives or OBJECTIVES)
+        costs = measure_costs(config, profile.seed, ctx.latency, ctx.device, ctx.objectives)
         _record_load(trial, costs[0].latency_load, ctx.warned, ctx.log)
         trial.set_user_attr("costs", costs[0].metrics())
         limits = ctx.limits
@@ -114,7 +112,7 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
     if costs[0].depth is not None:
         trial.set_user_attr("depth", costs[0].depth)
     trial.set_user_attr("timings", {k: round(v, 3) for k, v in scores.timings.items()})
-    values = scores.values(ctx.objectives) if ctx.objectives else scores.values()
+    values = scores.values(ctx.objectives)
     pred = predict(ctx.calibration, scores.iters, scores.psnr_db, scores.params, scores.mult_adds, costs[0].depth)
     if pred is not None:  # rank by the predicted fully-trained PSNR; the proxy's own kept beside it
         trial.set_user_attr("psnr_raw_db", scores.psnr_db)

@@ -384,10 +384,7 @@ def _write_outputs(write_outputs, study: optuna.Study, out_dir: Path, log: Calla
 
 
 
-def _log_trial(t, log: Callable[[str], None], n_complete_after: int, budget: int, objectives=None) -> None:
-    from nas.scoring.objectives import OBJECTIVES
-
-    objectives = objectives or OBJECTIVES
+def _log_trial(t, log: Callable[[str], None], n_complete_after: int, budget: int, objectives) -> None:
     ua = t.user_attrs
     label = ua.get("reference") or ua.get("summary", "")
     dur = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else 0.0
