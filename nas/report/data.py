@@ -276,8 +276,12 @@ class RunFacts:
                 if p else "not recorded")
         fid = ", ".join(str(i) for i in self.fidelities) or "-"
         hw = lat.get("lr_hw")
-        latency = (f"{lat.get('device', '?')}, {lat.get('threads', '?')} threads, "
-                   f"{'x'.join(map(str, hw)) if hw else '?'} LR input, median of {lat.get('repeats', '?')} "
+        budget = lat.get("budget_ms")
+        passes = (f"median of {lat.get('repeats', '?')}" if not budget else
+                  f"median of 3-{lat.get('repeats', '?')} passes (stopping once they took {budget:g} ms)")
+        clock = f", {lat['clock']}" if lat.get("clock") else ""
+        latency = (f"{lat.get('device', '?')}{clock}, {lat.get('threads', '?')} threads, "
+                   f"{'x'.join(map(str, hw)) if hw else '?'} LR input, {passes} "
                    f"after {lat.get('warmup', '?')} warm-up" if lat else "not recorded")
         machine = " ".join(x for x in (self.machine, f"{self.cpu_count} CPUs" if self.cpu_count else None) if x)
         states = ", ".join(f"{n} {k.lower()}" for k, n in self.states.items()) or "none"

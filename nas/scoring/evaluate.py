@@ -35,7 +35,10 @@ class LatencySetting:
     """How latency is measured: LR input (H, W), warm-up and timed forward passes, threads.
 
     The median of ``repeats`` timed passes after ``warmup`` untimed ones, in eval mode,
-    ``torch.inference_mode``, synchronised on CUDA, with ``threads`` torch threads (0: the
+    ``torch.inference_mode``, fp32, timed with CUDA events on CUDA
+    (:func:`nas.metrics.cost.measure_latency`); with ``budget_ms > 0`` the timed passes stop
+    once 3 or more took ``budget_ms`` together (0: always ``repeats``; studies created before
+    the budget existed resume with 0). ``threads`` torch threads (0: the
     process's current count; ``nas search`` stores the usable cores at study creation, the
     machine a deployer runs on). Taken inside the machine-wide quiet gate
     (:mod:`nas.metrics.quiet`): the other ``nas`` workers of the machine pause at their next step
@@ -47,6 +50,7 @@ class LatencySetting:
     repeats: int = 10
     channels_last: bool = True
     threads: int = 0
+    budget_ms: float = 100.0
 
 
 @dataclass
@@ -219,7 +223,7 @@ def _timed_quietly(deployed: torch.nn.Module, colors: int, latency: LatencySetti
         with gate().quiet() as waited, torch_threads(latency.threads or None), cpu_load() as probe:
             lat = measure_latency(deployed, lr_hw=latency.lr_hw, in_channels=colors,
                                   warmup=latency.warmup, repeats=latency.repeats, device=str(device),
-                                  channels_last=latency.channels_last)
+                                  channels_last=latency.channels_last, budget_ms=latency.budget_ms)
         load = {**probe.result.to_dict(), "wait_s": round(waited, 3)} if probe.result is not None else None
         share = (load or {}).get("others_share") or 0.0
         if best is None or share < ((best[1] or {}).get("others_share") or 0.0):

@@ -136,7 +136,8 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
         profile=profile.to_dict(), data_source=data.source,
         latency={"lr_hw": list(latency.lr_hw), "warmup": latency.warmup, "repeats": latency.repeats,
                  "device": str(device), "threads": latency.threads,
-                 "channels_last": latency.channels_last},
+                 "channels_last": latency.channels_last, "budget_ms": latency.budget_ms,
+                 "clock": "cuda_event" if str(device).startswith("cuda") else "perf_counter"},
         sampler=s.sampler, seed=s.seed,
         psnr_noise_db={str(k): v for k, v in psnr_noise_db(profile).items()},
         preset=s.preset, ntire_year=s.ntire_year, min_psnr=s.min_psnr,
@@ -336,11 +337,15 @@ def _record_budget(study: optuna.Study, budget: int) -> None:
 
 def _stored_latency(stored, default):
     """The latency protocol a study was created with (input size, warm-up, repeats, memory
-    format, threads), so that every worker and every resumed run times candidates the same way;
-    fields the study does not record keep ``default``'s (a ``LatencySetting``)."""
+    format, threads, pass budget), so that every worker and every resumed run times candidates the
+    same way; fields the study does not record keep ``default``'s (a ``LatencySetting``), except
+    the pass budget: a study that does not record one was timed with every pass (0)."""
     if not isinstance(stored, dict):
         return default
-    changes = {}
+    changes: dict = {"budget_ms": 0.0}
+    budget = stored.get("budget_ms")
+    if isinstance(budget, (int, float)) and not isinstance(budget, bool) and budget >= 0:
+        changes["budget_ms"] = float(budget)
     hw = stored.get("lr_hw")
     if isinstance(hw, (list, tuple)) and len(hw) == 2 and all(isinstance(v, int) and v > 0 for v in hw):
         changes["lr_hw"] = (int(hw[0]), int(hw[1]))

@@ -111,6 +111,40 @@ def test_latency_rejects_bad_arguments():
         measure_latency(nn.Identity(), warmup=-1)
 
 
+class _Slow(nn.Module):
+    """Sleeps ``ms`` per forward pass: a network of known latency."""
+
+    def __init__(self, ms: float):
+        super().__init__()
+        self.ms = ms
+
+    def forward(self, x):
+        import time
+
+        time.sleep(self.ms / 1000.0)
+        return x
+
+
+def test_latency_budget_stops_slow_networks_early_and_keeps_every_pass_of_fast_ones():
+    # 30 ms a pass, 100 ms budget: 3 passes are 90 ms, the 4th crosses the budget
+    slow = measure_latency(_Slow(30.0), lr_hw=(4, 4), warmup=0, repeats=10, budget_ms=100.0)
+    assert slow.repeats == 4 and slow.median_ms >= 30.0 and slow.clock == "perf_counter"
+    # never fewer than min_repeats, even when one pass exceeds the budget
+    assert measure_latency(_Slow(30.0), lr_hw=(4, 4), warmup=0, repeats=10, budget_ms=10.0).repeats == 3
+    assert measure_latency(_Slow(30.0), lr_hw=(4, 4), warmup=0, repeats=2, budget_ms=10.0).repeats == 2
+    # a fast network gets all its passes; no budget: all passes
+    assert measure_latency(_conv_stack(), lr_hw=(8, 8), warmup=0, repeats=7, budget_ms=100.0).repeats == 7
+    assert measure_latency(_Slow(30.0), lr_hw=(4, 4), warmup=0, repeats=5).repeats == 5
+    with pytest.raises(ValueError, match="budget_ms"):
+        measure_latency(nn.Identity(), budget_ms=-1.0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_latency_on_cuda_uses_cuda_events():
+    lat = measure_latency(_conv_stack(), lr_hw=(64, 64), warmup=2, repeats=5, device="cuda")
+    assert lat.clock == "cuda_event" and lat.device.startswith("cuda") and lat.median_ms > 0
+
+
 def _zoo_x4():
     from nas.arch import REFERENCES
 

@@ -3,6 +3,8 @@ promotion (``nas.search.settings``, ``_setup``, ``_trial``, ``_promote``)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import optuna
 import pytest
 import torch
@@ -45,6 +47,8 @@ def test_open_search_creates_the_study_with_its_facts_and_references(tmp_path):
     assert ctx.created and (tmp_path / "run" / "study.db").is_file()
     assert ctx.study.user_attrs["profile"]["threads"] == 1
     assert ctx.latency.threads == ctx.study.user_attrs["latency"]["threads"] >= 1
+    assert ctx.study.user_attrs["latency"]["budget_ms"] == ctx.latency.budget_ms == 100.0
+    assert ctx.study.user_attrs["latency"]["clock"] == "perf_counter"  # cuda_event on a GPU
     waiting = [t for t in ctx.study.get_trials(deepcopy=False) if t.state.name == "WAITING"]
     assert [t.user_attrs["reference"] for t in waiting] == ["imdn_rtc"]
     again = _ctx(tmp_path)  # resumes: same study, not created twice
@@ -90,5 +94,9 @@ def test_a_resumed_study_times_latency_with_its_stored_protocol(tmp_path):
     got = _stored_latency({"lr_hw": [32, 48], "warmup": 1, "repeats": 7, "threads": 2, "channels_last": False,
                            "device": "cpu"}, base)
     assert (got.lr_hw, got.warmup, got.repeats, got.threads, got.channels_last) == ((32, 48), 1, 7, 2, False)
-    assert _stored_latency({"repeats": 0, "threads": "two"}, base) == base  # nonsense is ignored
+    # nonsense is ignored; a study that records no pass budget was timed with every pass
+    assert _stored_latency({"repeats": 0, "threads": "two"}, base) == dataclasses.replace(base, budget_ms=0.0)
+    assert _stored_latency({"budget_ms": 50}, base).budget_ms == 50.0
+    assert _stored_latency({"budget_ms": -1}, base).budget_ms == 0.0
     assert _stored_latency(None, base) == base
+    assert base.budget_ms == 100.0  # what a new study stores
