@@ -5,7 +5,7 @@ passes after 3 warm-up passes, LR 64x64, every usable core). Timing the large ca
 most of that (10 passes of a 30 ms network are 0.3 s, against 1-3 s of rung-0 training), so
 since 2026-12-02 the timed passes stop once 3 or more took ``budget_ms`` (100 ms) together
 (:func:`nas.metrics.cost.measure_latency`). This script measures what that changes, on every
-RGB x4 zoo network (deploy form) and a sample of small points of the default space:
+x4 zoo network (deploy form) and a sample of small points of the default space:
 
 * precision: the coefficient of variation, over ``--rounds`` rounds, of each protocol's median
   (rounds interleaved, so slow drifts of the machine hit every protocol alike);
@@ -118,7 +118,7 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out_dir / "latency_passes.json", json.dumps(out, indent=1))
     lines = [f"# Latency passes: a 100 ms budget against 10 and 30 passes ({meta['machine']})", "",
-             f"{len(nets)} networks (the RGB x4 zoo, deploy form, and {args.space_points} random points of the default "
+             f"{len(nets)} networks (the x4 zoo, deploy form, and {args.space_points} random points of the default "
              f"space), LR 64x64, {args.threads} threads, 3 warm-up passes, {args.rounds} interleaved rounds; "
              f"load average {load_before[0]:.2f} before, {meta['loadavg_after'][0]:.2f} after; {meta['date']}.", "",
              "| protocol | CV of the median over rounds, median / max | Spearman vs 30 passes | s per measurement |",

@@ -12,7 +12,9 @@ For every entry of ``nas.arch.REFERENCES`` at every scale it exists at:
   * the mean absolute difference (grey levels) between our bicubic LR and the shipped LR.
 
 Writes ``results/zoo.md`` and ``results/zoo.json``. Run:
-``.venv/bin/python benchmarks/zoo_table.py [--threads 1] [--no-eval] [--weights erfdn:4:RFDN_AIM.pth]``.
+``.venv/bin/python benchmarks/zoo_table.py [--threads 1] [--no-eval] [--weights erfdn:4:RFDN_AIM.pth]``;
+``--carry-quality`` keeps the PSNR rows of the previous ``zoo.json`` whose weights are not on this
+machine now (E-RFDN's ``RFDN_AIM.pth`` is not in ``../shared``), each marked with its date.
 """
 
 from __future__ import annotations
@@ -239,12 +241,16 @@ def main() -> None:
     ap.add_argument("--no-latency-table", action="store_true", help="reuse the cost rows of an existing zoo.json")
     ap.add_argument("--weights", action="append", default=[], metavar="NAME:SCALE:PATH",
                     help="more released weights to evaluate (e.g. erfdn:4:RFDN_AIM.pth)")
+    ap.add_argument("--carry-quality", action="store_true",
+                    help="keep the PSNR rows of the existing zoo.json for weights not on this machine now "
+                         "(each marked with the date it was measured)")
     ap.add_argument("--out", type=Path, default=REPO / "results" / "zoo.md")
     args = ap.parse_args()
 
     meta = {"date": dt.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
             "torch": torch.__version__, "threads": args.threads, "background": background_load()}
     json_path = args.out.with_suffix(".json")
+    previous = json.loads(json_path.read_text()) if json_path.is_file() else {}
     if args.no_latency_table and json_path.is_file():
         cost_rows = json.loads(json_path.read_text())["costs"]
         meta = json.loads(json_path.read_text()).get("meta", meta)
@@ -257,6 +263,13 @@ def main() -> None:
         n, s, p = spec.split(":", 2)
         weights.append((n, int(s), Path(p)))
     q_rows = [] if args.no_eval else quality(weights, args.threads)
+    if args.carry_quality:  # weights measured before and absent now (E-RFDN's RFDN_AIM.pth, not in ../shared)
+        done = {(r["name"], r["scale"]) for r in q_rows}
+        then = (previous.get("meta") or {}).get("date", "an earlier run")
+        for r in previous.get("quality", []):
+            if (r["name"], r["scale"]) not in done:
+                carried = "measured " in r["weights"]
+                q_rows.append({**r, "weights": r["weights"] if carried else f"{r['weights']}, measured {then}"})
     lr_rows = lr_check() if (SHARED / "benchmark_data").is_dir() else []
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps({"meta": meta, "costs": cost_rows, "quality": q_rows, "lr_check": lr_rows},
