@@ -172,6 +172,15 @@ def _unit_key(arch_id: str, protocol: str, profile: dict, data_key: str) -> str:
                       sort_keys=True, separators=(",", ":"))
 
 
+def _rec_key(rec: dict) -> str:
+    """The cache key of a stored unit record. A record written before the thread count was part of
+    the profile (its profile has no ``threads``) trained with the record's own ``threads``."""
+    prof = rec["profile"]
+    if isinstance(prof, dict) and prof.get("threads") is None and rec.get("threads") is not None:
+        prof = {**prof, "threads": rec["threads"]}
+    return _unit_key(rec["arch_id"], rec["protocol"], prof, rec["data"])
+
+
 # ---------------------------------------------------------------------------------- the cache
 class Cache:
     """The JSON-lines file of finished units (``kind: unit``) and architecture costs (``kind: arch``).
@@ -191,7 +200,7 @@ class Cache:
                 except json.JSONDecodeError:
                     continue
                 if rec.get("kind") == "unit":
-                    self.units[_unit_key(rec["arch_id"], rec["protocol"], rec["profile"], rec["data"])] = rec
+                    self.units[_rec_key(rec)] = rec
                 elif rec.get("kind") == "arch":
                     self.archs[rec["arch_id"]] = rec
 
@@ -210,7 +219,7 @@ class Cache:
             f.flush()
             os.fsync(f.fileno())
         if rec["kind"] == "unit":
-            self.units[_unit_key(rec["arch_id"], rec["protocol"], rec["profile"], rec["data"])] = rec
+            self.units[_rec_key(rec)] = rec
         else:
             self.archs[rec["arch_id"]] = rec
 

@@ -341,8 +341,9 @@ REFERENCES: dict[str, Reference] = {
                "nf 52, 6 RLFB, mid = nf, ESA 16), model_zoo/rlfn_x{2,4}.pth",
         pixel_range=255.0, key_prefix="",
         family="rlfn",
-        psnr_source="none recorded: the paper's Table could not be read from a primary source in this "
-                    "session [UNVERIFIED]",
+        psnr_source="none recorded: the paper's Table could not be read from a primary source "
+                    "[UNVERIFIED]; searched 2026-12-02: bytedance/RLFN README.md gives only RLFN_ntire's "
+                    "runtime / params / FLOPs, fyan111/RLFN README.md only points to bytedance/RLFN",
     ),
     "rlfn_s": Reference(
         "rlfn_s", "RLFN-S (Kong et al., CVPR-W 2022)", _rlfn("rlfn_s", 48, 6), scales=(2, 4),
@@ -350,8 +351,9 @@ REFERENCES: dict[str, Reference] = {
                "model_zoo/rlfn_s_x{2,4}.pth",
         pixel_range=255.0, key_prefix="",
         family="rlfn",
-        psnr_source="none recorded: the paper's Table could not be read from a primary source in this "
-                    "session [UNVERIFIED]",
+        psnr_source="none recorded: the paper's Table could not be read from a primary source "
+                    "[UNVERIFIED]; searched 2026-12-02: bytedance/RLFN and fyan111/RLFN READMEs quote no "
+                    "benchmark PSNR (see rlfn)",
     ),
     # SPAN: [0, 1] input, (x - DIV2K mean) * 255 inside, no de-normalisation (img_range 255).
     # Train-form counts = the authors' trainable parameters; their parameters() also holds the
@@ -377,8 +379,10 @@ REFERENCES: dict[str, Reference] = {
         notes="Scales x2 / x4 as in the paper's comparison [UNVERIFIED: the checkpoints are on Google "
               "Drive only]; deploy form 410,700 (x2) / 426,288 (x4) params.",
         family="span",
-        psnr_source="none recorded: the paper's Table could not be read from a primary source in this "
-                    "session [UNVERIFIED]",
+        psnr_source="none recorded: the paper's Table could not be read from a primary source "
+                    "[UNVERIFIED]; searched 2026-12-02: hongyuanyu/SPAN README.md quotes no Set5 PSNR, its "
+                    "assets/results.png plots latency against the x4 PSNR of an unnamed test set (IMDN at 28.58, "
+                    "its Set14 number, so not Set5), the checkpoints and results are on Google Drive only",
     ),
     "efdn": Reference(
         "efdn", "EFDN (Wang, CVPR-W 2022; NTIRE 2023 ESR overall winner, NTIRE 2025 ESR baseline)", _efdn,
@@ -409,7 +413,10 @@ REFERENCES: dict[str, Reference] = {
         psnr_source="Li et al. 2022, the x4 row of the paper's comparison table (352K params, 19.4 G "
                     "Multi-Adds) as copied by LKDN (Xie et al., CVPR-W 2023; stella-von/LKDN README.md "
                     "'Results'); BasicSR Y-PSNR, 4 px shaved (options/test/benchmark_BSRN_x4.yml). The "
-                    "table's number and the x2 / x3 rows were not read from a primary source [UNVERIFIED]",
+                    "table's number and the x2 / x3 rows were not read from a primary source [UNVERIFIED]: "
+                    "searched 2026-12-02, xiaom233/BSRN README.md (every commit) quotes no PSNR, only links "
+                    "the result images (Google Drive / Baidu), and no readable copy of the paper's table "
+                    "was at hand",
     ),
     "bsrn_s": Reference(
         "bsrn_s", "BSRN-S, NTIRE 2022 ESR entry, first in model complexity (Li et al., CVPR-W 2022)",

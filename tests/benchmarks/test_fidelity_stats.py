@@ -82,3 +82,19 @@ def test_ground_truth_is_mean_of_seeds():
     gt = fid.ground_truth([20.0, 21.0, None], [22.0, 21.5, 23.0])
     assert gt[:2] == [21.0, 21.25]
     assert math.isnan(gt[2])
+
+
+def test_cache_finds_a_unit_stored_before_threads_joined_the_profile(tmp_path: Path):
+    # zoo_fidelity_builtin.cache.jsonl: the profiles have no ``threads``, the records say 1
+    import json
+
+    from nas.proxy.profiles import PROFILES
+
+    prof = PROFILES["halving"]
+    old = {k: v for k, v in prof.to_dict().items() if k != "threads"}
+    rec = {"kind": "unit", "arch_id": "a1", "protocol": "halving", "profile": old, "data": "scale=4|builtin",
+           "threads": 1, "rungs": []}
+    (tmp_path / "c.jsonl").write_text(json.dumps(rec) + "\n")
+    cache = fid.Cache(tmp_path / "c.jsonl")
+    assert fid._unit_key("a1", "halving", prof.with_threads(1).to_dict(), "scale=4|builtin") in cache.units
+    assert fid._unit_key("a1", "halving", prof.with_threads(2).to_dict(), "scale=4|builtin") not in cache.units
