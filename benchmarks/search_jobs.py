@@ -40,7 +40,14 @@ from benchmarks._common import write_atomic  # noqa: E402
 
 
 def run_search(jobs: int, budget: int, out: Path, profile: str, scale: int, extra: list[str]) -> dict:
-    """Run `nas search` (resuming if ``out`` holds a finished study) and time it."""
+    """Run `nas search` into a new folder ``out`` and time it.
+
+    Raises:
+        SystemExit: ``out`` already holds a study (resuming a finished one would time nothing and
+            overwrite the committed table with a wall time of seconds).
+    """
+    if (out / "study.db").exists():
+        raise SystemExit(f"{out} already holds a study: delete it or pass another --runs-dir")
     cmd = [sys.executable, "-m", "nas.cli", "search", "--budget", str(budget), "--jobs", str(jobs),
            "--profile", profile, "--scale", str(scale), "--out", str(out), *extra]
     load_before = os.getloadavg()
@@ -170,7 +177,7 @@ def main() -> None:
     ap.add_argument("--profile", default="default")
     ap.add_argument("--scale", type=int, default=4)
     ap.add_argument("--runs-dir", type=Path, default=Path("/tmp/nas-search-jobs"),
-                    help="where the searches write (a finished one is reused)")
+                    help="where the searches write (a new folder: an existing study is refused)")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "results" / "benchmarks")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=10)
