@@ -28,7 +28,7 @@ from nas.models.device import resolve_device
 from nas.proxy.data import ProxyData
 from nas.proxy.profiles import ProxyProfile
 
-__all__ = ["DivergedError", "ProxyResult", "train_proxy", "train_segment", "train_rungs", "validate_psnr",
+__all__ = ["DivergedError", "ProxyResult", "train_proxy", "train_segment", "train_rungs", "validate_psnr", "bicubic_psnr",
            "resolve_device", "save_train_state", "load_train_state", "torch_threads"]
 
 
@@ -127,6 +127,35 @@ def validate_psnr(model: nn.Module, data: ProxyData, device: torch.device,
         else:
             scores.append(psnr_y(sr_img, pair.hr, crop_border=s))
     model.train(was_training)
+    return float(np.mean(scores))
+
+
+def bicubic_psnr(data: ProxyData, metric: str = "y") -> float:
+    """Mean PSNR (dB) of plain bicubic upsampling of the validation images: the floor a trained
+    network has to beat on this data, scored exactly as :func:`validate_psnr` scores a network.
+
+    Each validation LR image (uint8 (H, W, 3)) is upscaled by ``data.scale`` with the
+    MATLAB-compatible bicubic (``nas.data.bicubic.imresize``, uint8 output), then compared with
+    its HR image with ``scale`` px shaved: on the Y channel (``metric="y"``, BT.601) or over the
+    three 8-bit channels (``metric="rgb"``). A proxy PSNR near this number means the network has
+    not yet learned more than interpolation (e.g. IMDN x4 on the built-in photographs: 29.38 dB
+    at 180 steps against 29.36 dB for bicubic; fully trained on Set5 it is 3.8 dB above bicubic).
+
+    Raises:
+        ValueError: an unknown metric.
+    """
+    from nas.data.bicubic import imresize
+
+    if metric not in ("y", "rgb"):
+        raise ValueError(f"metric must be 'y' or 'rgb', got {metric!r}")
+    s = data.scale
+    scores = []
+    for pair in data.val:
+        up = imresize(pair.lr, s)
+        if metric == "rgb":
+            scores.append(psnr_plane(up[s:-s, s:-s], pair.hr[s:-s, s:-s]))
+        else:
+            scores.append(psnr_y(up, pair.hr, crop_border=s))
     return float(np.mean(scores))
 
 

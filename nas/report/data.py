@@ -236,6 +236,10 @@ class RunFacts:
             ntire-esr``), else ``None``.
         psnr_basis: what the PSNR objective (and so the front) is: the proxy's validation PSNR,
             or a predicted fully-trained PSNR (names the predictor and what it predicts).
+        bicubic_psnr_db: PSNR of bicubic upsampling of the validation images, scored as the
+            candidates are (dB): the floor a network must beat; stored with the study, or
+            recomputed for a study on the built-in photographs made before it was stored;
+            ``None`` when unknown.
     """
 
     study_name: str
@@ -266,6 +270,13 @@ class RunFacts:
     confirm_profile: dict = field(default_factory=dict)
     psnr_basis: str = "validation PSNR-Y of the proxy at the top rung"
     ntire_year: int | None = None
+    bicubic_psnr_db: float | None = None
+
+    @property
+    def psnr_is_proxy(self) -> bool:
+        """True when the PSNR objective is the proxy's validation PSNR (comparable with
+        :attr:`bicubic_psnr_db`), False when it is a predicted fully-trained PSNR."""
+        return not self.psnr_basis.startswith("predicted")
 
     def rows(self) -> list[tuple[str, str]]:
         """``(label, value)`` pairs for headers and terminal output, in a fixed order."""
@@ -295,6 +306,9 @@ class RunFacts:
             ("proxy profile", prof),
             ("fidelity (iters) scored", fid),
             ("PSNR objective (front built on)", self.psnr_basis),
+            *([("bicubic upsampling (the floor)", f"{self.bicubic_psnr_db:.2f} dB on the validation images, scored as "
+                "the candidates are; a proxy PSNR near it means the network has learned no more than "
+                "interpolation yet")] if self.bicubic_psnr_db is not None else []),
             *([("NTIRE score", f"NTIRE ESR {self.ntire_year} Score_Final against its baseline as measured in this "
                 "study (runtime here, NTIRE FLOPs, params; lower is better; nas.scoring.ntire)")]
               if self.ntire_year else []),
@@ -665,11 +679,40 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         confirm_profile=dict(ua.get("confirm_profile") or {}),
         psnr_basis=_psnr_basis(trials, ua),
         ntire_year=ua.get("ntire_year") if isinstance(ua.get("ntire_year"), int) else None,
+        bicubic_psnr_db=_bicubic_floor(ua, scale),
     )
     hv_ref = HV_REFERENCES.get(scale) if isinstance(scale, int) else None
     hv = tuple(_hypervolume_history(trials, table, top_iters, scale, objectives)) if with_hypervolume and hv_ref else ()
     return ReportData(facts=facts, objectives=objectives, points=tuple(points),
                       hv_reference=hv_ref, hypervolume=hv)
+
+
+def _bicubic_floor(ua: dict[str, Any], scale: Any) -> float | None:
+    """The study's stored bicubic PSNR (dB), or, for a study on the built-in photographs made
+    before it was stored, the same number recomputed from those photographs (they ship with
+    scikit-image); ``None`` for other data or when it cannot be computed."""
+    stored = ua.get("bicubic_psnr_db")
+    if isinstance(stored, (int, float)) and not isinstance(stored, bool):
+        return float(stored)
+    prof = ua.get("profile")
+    if not (isinstance(scale, int) and isinstance(prof, dict) and str(ua.get("data_source", "")).startswith("builtin")
+            and " | val " in str(ua.get("data_source"))):
+        return None
+    import dataclasses
+
+    from nas.proxy.data import load_proxy_data
+    from nas.proxy.profiles import ProxyProfile
+    from nas.proxy.train import bicubic_psnr
+
+    names = {f.name for f in dataclasses.fields(ProxyProfile)}
+    try:
+        profile = ProxyProfile(**{k: v for k, v in prof.items() if k in names})
+        data = load_proxy_data(scale, profile)
+        if data.source != ua.get("data_source"):  # another split of the photographs than the study's
+            return None
+        return round(bicubic_psnr(data, getattr(profile, "metric", "y")), 3)
+    except Exception:  # an old or unexpected profile record: no floor rather than a wrong one
+        return None
 
 
 def _psnr_basis(trials: list[FrozenTrial], ua: dict[str, Any] | None = None) -> str:

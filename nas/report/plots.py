@@ -215,6 +215,12 @@ def pareto_figure(data: ReportData, title: str | None = None) -> go.Figure:
             hoverinfo="skip", legendgroup="front2d", showlegend=col == 1, meta="front2d"), row=1, col=col)
         _add_points(fig, data, cost, "psnr_db", 1, col, col == 1, "trial")
         xs = [_v(p, cost) for p in done]
+        bic = data.facts.bicubic_psnr_db
+        if bic is not None and data.facts.psnr_is_proxy:  # the floor: interpolation, no learning
+            fig.add_trace(go.Scatter(
+                x=[min(xs), max(xs)], y=[bic, bic], mode="lines", line=dict(color="#8c564b", width=1, dash="dot"),
+                name=f"bicubic upsampling ({bic:.2f} dB)", hoverinfo="name", legendgroup="bicubic",
+                showlegend=col == 1, meta="bicubic"), row=1, col=col)
         fig.update_xaxes(title_text=axis_title(data, cost), type="log" if use_log(xs) else "linear", row=1, col=col)
     fig.update_yaxes(title_text=axis_title(data, "psnr_db"), row=1, col=1)
     fig.update_layout(title=dict(text=title, x=0.01), template="plotly_white", height=600,

@@ -59,6 +59,9 @@ def pareto_png(data: ReportData, path: str | Path, title: str | None = None, dpi
                 below = where[name] == "bottom"
                 ax.annotate(name.upper(), (x, y), textcoords="offset points", xytext=(0, -9 if below else 8),
                             ha="center", va="top" if below else "bottom", fontsize=8, color=REF_COLOR, zorder=6)
+            if f.bicubic_psnr_db is not None and f.psnr_is_proxy:
+                ax.axhline(f.bicubic_psnr_db, color="#8c564b", lw=1.0, ls=":", zorder=1,
+                           label=f"bicubic upsampling ({f.bicubic_psnr_db:.2f} dB)")
             if use_log([_v(p, cost) for p in done]):
                 ax.set_xscale("log")
                 ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))

@@ -25,6 +25,7 @@ from nas.errors import NasError, StudyError
 from nas.metrics.quiet import activate_gate, usable_cores
 from nas.proxy import get_profile
 from nas.proxy.profiles import psnr_noise_db
+from nas.proxy.train import bicubic_psnr
 from nas.scoring.objectives import OBJECTIVES
 from nas.search.settings import (
     DEFAULT_RUNS_DIR,
@@ -141,6 +142,7 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
         sampler=s.sampler, seed=s.seed,
         psnr_noise_db={str(k): v for k, v in psnr_noise_db(profile).items()},
         preset=s.preset, ntire_year=s.ntire_year, min_psnr=s.min_psnr,
+        bicubic_psnr_db=round(bicubic_psnr(data, getattr(profile, "metric", "y")), 3),
     )
     try:
         with setup_lock(storage_url) as _:

@@ -92,6 +92,8 @@ class StudyFacts:
     ``psnr_noise_db`` is the profile's measured seed-to-seed PSNR noise ``{steps: dB}``
     (``nas.proxy.profiles.psnr_noise_db``; keys are strings in JSON), the margin a dominance
     claim must exceed at that fidelity; empty when the protocol has not been measured.
+    ``bicubic_psnr_db`` is the PSNR of bicubic upsampling of the validation images, scored as
+    the candidates are (``nas.proxy.train.bicubic_psnr``): the floor a trained network must beat.
     """
 
     space_name: str
@@ -108,6 +110,7 @@ class StudyFacts:
     preset: str | None = None
     ntire_year: int | None = None
     min_psnr: float | None = None
+    bicubic_psnr_db: float | None = None
 
     def to_attrs(self) -> dict[str, Any]:
         import importlib.metadata as md

@@ -177,3 +177,22 @@ def test_a_confirmation_inside_the_noise_does_not_confirm_a_claim():
     out = {p.number: p for p in _with_confirmations(points, ua)}
     assert out[7].psnr_confirm_db == 30.55
     assert out[7].confirmed == ("erfdn",)  # 0.25 dB above E-RFDN, only 0.03 above IMDN
+
+
+def test_the_bicubic_floor_is_shown_where_the_psnr_is_the_proxys():
+    """A stored bicubic PSNR appears as a summary row and as a dotted line in every Pareto panel;
+    not on a front built on a predicted fully-trained PSNR, which it cannot be compared with."""
+    st = _study()
+    st.set_user_attr("bicubic_psnr_db", 26.5)
+    data = build_report_data(st, "results/x", with_hypervolume=False)
+    assert data.facts.bicubic_psnr_db == 26.5 and data.facts.psnr_is_proxy
+    assert dict(data.facts.rows())["bicubic upsampling (the floor)"].startswith("26.50 dB")
+    lines = [t for t in pareto_figure(data).data if t.meta == "bicubic"]
+    assert len(lines) == 3 and all(list(t.y) == [26.5, 26.5] for t in lines)
+    assert build_report_data(_study(), "results/x", with_hypervolume=False).facts.bicubic_psnr_db is None
+    st.add_trial(create_trial(values=[31.0, 1000, 1e8, 1.0], params={"x": 0.5},
+                              distributions={"x": FloatDistribution(0, 1)},
+                              user_attrs={"iters": 60, "prediction": {"horizon": "Set5 after full training",
+                                                                      "method": "zoo-x4"}}))
+    pred = build_report_data(st, "results/x", with_hypervolume=False)
+    assert not pred.facts.psnr_is_proxy and not [t for t in pareto_figure(pred).data if t.meta == "bicubic"]

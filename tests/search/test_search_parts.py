@@ -49,6 +49,8 @@ def test_open_search_creates_the_study_with_its_facts_and_references(tmp_path):
     assert ctx.latency.threads == ctx.study.user_attrs["latency"]["threads"] >= 1
     assert ctx.study.user_attrs["latency"]["budget_ms"] == ctx.latency.budget_ms == 100.0
     assert ctx.study.user_attrs["latency"]["clock"] == "perf_counter"  # cuda_event on a GPU
+    from nas.proxy.train import bicubic_psnr  # the floor, stored once, scored as the candidates are
+    assert ctx.study.user_attrs["bicubic_psnr_db"] == round(bicubic_psnr(ctx.data, "y"), 3)
     waiting = [t for t in ctx.study.get_trials(deepcopy=False) if t.state.name == "WAITING"]
     assert [t.user_attrs["reference"] for t in waiting] == ["imdn_rtc"]
     again = _ctx(tmp_path)  # resumes: same study, not created twice
