@@ -357,6 +357,35 @@ def _worker_data(profile):
     return _WORKER["data"][key]
 
 
+class BicubicSkip:
+    """Proxy-only wrapper (the ``bicubic_skip`` lever of ``zoo_fidelity.py``): the network's output
+    plus bicubic upsampling of its input, so training starts at interpolation quality and the
+    short run measures what the network adds over it (a network with ECBSR's nearest-neighbour
+    input skip has that skip replaced by the bicubic one). Built as a ``torch.nn.Module`` lazily
+    (this module imports torch only in the workers).
+
+    Shapes: (N, C, H, W) -> (N, C, sH, sW); ``colors`` is the wrapped network's.
+    """
+
+    def __new__(cls, net: Any, scale: int, replace_nearest: bool) -> Any:
+        import torch.nn.functional as F
+        from torch import nn
+
+        class _Wrapped(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.net, self.scale, self.replace_nearest = net, scale, replace_nearest
+                self.colors = getattr(net, "colors", 3)
+
+            def forward(self, x):
+                y = self.net(x) + F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
+                if self.replace_nearest:
+                    y = y - F.interpolate(x, scale_factor=self.scale, mode="nearest")
+                return y
+
+        return _Wrapped()
+
+
 def run_unit(unit: dict[str, Any]) -> dict[str, Any]:
     """Train one (architecture, protocol) unit in this worker process.
 
@@ -385,12 +414,14 @@ def run_unit(unit: dict[str, Any]) -> dict[str, Any]:
     cfg = ArchConfig.from_dict(unit["config"])
     torch.manual_seed(profile.seed)
     model = build_model(cfg)
+    if unit["protocol"] == "halving_bicubic_skip":  # zoo_fidelity's lever: a residual over bicubic
+        model = BicubicSkip(model, cfg.scale, cfg.input_skip == "nearest")
     rec: dict[str, Any] = {"kind": "unit", "arch_id": unit["arch_id"], "name": unit["name"],
                            "protocol": unit["protocol"], "profile": unit["profile"], "data": unit["data"],
                            "data_source": data.source, "threads": torch.get_num_threads(), "device": str(device),
                            "psnr_db": None, "iters": None, "train_s": None, "val_s": None, "error": None}
     try:
-        if unit["protocol"] == "halving":
+        if unit["protocol"] in ("halving", "halving_bicubic_skip"):
             results = train_rungs(model, data, profile, profile.rung_stops, device)
             rec["rungs"] = [{"iters": r.iters, "psnr_db": r.psnr_db, "train_s": round(r.train_s, 3),
                              "val_s": round(r.val_s, 3)} for r in results]

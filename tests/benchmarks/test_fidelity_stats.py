@@ -98,3 +98,24 @@ def test_cache_finds_a_unit_stored_before_threads_joined_the_profile(tmp_path: P
     cache = fid.Cache(tmp_path / "c.jsonl")
     assert fid._unit_key("a1", "halving", prof.with_threads(1).to_dict(), "scale=4|builtin") in cache.units
     assert fid._unit_key("a1", "halving", prof.with_threads(2).to_dict(), "scale=4|builtin") not in cache.units
+
+
+@pytest.mark.parametrize("name", ["imdn", "ecbsr_m4c16_rgb"])
+def test_bicubic_skip_lever_starts_at_bicubic_interpolation(name):
+    """The ``bicubic_skip`` lever's wrapper adds bicubic upsampling to the network's output (and
+    replaces ECBSR's nearest-neighbour input skip by it): with every weight zero it *is* bicubic."""
+    import torch
+    import torch.nn.functional as F
+
+    from nas.arch import reference_config
+    from nas.models import build_model
+
+    cfg = reference_config(name, 4)
+    wrapped = fid.BicubicSkip(build_model(cfg), 4, cfg.input_skip == "nearest")
+    with torch.no_grad():
+        for p in wrapped.net.parameters():
+            p.zero_()
+        x = torch.rand(1, 3, 12, 10)
+        want = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
+        assert torch.allclose(wrapped(x), want, atol=1e-6)
+    assert wrapped.colors == 3 and sum(p.numel() for p in wrapped.parameters()) > 0
