@@ -357,33 +357,29 @@ def _worker_data(profile):
     return _WORKER["data"][key]
 
 
-class BicubicSkip:
-    """Proxy-only wrapper (the ``bicubic_skip`` lever of ``zoo_fidelity.py``): the network's output
+def bicubic_skip(net: Any, scale: int, replace_nearest: bool) -> Any:
+    """Proxy-only wrapper (the ``bicubic_skip`` lever of ``zoo_fidelity.py``): ``net``'s output
     plus bicubic upsampling of its input, so training starts at interpolation quality and the
-    short run measures what the network adds over it (a network with ECBSR's nearest-neighbour
-    input skip has that skip replaced by the bicubic one). Built as a ``torch.nn.Module`` lazily
-    (this module imports torch only in the workers).
+    short run measures what the network adds over it; with ``replace_nearest`` (ECBSR's
+    nearest-neighbour input skip) that skip is replaced by the bicubic one. Shares ``net``'s
+    parameters; (N, C, H, W) -> (N, C, sH, sW); ``colors`` is ``net``'s. (torch is imported here:
+    this module imports it only in the workers.)"""
+    import torch.nn.functional as F
+    from torch import nn
 
-    Shapes: (N, C, H, W) -> (N, C, sH, sW); ``colors`` is the wrapped network's.
-    """
+    class BicubicSkip(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net, self.scale, self.replace_nearest = net, scale, replace_nearest
+            self.colors = getattr(net, "colors", 3)
 
-    def __new__(cls, net: Any, scale: int, replace_nearest: bool) -> Any:
-        import torch.nn.functional as F
-        from torch import nn
+        def forward(self, x):
+            y = self.net(x) + F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
+            if self.replace_nearest:
+                y = y - F.interpolate(x, scale_factor=self.scale, mode="nearest")
+            return y
 
-        class _Wrapped(nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.net, self.scale, self.replace_nearest = net, scale, replace_nearest
-                self.colors = getattr(net, "colors", 3)
-
-            def forward(self, x):
-                y = self.net(x) + F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
-                if self.replace_nearest:
-                    y = y - F.interpolate(x, scale_factor=self.scale, mode="nearest")
-                return y
-
-        return _Wrapped()
+    return BicubicSkip()
 
 
 def run_unit(unit: dict[str, Any]) -> dict[str, Any]:
@@ -415,7 +411,7 @@ def run_unit(unit: dict[str, Any]) -> dict[str, Any]:
     torch.manual_seed(profile.seed)
     model = build_model(cfg)
     if unit["protocol"] == "halving_bicubic_skip":  # zoo_fidelity's lever: a residual over bicubic
-        model = BicubicSkip(model, cfg.scale, cfg.input_skip == "nearest")
+        model = bicubic_skip(model, cfg.scale, cfg.input_skip == "nearest")
     rec: dict[str, Any] = {"kind": "unit", "arch_id": unit["arch_id"], "name": unit["name"],
                            "protocol": unit["protocol"], "profile": unit["profile"], "data": unit["data"],
                            "data_source": data.source, "threads": torch.get_num_threads(), "device": str(device),

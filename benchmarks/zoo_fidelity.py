@@ -84,7 +84,7 @@ def _levers() -> dict[str, Any]:
         "patch48": rep(base, name="patch48", lr_patch=48, rungs=3),
         # a learning rate near the papers' (2e-4 .. 1e-3)
         "lr5e-4": rep(base, name="lr5e-4", lr=5e-4, rungs=4),
-        # proxy only: the network learns a residual over bicubic upsampling (fidelity.BicubicSkip),
+        # proxy only: the network learns a residual over bicubic upsampling (fidelity.bicubic_skip),
         # so the short run starts at interpolation quality, which the top rung barely passes otherwise
         "bicubic_skip": rep(base, name="bicubic_skip", rungs=3),
         "bicubic_skip_seed1": rep(base, name="bicubic_skip_seed1", seed=1, rungs=3),
@@ -258,7 +258,7 @@ def ground_truth_set(scale: int, gt_set: str) -> list[dict[str, Any]]:
 
 def _protocol(lever: str) -> str:
     """The cache's protocol of a lever: ``halving``, or ``halving_bicubic_skip`` for the levers
-    that train the network inside :class:`fidelity.BicubicSkip` (the profile cannot say so, and a
+    that train the network inside :class:`fidelity.bicubic_skip` (the profile cannot say so, and a
     profile's name is not part of the cache key)."""
     return "halving_bicubic_skip" if lever.startswith("bicubic_skip") else "halving"
 

@@ -37,9 +37,9 @@ sys.path.insert(0, str(REPO))
 
 from nas.arch import REFERENCES, reference_config  # noqa: E402
 from nas.data import bicubic_downscale, load_folder  # noqa: E402
-from nas.export import deploy_model, has_ecb  # noqa: E402
 from nas.metrics import count_params, measure_latency, mult_adds  # noqa: E402
 from nas.models import build_model  # noqa: E402
+from nas.scoring.evaluate import deploy_form  # noqa: E402
 
 SHARED = Path(os.environ.get("NAS_SHARED_DIR", REPO.parent / "shared"))
 
@@ -76,8 +76,8 @@ def costs(threads: int) -> list[dict]:
         for s in ref.scales:
             cfg = reference_config(name, s)
             model = build_model(cfg).eval()
-            reparam = has_ecb(cfg) or any(callable(getattr(m, "reparameterize", None)) for m in model.modules())
-            deployed = deploy_model(model) if reparam else model  # ECB and SPAN's Conv3XC merged
+            deployed = deploy_form(model)  # ECB and SPAN's Conv3XC merged, as the search scores them
+            reparam = deployed is not model
             lat = measure_latency(deployed, lr_hw=(64, 64), in_channels=cfg.colors, warmup=3, repeats=10)
             rows.append({
                 "name": name, "title": ref.title, "scale": s, "colors": cfg.colors,

@@ -121,13 +121,17 @@ def validate_psnr(model: nn.Module, data: ProxyData, device: torch.device,
             scores.append(psnr_plane(sr_y[s:-s, s:-s], hr_y[s:-s, s:-s]))
             continue
         sr = model(_prepare(lr, device, channels_last))
-        sr_img = to_uint8(sr[0].permute(1, 2, 0).float().cpu().numpy())
-        if metric == "rgb":
-            scores.append(psnr_plane(sr_img[s:-s, s:-s], pair.hr[s:-s, s:-s]))
-        else:
-            scores.append(psnr_y(sr_img, pair.hr, crop_border=s))
+        scores.append(_score_rgb(to_uint8(sr[0].permute(1, 2, 0).float().cpu().numpy()), pair.hr, s, metric))
     model.train(was_training)
     return float(np.mean(scores))
+
+
+def _score_rgb(sr: np.ndarray, hr: np.ndarray, s: int, metric: str) -> float:
+    """PSNR (dB) of a uint8 (sH, sW, 3) SR image against its HR image, ``s`` px shaved: Y (BT.601)
+    or the three 8-bit channels (``metric="rgb"``)."""
+    if metric == "rgb":
+        return psnr_plane(sr[s:-s, s:-s], hr[s:-s, s:-s])
+    return psnr_y(sr, hr, crop_border=s)
 
 
 def bicubic_psnr(data: ProxyData, metric: str = "y") -> float:
@@ -148,15 +152,8 @@ def bicubic_psnr(data: ProxyData, metric: str = "y") -> float:
 
     if metric not in ("y", "rgb"):
         raise ValueError(f"metric must be 'y' or 'rgb', got {metric!r}")
-    s = data.scale
-    scores = []
-    for pair in data.val:
-        up = imresize(pair.lr, s)
-        if metric == "rgb":
-            scores.append(psnr_plane(up[s:-s, s:-s], pair.hr[s:-s, s:-s]))
-        else:
-            scores.append(psnr_y(up, pair.hr, crop_border=s))
-    return float(np.mean(scores))
+    return float(np.mean([_score_rgb(imresize(pair.lr, data.scale), pair.hr, data.scale, metric)
+                          for pair in data.val]))
 
 
 def train_proxy(model: nn.Module, data: ProxyData, profile: ProxyProfile,

@@ -111,7 +111,7 @@ def test_bicubic_skip_lever_starts_at_bicubic_interpolation(name):
     from nas.models import build_model
 
     cfg = reference_config(name, 4)
-    wrapped = fid.BicubicSkip(build_model(cfg), 4, cfg.input_skip == "nearest")
+    wrapped = fid.bicubic_skip(build_model(cfg), 4, cfg.input_skip == "nearest")
     with torch.no_grad():
         for p in wrapped.net.parameters():
             p.zero_()
