@@ -174,11 +174,15 @@ def _unit_key(arch_id: str, protocol: str, profile: dict, data_key: str) -> str:
 
 def _rec_key(rec: dict) -> str:
     """The cache key of a stored unit record. A record written before the thread count was part of
-    the profile (its profile has no ``threads``) trained with the record's own ``threads``."""
-    prof = rec["profile"]
+    the profile (its profile has no ``threads``) trained with the record's own ``threads``; one
+    written with the cache protocol ``halving_bicubic_skip`` (before ``ProxyProfile.skip``
+    existed, zoo_fidelity's wrapper said so) is the ``halving`` protocol with ``skip: bicubic``."""
+    prof, protocol = rec["profile"], rec["protocol"]
     if isinstance(prof, dict) and prof.get("threads") is None and rec.get("threads") is not None:
         prof = {**prof, "threads": rec["threads"]}
-    return _unit_key(rec["arch_id"], rec["protocol"], prof, rec["data"])
+    if protocol == "halving_bicubic_skip" and isinstance(prof, dict):
+        prof, protocol = {**prof, "skip": "bicubic"}, "halving"
+    return _unit_key(rec["arch_id"], protocol, prof, rec["data"])
 
 
 # ---------------------------------------------------------------------------------- the cache
@@ -357,31 +361,6 @@ def _worker_data(profile):
     return _WORKER["data"][key]
 
 
-def bicubic_skip(net: Any, scale: int, replace_nearest: bool) -> Any:
-    """Proxy-only wrapper (the ``bicubic_skip`` lever of ``zoo_fidelity.py``): ``net``'s output
-    plus bicubic upsampling of its input, so training starts at interpolation quality and the
-    short run measures what the network adds over it; with ``replace_nearest`` (ECBSR's
-    nearest-neighbour input skip) that skip is replaced by the bicubic one. Shares ``net``'s
-    parameters; (N, C, H, W) -> (N, C, sH, sW); ``colors`` is ``net``'s. (torch is imported here:
-    this module imports it only in the workers.)"""
-    import torch.nn.functional as F
-    from torch import nn
-
-    class BicubicSkip(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.net, self.scale, self.replace_nearest = net, scale, replace_nearest
-            self.colors = getattr(net, "colors", 3)
-
-        def forward(self, x):
-            y = self.net(x) + F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
-            if self.replace_nearest:
-                y = y - F.interpolate(x, scale_factor=self.scale, mode="nearest")
-            return y
-
-    return BicubicSkip()
-
-
 def run_unit(unit: dict[str, Any]) -> dict[str, Any]:
     """Train one (architecture, protocol) unit in this worker process.
 
@@ -409,15 +388,13 @@ def run_unit(unit: dict[str, Any]) -> dict[str, Any]:
     device = resolve_device(_WORKER["device"])
     cfg = ArchConfig.from_dict(unit["config"])
     torch.manual_seed(profile.seed)
-    model = build_model(cfg)
-    if unit["protocol"] == "halving_bicubic_skip":  # zoo_fidelity's lever: a residual over bicubic
-        model = bicubic_skip(model, cfg.scale, cfg.input_skip == "nearest")
+    model = build_model(cfg)  # the profile's proxy-only skip (zoo_fidelity's bicubic_skip) wraps it in training
     rec: dict[str, Any] = {"kind": "unit", "arch_id": unit["arch_id"], "name": unit["name"],
                            "protocol": unit["protocol"], "profile": unit["profile"], "data": unit["data"],
                            "data_source": data.source, "threads": torch.get_num_threads(), "device": str(device),
                            "psnr_db": None, "iters": None, "train_s": None, "val_s": None, "error": None}
     try:
-        if unit["protocol"] in ("halving", "halving_bicubic_skip"):
+        if unit["protocol"] == "halving":
             results = train_rungs(model, data, profile, profile.rung_stops, device)
             rec["rungs"] = [{"iters": r.iters, "psnr_db": r.psnr_db, "train_s": round(r.train_s, 3),
                              "val_s": round(r.val_s, 3)} for r in results]

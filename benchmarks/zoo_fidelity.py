@@ -84,10 +84,11 @@ def _levers() -> dict[str, Any]:
         "patch48": rep(base, name="patch48", lr_patch=48, rungs=3),
         # a learning rate near the papers' (2e-4 .. 1e-3)
         "lr5e-4": rep(base, name="lr5e-4", lr=5e-4, rungs=4),
-        # proxy only: the network learns a residual over bicubic upsampling (fidelity.bicubic_skip),
-        # so the short run starts at interpolation quality, which the top rung barely passes otherwise
-        "bicubic_skip": rep(base, name="bicubic_skip", rungs=3),
-        "bicubic_skip_seed1": rep(base, name="bicubic_skip_seed1", seed=1, rungs=3),
+        # proxy only: the network learns a residual over bicubic upsampling (ProxyProfile.skip,
+        # nas.proxy.train.with_skip), so the short run starts at interpolation quality, which the
+        # top rung barely passes otherwise; the protocol of the `bicubic-predicted` profile
+        "bicubic_skip": rep(base, name="bicubic_skip", skip="bicubic", rungs=3),
+        "bicubic_skip_seed1": rep(base, name="bicubic_skip_seed1", skip="bicubic", seed=1, rungs=3),
         "smoke": ProxyProfile("smoke", iters=2, batch=2, lr_patch=16, val_max_side=96, rungs=3, eta=2),
     }
 
@@ -256,20 +257,13 @@ def ground_truth_set(scale: int, gt_set: str) -> list[dict[str, Any]]:
     return out
 
 
-def _protocol(lever: str) -> str:
-    """The cache's protocol of a lever: ``halving``, or ``halving_bicubic_skip`` for the levers
-    that train the network inside :class:`fidelity.bicubic_skip` (the profile cannot say so, and a
-    profile's name is not part of the cache key)."""
-    return "halving_bicubic_skip" if lever.startswith("bicubic_skip") else "halving"
-
-
 def make_units(archs: list[dict], levers: dict[str, Any], data_key: str) -> list[dict[str, Any]]:
     """Every (network, lever) unit as ``fidelity.run_unit`` takes it, most expensive first."""
     units = []
     for a in archs:
         for name, prof in levers.items():
             cost = a["mult_adds"] * prof.rung_stops[-1] * prof.batch * prof.lr_patch ** 2
-            units.append({"arch_id": a["arch_id"], "name": a["name"], "protocol": _protocol(name), "lever": name,
+            units.append({"arch_id": a["arch_id"], "name": a["name"], "protocol": "halving", "lever": name,
                           "profile": prof.to_dict(), "config": a["config"], "data": data_key, "cost": cost})
     units.sort(key=lambda u: -u["cost"])
     return units
@@ -281,7 +275,7 @@ def curves(archs: list[dict], levers: dict[str, Any], data_key: str, cache: "fid
     for a in archs:
         a["curves"] = {}
         for name, prof in levers.items():
-            rec = cache.units.get(fid._unit_key(a["arch_id"], _protocol(name), prof.to_dict(), data_key))
+            rec = cache.units.get(fid._unit_key(a["arch_id"], "halving", prof.to_dict(), data_key))
             if rec and not rec.get("error"):
                 a["curves"][name] = [(r["iters"], r["psnr_db"], r["train_s"]) for r in rec["rungs"]]
 
@@ -469,7 +463,10 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--no-train", action="store_true", help="only tabulate what the cache holds")
     ap.add_argument("--write-calibration", default=None, metavar="LEVER:FEATURES",
                     help="fit the predictor of nas search on every network (e.g. halving:psnr+log10_params+depth) "
-                         "and write it to nas/proxy/calibrations.json as zoo-x<scale>")
+                         "and write it to nas/proxy/calibrations.json as <--calibration-name>-x<scale>")
+    ap.add_argument("--calibration-name", default="zoo",
+                    help="predictor name the calibration is written for (a profile's `predictor`; default zoo: "
+                         "the `predicted` profile; zoo-skip: `bicubic-predicted`, from a bicubic_skip lever)")
     ap.add_argument("--out-dir", type=Path, default=ROOT / "results" / "benchmarks")
     args = ap.parse_args(None if argv is None else list(argv))
     known = _levers()
@@ -540,10 +537,11 @@ def main(argv: Iterable[str] | None = None) -> int:
 
         cal = fit_calibration(archs, lever, levers[lever], names, settings["data_source"], args.scale, args.gt_set)
         existing = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.is_file() else {}
-        existing[f"zoo-x{args.scale}"] = finite_or_none(cal)
+        key = f"{args.calibration_name}-x{args.scale}"
+        existing[key] = finite_or_none(cal)
         write_atomic(CALIBRATION_FILE, json.dumps(existing, indent=1) + "\n")
         result["calibration"] = cal
-        print(f"wrote zoo-x{args.scale} to {CALIBRATION_FILE}")
+        print(f"wrote {key} to {CALIBRATION_FILE}")
     result = finite_or_none(result)
     stem = args.out_dir / f"zoo_fidelity_{args.tag}"
     write_atomic(stem.with_name(stem.name + ".json"), json.dumps(result, indent=1) + "\n")

@@ -132,11 +132,18 @@ def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibrat
 
 
 def find_calibration(name: str, scale: int, profile: Any) -> Calibration | None:
-    """The calibration ``name`` if it was fitted at ``scale`` for ``profile``'s protocol (a
-    ``ProxyProfile`` or its dict; the ``predictor`` field is ignored), else ``None``."""
+    """The calibration for predictor ``name`` at ``scale`` and ``profile``'s protocol (a
+    ``ProxyProfile`` or its dict; the ``predictor`` field is ignored), else ``None``.
+
+    ``name`` is a calibration's key (``zoo-x4``, fitted at one scale) or a family of them, one
+    per scale, keyed ``<name>-x<scale>`` (``zoo-skip`` finds ``zoo-skip-x4`` at x4 and
+    ``zoo-skip-x2`` at x2)."""
     from nas.proxy.profiles import same_protocol
 
-    cal = load_calibrations().get(name)
+    cals = load_calibrations()
+    cal = cals.get(name)
+    if cal is None or cal.scale != scale:
+        cal = cals.get(f"{name}-x{scale}")
     if cal is None or cal.scale != scale:
         return None
     # the PSNR at a given step depends on batch, patch, lr, seed, augmentation and the warm-restart

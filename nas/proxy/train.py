@@ -29,7 +29,7 @@ from nas.proxy.data import ProxyData
 from nas.proxy.profiles import ProxyProfile
 
 __all__ = ["DivergedError", "ProxyResult", "train_proxy", "train_segment", "train_rungs", "validate_psnr", "bicubic_psnr",
-           "resolve_device", "save_train_state", "load_train_state", "torch_threads"]
+           "resolve_device", "save_train_state", "load_train_state", "torch_threads", "with_skip", "BicubicSkip"]
 
 
 @dataclass
@@ -83,6 +83,56 @@ def torch_threads(n: int | None):
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
+
+
+class BicubicSkip(nn.Module):
+    """Proxy-only wrapper: ``net(x)`` plus a bicubic upsampling of ``x`` (the ``bicubic`` skip of
+    :class:`nas.proxy.profiles.ProxyProfile`).
+
+    With the wrapper, a network whose output starts near zero (most of the zoo: IMDN, RFDN and
+    AWSRN have no global skip) starts at interpolation quality, so a short proxy run measures
+    what it adds over interpolation instead of how fast it learns to interpolate (issue 18). A
+    network with ECBSR's nearest-neighbour input skip (``config.input_skip == "nearest"``) has
+    that skip replaced by the bicubic one. The upsampling is torch's bicubic (Keys a = -0.75,
+    ``align_corners=False``, no antialiasing), not MATLAB's (a = -0.5): any smooth interpolation
+    serves, and this one is differentiable and cheap. The wrapper has no parameters of its own
+    and shares ``net``'s, so training it trains ``net`` in place and ``net.state_dict()`` is the
+    network's own (checkpoints, export and costs never see the wrapper).
+
+    Args:
+        net: maps (N, C, H, W) in [0, 1] to (N, C, sH, sW), C = ``net.colors`` (3 or 1).
+        scale: upscaling factor ``s``.
+
+    Shapes: (N, C, H, W) -> (N, C, sH, sW).
+    """
+
+    def __init__(self, net: nn.Module, scale: int) -> None:
+        super().__init__()
+        self.net, self.scale = net, int(scale)
+        self.colors = model_colors(net)
+        cfg = getattr(net, "config", None)
+        self.replace_nearest = getattr(cfg, "input_skip", None) == "nearest"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.net(x) + torch.nn.functional.interpolate(x, scale_factor=self.scale, mode="bicubic",
+                                                          align_corners=False)
+        if self.replace_nearest:
+            y = y - torch.nn.functional.interpolate(x, scale_factor=self.scale, mode="nearest")
+        return y
+
+
+def with_skip(model: nn.Module, skip: str, scale: int) -> nn.Module:
+    """``model`` as the proxy trains and validates it under ``ProxyProfile.skip``: itself for
+    ``none``, :class:`BicubicSkip` around it for ``bicubic`` (sharing its parameters).
+
+    Raises:
+        ValueError: an unknown ``skip``.
+    """
+    if skip == "none":
+        return model
+    if skip == "bicubic":
+        return model if isinstance(model, BicubicSkip) else BicubicSkip(model, scale)
+    raise ValueError(f"unknown proxy skip {skip!r} (known: none, bicubic)")
 
 
 def _to_y(x: torch.Tensor) -> torch.Tensor:
@@ -197,8 +247,10 @@ def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
         model: maps (N, C, H, W) in [0, 1] to (N, C, sH, sW), C = 3 (RGB) or 1 (Y, trained
             on the Y planes of the same patches); trained in place.
         data: proxy data.
-        profile: batch, patch, learning rate, seed, augmentation and torch threads (set for
-            the segment, then restored; ``profile.iters`` unused).
+        profile: batch, patch, learning rate, seed, augmentation, torch threads (set for the
+            segment, then restored) and the proxy-only ``skip`` (:func:`with_skip`: the
+            validation PSNR is the wrapped network's; ``model`` itself stays unwrapped);
+            ``profile.iters`` unused.
         device: torch device.
         start / stop: global step range, ``0 <= start < stop``.
         optimizer_state: Adam ``state_dict`` at ``start`` (``None``: fresh Adam).
@@ -220,6 +272,8 @@ def _train_segment(model, data, profile, device, start, stop, optimizer_state, o
     if not 0 <= start < stop:
         raise ValueError(f"need 0 <= start < stop, got start={start}, stop={stop}")
     device = torch.device(device)
+    # the profile's proxy-only skip: trains `model`'s own parameters in place, validated with it
+    model = with_skip(model, getattr(profile, "skip", "none"), data.scale)
     model.to(device)
     if profile.channels_last:
         model.to(memory_format=torch.channels_last)

@@ -100,22 +100,18 @@ def test_cache_finds_a_unit_stored_before_threads_joined_the_profile(tmp_path: P
     assert fid._unit_key("a1", "halving", prof.with_threads(2).to_dict(), "scale=4|builtin") not in cache.units
 
 
-@pytest.mark.parametrize("name", ["imdn", "ecbsr_m4c16_rgb"])
-def test_bicubic_skip_lever_starts_at_bicubic_interpolation(name):
-    """The ``bicubic_skip`` lever's wrapper adds bicubic upsampling to the network's output (and
-    replaces ECBSR's nearest-neighbour input skip by it): with every weight zero it *is* bicubic."""
-    import torch
-    import torch.nn.functional as F
+def test_bicubic_skip_records_from_before_the_profile_field_are_found():
+    """Units trained by the ``bicubic_skip`` lever before ``ProxyProfile.skip`` existed were cached
+    under the protocol ``halving_bicubic_skip``: they are the ``halving`` protocol with
+    ``skip: bicubic`` and must not be retrained (13 networks, about 40 min)."""
+    import dataclasses
 
-    from nas.arch import reference_config
-    from nas.models import build_model
+    from nas.proxy.profiles import PROFILES
 
-    cfg = reference_config(name, 4)
-    wrapped = fid.bicubic_skip(build_model(cfg), 4, cfg.input_skip == "nearest")
-    with torch.no_grad():
-        for p in wrapped.net.parameters():
-            p.zero_()
-        x = torch.rand(1, 3, 12, 10)
-        want = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
-        assert torch.allclose(wrapped(x), want, atol=1e-6)
-    assert wrapped.colors == 3 and sum(p.numel() for p in wrapped.parameters()) > 0
+    prof = dataclasses.replace(PROFILES["halving"], threads=1)
+    old = {k: v for k, v in prof.to_dict().items() if k != "skip"}
+    rec = {"kind": "unit", "arch_id": "a1", "protocol": "halving_bicubic_skip", "profile": old,
+           "data": "scale=4|builtin", "threads": 1, "rungs": []}
+    key = fid._rec_key(rec)
+    assert key == fid._unit_key("a1", "halving", dataclasses.replace(prof, skip="bicubic").to_dict(), "scale=4|builtin")
+    assert key != fid._unit_key("a1", "halving", prof.to_dict(), "scale=4|builtin")

@@ -1,0 +1,78 @@
+"""The proxy-only bicubic skip (``ProxyProfile.skip``, issue 18): training starts at
+interpolation quality, and the network that is costed, checkpointed and exported is untouched."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from nas.arch import reference_config
+from nas.errors import NasError
+from nas.models import build_model
+from nas.proxy.data import load_proxy_data
+from nas.proxy.profiles import PROFILES, ProxyProfile, same_protocol
+from nas.proxy.train import BicubicSkip, train_segment, with_skip
+
+
+@pytest.mark.parametrize("name", ["imdn", "ecbsr_m4c16_rgb", "ecbsr_m4c8"])
+def test_zero_network_under_the_skip_is_bicubic_upsampling(name):
+    """With every weight zero the wrapped network *is* bicubic upsampling; ECBSR's
+    nearest-neighbour input skip is replaced, not added to (RGB and Y-only networks)."""
+    try:
+        cfg = reference_config(name, 4)
+    except Exception as err:  # noqa: BLE001 - a reference of another name in this zoo
+        pytest.skip(f"no reference {name!r}: {err}")
+    net = build_model(cfg)
+    wrapped = with_skip(net, "bicubic", 4)
+    assert isinstance(wrapped, BicubicSkip) and wrapped.colors == cfg.colors
+    assert wrapped.replace_nearest == (cfg.input_skip == "nearest")
+    with torch.no_grad():
+        for p in net.parameters():
+            p.zero_()
+        x = torch.rand(2, cfg.colors, 12, 10)
+        want = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
+        assert torch.allclose(wrapped(x), want, atol=1e-6)
+
+
+def test_skip_none_is_the_network_itself_and_unknown_skips_are_refused():
+    net = build_model(reference_config("imdn", 4))
+    assert with_skip(net, "none", 4) is net
+    with pytest.raises(ValueError, match="unknown proxy skip"):
+        with_skip(net, "nearest", 4)
+    with pytest.raises(NasError, match="skip must be one of"):
+        ProxyProfile("x", iters=2, skip="lanczos")
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    """The built-in photographs at x4, cropped small (the smoke profile's validation side)."""
+    return load_proxy_data(4, PROFILES["smoke"])
+
+
+def test_training_under_the_skip_trains_the_network_in_place_and_leaves_it_unwrapped(tiny_data):
+    """``train_segment`` wraps the network for the proxy only: the parameters that change are the
+    network's own, its ``state_dict`` keys are unchanged (checkpoints and export see no
+    wrapper), and the validation PSNR is the wrapped network's (at interpolation level)."""
+    prof = dataclasses.replace(PROFILES["smoke"], skip="bicubic")
+    torch.manual_seed(0)
+    net = build_model(reference_config("ecbsr_m4c16_rgb", 4))
+    keys = list(net.state_dict())
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    res, state = train_segment(net, tiny_data, prof, start=0, stop=3)
+    assert list(net.state_dict()) == keys and not isinstance(net, BicubicSkip)
+    assert any(not torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert res.iters == 3 and res.psnr_db > 15.0
+    # the Adam state continues on the bare network (a promoted rung resumes from it)
+    res2, _ = train_segment(net, tiny_data, prof, start=3, stop=5, optimizer_state=state)
+    assert res2.iters == 5
+
+
+def test_skip_is_part_of_the_protocol_and_old_studies_mean_none():
+    h = PROFILES["halving"]
+    skip = dataclasses.replace(h, skip="bicubic")
+    assert not same_protocol(h, skip)
+    stored_before = {k: v for k, v in h.to_dict().items() if k != "skip"}
+    assert same_protocol(stored_before, h) and not same_protocol(stored_before, skip)
