@@ -93,3 +93,37 @@ def test_the_predicted_profile_predicts_at_x4_only():
     # both train the same way, so they share the measured seed noise
     assert profiles_mod.psnr_noise_db(default) == profiles_mod.psnr_noise_db(profiles_mod.PROFILES["halving"])
     assert profiles_mod.psnr_noise_db(default)[180] > 0
+
+
+def test_the_bicubic_predicted_profile_finds_its_x4_calibration_and_trains_with_the_skip():
+    """`--profile bicubic-predicted` (issue 18): one 20-step rung under the proxy-only bicubic
+    skip, ranked by `zoo-skip-x4`, whose protocol is the profile's (the skip included); the
+    calibration of the plain proxy (`zoo-x4`) does not match it, nor does `zoo-skip-x4` match
+    the plain proxy."""
+    prof = profiles_mod.PROFILES["bicubic-predicted"]
+    assert prof.skip == "bicubic" and prof.rungs == 1 and prof.top_iters == 20
+    cal = find_calibration(prof.predictor, 4, prof)
+    assert cal is not None and cal.name == "zoo-skip-x4" and 20 in cal.models
+    assert cal.protocol["skip"] == "bicubic" and cal.models[20]["lofo_spearman"] >= 0.8
+    assert find_calibration("zoo-x4", 4, prof) is None
+    assert find_calibration(prof.predictor, 4, profiles_mod.PROFILES["halving"]) is None
+    assert find_calibration(prof.predictor, 3, prof) is None  # no x3 calibration shipped
+
+
+def test_a_study_trained_with_the_skip_stores_it_and_is_refused_without_it(tmp_path, monkeypatch):
+    """The skip is part of the stored protocol: a study searched with it resumes with it, and a
+    resume under a profile without it is refused with an error naming the profile."""
+    from nas.errors import NasError
+
+    monkeypatch.setitem(profiles_mod.PROFILES, "smoke-skip",
+                        dataclasses.replace(profiles_mod.PROFILES["smoke"], name="smoke-skip", skip="bicubic"))
+    out = tmp_path / "run"
+    s = SearchSettings(budget=2, profile="smoke-skip", references=("erfdn",), out=str(out), threads=1, seed=0,
+                       sampler="random")
+    run_search(s, log=lambda m: None)
+    study = load_existing_study(None, f"sqlite:///{out / 'study.db'}")
+    assert study.user_attrs["profile"]["skip"] == "bicubic"
+    done = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert len(done) == 2 and all(t.values[0] > 15.0 for t in done)  # at interpolation level after 4 steps
+    with pytest.raises(NasError, match="profile"):
+        run_search(dataclasses.replace(s, profile="smoke", budget=3), log=lambda m: None)
