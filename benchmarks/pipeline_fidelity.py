@@ -152,6 +152,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     t_start = time.perf_counter()
     archs = zf.ground_truth_set(args.scale, args.gt_set)
     groups = assign_spaces(archs)
+    space_of = {a["name"]: space for space, members in groups.items() for a in members}
     walls, rows, trial_s = {}, {}, {}
     for space, members in groups.items():
         out, walls[space] = run_search(space, members, args)
@@ -191,11 +192,11 @@ def main(argv: Iterable[str] | None = None) -> int:
                      "wall_s": round(time.perf_counter() - t_start, 1), "torch": torch.__version__,
                      "python": platform.python_version(), "cpu_count": os.cpu_count(),
                      "loadavg": os.getloadavg(), "date": _dt.datetime.now().isoformat(timespec="seconds")},
-        "networks": [{"name": a["name"], "family": a["family"], "published_db": a["published_db"], "space": s,
+        "networks": [{"name": a["name"], "family": a["family"], "published_db": a["published_db"],
+                      "space": space_of[a["name"]],
                       "params": a["params"], "depth": a["depth"], "raw_db": r, "study_db": st, "lofo_db": float(lf),
                       "cached_raw_db": cached.get(a["name"])}
-                     for a, r, st, lf in zip(archs, raw, study, lofo)
-                     for s in [next(k for k, v in groups.items() if a in v)]],
+                     for a, r, st, lf in zip(archs, raw, study, lofo)],
         "predictors": preds,
         "max_abs_diff_to_zoo_fidelity_db": max(diffs) if diffs else None,
         "compared_to_zoo_fidelity": len(diffs),

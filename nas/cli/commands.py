@@ -84,7 +84,7 @@ def search(
     val_data: Optional[Path] = typer.Option(None, help="Validation folder, Set5/Set14 style."),
     profile: str = typer.Option("default", help="Proxy profile: default (successive halving 20 -> 60 -> 180 "
                                 "iters, eta 3; alias halving), bicubic-predicted (20 iters over a proxy-only bicubic "
-                                "skip, ranked by the predicted fully-trained Set5 PSNR; x4), predicted, fixed (60 "
+                                "skip, ranked by the predicted fully-trained Set5 PSNR; x4 and x2), predicted, fixed (60 "
                                 "iters each), fast, long, smoke, smoke-halving."),
     iters: Optional[int] = typer.Option(None, help="Override the profile's proxy iterations (rung 0 with successive halving)."),
     sampler: str = typer.Option("tpe", help="tpe | nsga2 | random | gp."),

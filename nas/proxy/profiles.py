@@ -245,10 +245,16 @@ PSNR_NOISE_DB: dict[str, dict[int, float]] = {
 
 def psnr_noise_db(profile: Any) -> dict[int, float]:
     """The measured seed-to-seed noise ``{steps: dB}`` of ``profile``'s training protocol (a
-    ``ProxyProfile`` or a stored dict; matched by the training fields, not the name: the
-    ``predictor`` and the number of rungs do not change the PSNR at a given step), or ``{}``."""
+    ``ProxyProfile`` or a stored dict; matched by the training fields, not the name: the number
+    of rungs does not change the PSNR at a given step), or ``{}``. A measurement of the raw PSNR
+    (an entry whose profile has no predictor) serves any predictor; one of a predicted PSNR only
+    the same predictor (its noise is the raw noise times the calibration's small PSNR weight)."""
     for name, noise in PSNR_NOISE_DB.items():
-        if name in PROFILES and same_protocol(PROFILES[name], profile, ignore=("predictor", "rungs")):
+        ref = PROFILES.get(name)
+        if ref is None:
+            continue
+        ignore = ("predictor", "rungs") if ref.predictor == "none" else ("rungs",)
+        if same_protocol(ref, profile, ignore=ignore):
             return dict(noise)
     return {}
 

@@ -26,7 +26,7 @@ from nas.metrics import psnr_plane, psnr_y, to_uint8
 from nas.metrics.quiet import gate
 from nas.models.device import resolve_device
 from nas.proxy.data import ProxyData
-from nas.proxy.profiles import ProxyProfile
+from nas.proxy.profiles import SKIPS, ProxyProfile
 
 __all__ = ["DivergedError", "ProxyResult", "train_proxy", "train_segment", "train_rungs", "validate_psnr", "bicubic_psnr",
            "resolve_device", "save_train_state", "load_train_state", "torch_threads", "with_skip", "BicubicSkip"]
@@ -132,7 +132,7 @@ def with_skip(model: nn.Module, skip: str, scale: int) -> nn.Module:
         return model
     if skip == "bicubic":
         return model if isinstance(model, BicubicSkip) else BicubicSkip(model, scale)
-    raise ValueError(f"unknown proxy skip {skip!r} (known: none, bicubic)")
+    raise ValueError(f"unknown proxy skip {skip!r} (known: {', '.join(SKIPS)})")
 
 
 def _to_y(x: torch.Tensor) -> torch.Tensor:

@@ -108,6 +108,10 @@ def test_the_bicubic_predicted_profile_finds_its_x4_calibration_and_trains_with_
     assert find_calibration("zoo-x4", 4, prof) is None
     assert find_calibration(prof.predictor, 4, profiles_mod.PROFILES["halving"]) is None
     assert find_calibration(prof.predictor, 3, prof) is None  # no x3 calibration shipped
+    # its dominance margin is the noise of the predicted PSNR, which a raw ranking under the same
+    # training (no predictor) must not borrow: that one has no measurement
+    assert profiles_mod.psnr_noise_db(prof) == {20: 0.020}
+    assert profiles_mod.psnr_noise_db(dataclasses.replace(prof, predictor="none")) == {}
 
 
 def test_a_study_trained_with_the_skip_stores_it_and_is_refused_without_it(tmp_path, monkeypatch):
