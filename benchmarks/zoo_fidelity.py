@@ -193,7 +193,8 @@ def fit_calibration(archs: list[dict], lever: str, prof: Any, names: Sequence[st
     """A ``nas.proxy.predict`` calibration: per rung of ``lever``, a ridge regression of the
     published PSNR on ``names`` fitted on every network, written as a plain linear model on raw
     features (standardisation folded in), with its leave-one-family-out RMS error as
-    ``sigma_db`` and LOFO Spearman / clear-pair share for the record."""
+    ``sigma_db`` and LOFO Spearman / clear-pair share for the record, and the fitting set's
+    applicability domain (``nas.proxy.predict.fit_domain`` on log10 params, depth, log2 nf)."""
     from sklearn.linear_model import Ridge
     from sklearn.preprocessing import StandardScaler
 
@@ -215,9 +216,13 @@ def fit_calibration(archs: list[dict], lever: str, prof: Any, names: Sequence[st
                              "lofo_spearman": st["spearman"], "lofo_clear_share": st["clear_share"],
                              "n": len(archs)}
     protocol = {k: v for k, v in prof.to_dict().items() if k not in ("name", "rungs")}
+    from nas.proxy.predict import feature_vector, fit_domain
+
+    domain = fit_domain([feature_vector(math.nan, a["params"], a["mult_adds"], a["depth"], a["config"]["nf"])
+                         for a in archs], [a["name"] for a in archs])
     return {"scale": scale, "protocol": protocol, "data": data,
             "horizon": f"{gt_set} x{scale} Y-PSNR after the papers' full training",
-            "features": list(names), "models": models,
+            "features": list(names), "models": models, "domain": domain.to_dict(),
             "source": f"benchmarks/zoo_fidelity.py, lever {lever}, {len(archs)} published networks "
                       f"({', '.join(a['name'] for a in archs)}), ridge alpha {alpha}; "
                       f"{_dt.date.today().isoformat()}"}

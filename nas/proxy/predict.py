@@ -12,6 +12,16 @@ predicted by a model that never saw the family); ``sigma_db`` is that out-of-fam
 Calibrations are data (``calibrations.json`` beside this file), written by the benchmark with
 ``--write-calibration``; each names the scale, the proxy protocol and the data it was fitted
 for, and :func:`find_calibration` only returns one whose protocol and scale match the study's.
+
+A calibration may carry an *applicability domain* (:class:`Domain`): the region of architecture
+space (log10 params, depth, log2 nf) its published networks cover. A linear fit on 13 networks says
+nothing about a network unlike all of them: a 200-trial search ranked by ``zoo-skip-x4`` filled its
+front with nf 12-18 stacks 50-87 convs deep, a shape no published network has, each credited for
+depth it was never shown to use. The search keeps such candidates off the front
+(:mod:`nas.search._trial`: Optuna constraint ``domain``, PRUNED before training). The rule is the
+standard one for regression models of this size (the Williams plot of QSAR model validation,
+OECD principle 3): a point is inside when its leverage ``h = [1, z] (X'X)^-1 [1, z]'`` with
+respect to the fitting set (``z`` the standardised descriptors) is at most ``3 (p + 1) / n``.
 """
 
 from __future__ import annotations
@@ -21,16 +31,19 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from nas.errors import NasError
 
-__all__ = ["FEATURES", "Prediction", "Calibration", "load_calibrations", "find_calibration", "feature_vector"]
+__all__ = ["FEATURES", "DOMAIN_FEATURES", "Prediction", "Domain", "Calibration", "load_calibrations",
+           "find_calibration", "feature_vector", "fit_domain"]
 
 CALIBRATION_FILE = Path(__file__).with_name("calibrations.json")
 
 #: Features a calibration may use (names in ``Calibration.features``).
 FEATURES = ("psnr", "log10_params", "log10_mult_adds", "depth")
+#: Descriptors of the applicability domain (:class:`Domain`): the network's shape, no training.
+DOMAIN_FEATURES = ("log10_params", "depth", "log2_nf")
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,93 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class Domain:
+    """The architectures a calibration's fitting set covers (its applicability domain).
+
+    Attributes:
+        features: descriptor names (:data:`DOMAIN_FEATURES`, values from :func:`feature_vector`).
+        mean, scale: the fitting set's per-descriptor mean and standard deviation (standardisation).
+        gram_inv: ``(X'X)^-1`` of the standardised fitting set with an intercept column first,
+            (p + 1) x (p + 1).
+        h_max: the largest leverage inside the domain, ``3 (p + 1) / n`` (Williams plot).
+        networks: the fitting set (reference names).
+    """
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    gram_inv: tuple[tuple[float, ...], ...]
+    h_max: float
+    networks: tuple[str, ...] = ()
+
+    def leverage(self, values: Mapping[str, float]) -> float | None:
+        """The leverage (dimensionless, >= 1/n) of the point ``values`` (descriptor name -> value);
+        ``None`` when a descriptor is missing or not finite."""
+        x = [values.get(f) for f in self.features]
+        if any(v is None or not math.isfinite(float(v)) for v in x):
+            return None
+        z = [1.0] + [(float(v) - m) / s for v, m, s in zip(x, self.mean, self.scale)]
+        return float(sum(z[i] * self.gram_inv[i][j] * z[j] for i in range(len(z)) for j in range(len(z))))
+
+    def check(self, values: Mapping[str, float]) -> dict[str, Any] | None:
+        """``{"leverage", "h_max", "inside"}`` for ``values``, or ``None`` (a descriptor unknown)."""
+        h = self.leverage(values)
+        if h is None:
+            return None
+        return {"leverage": round(h, 4), "h_max": round(self.h_max, 4), "inside": h <= self.h_max}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
+                "gram_inv": [list(r) for r in self.gram_inv], "h_max": self.h_max,
+                "networks": list(self.networks),
+                "rule": "inside when leverage <= 3 (p + 1) / n (Williams plot)"}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Domain":
+        return cls(features=tuple(d["features"]), mean=tuple(float(v) for v in d["mean"]),
+                   scale=tuple(float(v) for v in d["scale"]),
+                   gram_inv=tuple(tuple(float(v) for v in r) for r in d["gram_inv"]),
+                   h_max=float(d["h_max"]), networks=tuple(d.get("networks", ())))
+
+
+def fit_domain(rows: Sequence[Mapping[str, float]], networks: Sequence[str] = (),
+               features: Sequence[str] = DOMAIN_FEATURES) -> Domain:
+    """The applicability domain of a fitting set.
+
+    Args:
+        rows: one :func:`feature_vector` per network of the fitting set (n >= p + 2).
+        networks: their names, for the record.
+        features: the descriptors (default :data:`DOMAIN_FEATURES`).
+
+    Returns:
+        A :class:`Domain` whose ``h_max`` is ``3 (p + 1) / n``.
+
+    Raises:
+        ValueError: fewer than p + 2 networks, a descriptor missing or not finite, or a descriptor
+            constant over the set (the domain would be degenerate).
+    """
+    import numpy as np
+
+    p, n = len(features), len(rows)
+    if n < p + 2:
+        raise ValueError(f"a domain in {p} descriptors needs at least {p + 2} networks, got {n}")
+    try:
+        x = np.array([[float(r[f]) for f in features] for r in rows], float)
+    except KeyError as err:
+        raise ValueError(f"descriptor {err.args[0]!r} missing from a row") from None
+    if not np.isfinite(x).all():
+        raise ValueError("a descriptor is not finite (unknown depth or width?)")
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    if (scale <= 0).any():
+        raise ValueError(f"descriptor(s) {[f for f, s in zip(features, scale) if s <= 0]} constant over the set")
+    design = np.c_[np.ones(n), (x - mean) / scale]
+    gram_inv = np.linalg.inv(design.T @ design)
+    return Domain(features=tuple(features), mean=tuple(float(v) for v in mean), scale=tuple(float(v) for v in scale),
+                  gram_inv=tuple(tuple(float(v) for v in r) for r in gram_inv), h_max=3.0 * (p + 1) / n,
+                  networks=tuple(networks))
+
+
+@dataclass(frozen=True)
 class Calibration:
     """A linear map from proxy features to published fully-trained PSNR, one per rung.
 
@@ -73,6 +173,8 @@ class Calibration:
             to the range they were fitted on (``x_min`` .. ``x_max``), so a network deeper or
             larger than any of the zoo gets no credit beyond what the zoo supports.
         source: how it was made (benchmark, date, networks).
+        domain: the architectures its fitting set covers (:class:`Domain`), or ``None`` (older
+            calibrations: no domain, every candidate is predicted).
     """
 
     name: str
@@ -83,6 +185,7 @@ class Calibration:
     features: tuple[str, ...]
     models: dict[int, dict[str, Any]]
     source: str = ""
+    domain: Domain | None = None
 
     def predict(self, steps: int, values: Mapping[str, float]) -> Prediction | None:
         """The prediction at fidelity ``steps`` from feature ``values``; ``None`` when this
@@ -101,11 +204,20 @@ class Calibration:
                           method=self.name, steps=int(steps))
 
 
-def feature_vector(psnr_db: float, params: float, mult_adds: float, depth: float | None) -> dict[str, float]:
-    """The features of :data:`FEATURES` for one candidate (``depth`` may be unknown: NaN)."""
+def feature_vector(psnr_db: float, params: float, mult_adds: float, depth: float | None,
+                   nf: int | None = None) -> dict[str, float]:
+    """The features of :data:`FEATURES` and :data:`DOMAIN_FEATURES` for one candidate.
+
+    Args:
+        psnr_db: the rung's validation PSNR (dB; NaN where only the domain is wanted).
+        params: deploy-form parameter count; mult_adds: deploy-form MACs.
+        depth: 3x3-conv depth (:func:`nas.models.depth.conv_depth`), ``None`` if unknown (NaN).
+        nf: the network's feature width (``ArchConfig.nf``), ``None`` if unknown (NaN).
+    """
     return {"psnr": float(psnr_db), "log10_params": math.log10(max(1.0, float(params))),
             "log10_mult_adds": math.log10(max(1.0, float(mult_adds))),
-            "depth": float("nan") if depth is None else float(depth)}
+            "depth": float("nan") if depth is None else float(depth),
+            "log2_nf": float("nan") if not nf else math.log2(float(nf))}
 
 
 @lru_cache(maxsize=4)
@@ -125,7 +237,8 @@ def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibrat
             out[name] = Calibration(
                 name=name, scale=int(c["scale"]), protocol=dict(c["protocol"]), data=str(c["data"]),
                 horizon=str(c["horizon"]), features=tuple(c["features"]),
-                models={int(k): v for k, v in c["models"].items()}, source=str(c.get("source", "")))
+                models={int(k): v for k, v in c["models"].items()}, source=str(c.get("source", "")),
+                domain=Domain.from_dict(c["domain"]) if c.get("domain") else None)
         return out
     except (ValueError, KeyError, TypeError) as err:
         raise NasError(f"{path}: not a valid calibration file ({err})") from None

@@ -63,7 +63,7 @@ def _others_cpu(load: Any) -> float | None:
 COLUMNS = ["number", "state", "reference", *OBJECTIVE_NAMES, "iters", "duration_s", "arch_id",
            "summary", "on_front", "dominates", "fail_reason", "config", "rung", "psnr_by_iters", "status",
            "train_params", "psnr_confirm_db", "confirmed", "psnr_proxy_db", "psnr_sigma_db",
-           "latency_others_cpu", "latency_loaded"]
+           "latency_others_cpu", "latency_loaded", "domain_leverage"]
 
 #: ``TrialPoint.status`` values, in legend order.
 STATUSES = ("front", "dominated", "stopped", "rejected", "pruned", "failed", "running")
@@ -144,6 +144,9 @@ class TrialPoint:
         psnr_sigma_db: the prediction's 1-sigma uncertainty (dB), else ``None``.
         latency_others_cpu: share of the machine's cores (0..1) that other processes used
             while the latency was timed (``nas.metrics.quiet``), ``None`` if not recorded.
+        domain_leverage: the candidate's leverage with respect to the networks the predictor was
+            fitted on (``nas.proxy.predict.Domain``; above the calibration's ``h_max`` the
+            candidate was PRUNED before training), ``None`` without a predictor domain.
         objective_names: the study's objectives, the order of :attr:`values` and ``plot_values``.
         extra: the values of measured quantities beyond the four fields above (the study's
             other objectives), by objective name.
@@ -177,6 +180,7 @@ class TrialPoint:
     psnr_proxy_db: float | None = None
     psnr_sigma_db: float | None = None
     latency_others_cpu: float | None = None
+    domain_leverage: float | None = None
     objective_names: tuple[str, ...] = DEFAULT_OBJECTIVE_NAMES
     extra: dict = field(default_factory=dict)
 
@@ -457,6 +461,7 @@ class ReportData:
             "psnr_sigma_db": p.psnr_sigma_db,
             "latency_others_cpu": p.latency_others_cpu,
             "latency_loaded": p.latency_loaded,
+            "domain_leverage": p.domain_leverage,
         } for p in self.points]
         at = COLUMNS.index("latency_ms") + 1
         df = pd.DataFrame(rows, columns=[*COLUMNS[:at], *extra, *COLUMNS[at:]])
@@ -629,6 +634,8 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
             psnr_proxy_db=(entry.raw_psnr_db if entry is not None and entry.raw_psnr_db is not None else values[0]),
             psnr_sigma_db=_sigma(t, entry, ua),
             latency_others_cpu=_others_cpu(a.get("latency_load")),
+            domain_leverage=(float(a["domain"]["leverage"]) if isinstance(a.get("domain"), dict)
+                             and isinstance(a["domain"].get("leverage"), (int, float)) else None),
             objective_names=names,
             extra={k: float(v) for k, v in known.items()
                    if k not in DEFAULT_OBJECTIVE_NAMES and isinstance(v, (int, float))},

@@ -3,8 +3,8 @@
 ``run_trial(ctx, trial)`` is the Optuna objective (``study.optimize(lambda t: run_trial(ctx, t))``):
 the sampled ``ArchConfig`` is written on the trial (``arch_id``, ``summary``, ``config``), checked
 buildable, admitted (:mod:`nas.search.admission`: budget, duplicates), its deploy-form costs are
-measured before any training (a candidate over a ``--max-*`` limit is PRUNED with Optuna
-constraints set), then it trains with the proxy profile and returns
+measured before any training (a candidate over a ``--max-*`` limit, or outside the predictor's
+applicability domain, is PRUNED with Optuna constraints set), then it trains with the proxy profile and returns
 the study's objective values (``ctx.objectives``; default ``(psnr_db, params, mult_adds,
 latency_ms)``; the predicted fully-trained PSNR first when the profile has a predictor). Every
 measured cost (the standard three and the study's others) is stored as the ``costs`` attribute. A failure is stored as ``fail_reason``; SIGINT as "interrupted".
@@ -12,6 +12,7 @@ measured cost (the standard three and the study's others) is stored as the ``cos
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import optuna
@@ -23,7 +24,7 @@ from nas.models import check_buildable
 from nas.search.admission import ADMITTED, BUDGET_REASON, PENDING, admit, claims, decide
 from nas.search.settings import _fmt_limit
 
-__all__ = ["run_trial", "UNBUILDABLE"]
+__all__ = ["run_trial", "UNBUILDABLE", "DOMAIN"]
 
 #: Constraint set (1.0 = violated) on a sampled point that cannot be built at its width.
 UNBUILDABLE = "unbuildable"
@@ -43,8 +44,8 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
         mult_adds, latency_ms)`` in dB, count, MACs (1280x720 HR), ms.
 
     Raises:
-        optuna.TrialPruned: over the budget, a duplicate, unbuildable or over a cost limit
-            (``prune_reason`` says which).
+        optuna.TrialPruned: over the budget, a duplicate, unbuildable, over a cost limit or
+            outside the predictor's domain (``prune_reason`` says which).
         Exception: anything else fails the trial with ``fail_reason`` (the search goes on).
         KeyboardInterrupt: SIGINT / SIGTERM (``fail_reason`` "interrupted (SIGINT)").
     """
@@ -90,6 +91,7 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
             prune(trial, "over the limit: " + "; ".join(over))
         if over:
             trial.set_user_attr("over_limits", over)
+        _check_domain(ctx, trial, config, costs[0], ref)
         on_step = (lambda i, _l: progress.step(i, profile.iters)) if progress is not None else None
         ckpt = ctx.ckpt_dir / f"trial_{trial.number:05d}.pt" if profile.multi_fidelity else None
         scores = evaluate(config, ctx.data, profile, ctx.device, ctx.latency, on_step=on_step, costs=costs,
@@ -121,6 +123,39 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
     if s.min_psnr is not None and not ref:  # the threshold on the score the front is built on
         trial.set_constraint("min_psnr", (s.min_psnr - values[0]) / s.min_psnr)
     return values
+
+
+#: Constraint ``(leverage - h_max) / h_max`` on a candidate the predictor's fitting set does not cover.
+DOMAIN = "domain"
+
+
+def _check_domain(ctx, trial: Trial, config, costs, ref: str | None) -> None:
+    """Where the profile's calibration has an applicability domain (``nas.proxy.predict.Domain``):
+    store ``domain`` (``{"leverage", "h_max", "inside"}``) on the trial, set the Optuna constraint
+    ``domain`` and PRUNE a searched candidate outside it before it trains (its predicted PSNR
+    would be an extrapolation no published network supports). References are never pruned.
+
+    Raises:
+        optuna.TrialPruned: a searched candidate outside the domain (``prune_reason`` says so).
+    """
+    domain = getattr(ctx.calibration, "domain", None)
+    if domain is None or costs.depth is None:
+        return
+    from nas.proxy.predict import feature_vector
+
+    values = feature_vector(float("nan"), costs.params, costs.mult_adds, costs.depth, config.nf)
+    check, h = domain.check(values), domain.leverage(values)
+    if check is None or h is None:
+        return
+    trial.set_user_attr("domain", check)
+    if ref:
+        return
+    trial.set_constraint(DOMAIN, (h - domain.h_max) / domain.h_max)
+    if not check["inside"]:
+        prune(trial, f"outside the predictor's domain: leverage {check['leverage']:.2f} > {check['h_max']:.2f} "
+                     f"in (log10 params, depth, log2 nf) = ({math.log10(max(1, costs.params)):.2f}, {costs.depth}, "
+                     f"{math.log2(config.nf):.2f}) against the {len(domain.networks)} published networks of "
+                     f"{ctx.calibration.name!r}")
 
 
 def _record_load(trial: Trial, load: dict | None, warned: dict[str, bool], log: Callable[[str], None]) -> None:
