@@ -145,7 +145,9 @@ PROFILES: dict[str, ProxyProfile] = {
     # params and depth). On the 13 published x4 networks with a full-training Set5 PSNR, out of
     # family: Spearman 0.87 and 95 % of the clear pairs (seed 1: 0.91, 98 %), against 0.69 for the
     # same predictor on the plain proxy and 0.65 for params + depth alone; its 60- and 180-step
-    # models rank worse (0.66), so it is a single 20-step rung (results/benchmarks/zoo_fidelity_builtin.md)
+    # models rank worse (0.66), so it is a single 20-step rung (results/benchmarks/zoo_fidelity_builtin.md).
+    # Candidates outside the calibration's applicability domain (nas.proxy.predict.Domain) are
+    # pruned before training: its first 200-trial front, without one, was extrapolated to nf 12 stacks.
     "bicubic-predicted": ProxyProfile("bicubic-predicted", iters=20, batch=8, lr_patch=24, lr=2e-3, rungs=1, eta=3,
                                       skip="bicubic", predictor="zoo-skip"),
     # the fixed proxy (the default until successive halving won the measurements): every
