@@ -13,7 +13,7 @@ from typing import Any
 
 from nas.errors import NasError
 
-__all__ = ["ProxyProfile", "PROFILES", "get_profile", "protocol_fields", "same_protocol", "PSNR_NOISE_DB", "psnr_noise_db",
+__all__ = ["resolve_profile", "DEFAULT_CHOICES", "ProxyProfile", "PROFILES", "get_profile", "protocol_fields", "same_protocol", "PSNR_NOISE_DB", "psnr_noise_db",
            "noise_at"]
 
 
@@ -124,17 +124,22 @@ class ProxyProfile:
         return replace(self, metric=metric)
 
 
+#: What ``--profile default`` means (issue 18), in order: the first of these whose predictor has a
+#: calibration for the study's scale and protocol (metric, iterations, threads), the last otherwise
+#: (:func:`resolve_profile`). ``bicubic-predicted`` ranks the 13 published x4 networks with a
+#: fully-trained Set5 PSNR rho 0.85 / 95 % of the clear pairs out of family through ``nas search``
+#: (x2: 0.92 / 100 %), ``halving``'s raw 180-step PSNR 0.36 / 61 %
+#: (results/benchmarks/pipeline_fidelity_*.md); where no calibration fits (x3, ``--metric rgb``,
+#: ``--iters``), ``halving`` reports what it measured instead of a raw 20-step PSNR.
+DEFAULT_CHOICES = ("bicubic-predicted", "halving")
+
 PROFILES: dict[str, ProxyProfile] = {
-    # The default: multi-objective successive halving (every candidate 20 steps, the best third
-    # 60, the best ninth 180; warm-restart cosine per rung; ~47 steps a candidate on average),
-    # ranked by the raw validation PSNR. On the 12 published x4 networks with a full-training
-    # Set5 PSNR this ranks badly (Spearman -0.44 / -0.33 / 0.40 at 20 / 60 / 180 steps,
-    # results/benchmarks/zoo_fidelity_builtin.md); `predicted` ranks them better (0.78 / 0.72 /
-    # 0.72 out of family) but, run as a search, fills the front with deep networks whose proxy
-    # never left the nearest-upsampling plateau (results/lightweight_sr_x4_predicted): neither
-    # is a ranking by full training, and the default stays the one that does not invent PSNR.
-    "default": ProxyProfile("default", iters=20, batch=8, lr_patch=24, lr=2e-3, rungs=3, eta=3),
-    # the same protocol under its descriptive name (the committed halving run was made with it)
+    # multi-objective successive halving (every candidate 20 steps, the best third 60, the best
+    # ninth 180; warm-restart cosine per rung; ~47 steps a candidate on average), ranked by the
+    # raw validation PSNR: the default until 2026-12-03 (studies stored as "default" before then
+    # hold this protocol and resume with --profile default or halving). On the published x4
+    # networks it ranks badly (Spearman -0.53 / -0.39 / 0.36 at 20 / 60 / 180 steps,
+    # results/benchmarks/zoo_fidelity_builtin.md): it measures speed of convergence.
     "halving": ProxyProfile("halving", iters=20, batch=8, lr_patch=24, lr=2e-3, rungs=3, eta=3),
     # the same training, ranked by the predicted fully-trained Set5 PSNR of the zoo-x4 calibration
     # (nas/proxy/predict.py); at scales without a calibration, by the raw PSNR
@@ -167,16 +172,19 @@ PROFILES: dict[str, ProxyProfile] = {
 
 
 def get_profile(name: str, iters: int | None = None, threads: int | None = None,
-                metric: str | None = None) -> ProxyProfile:
+                metric: str | None = None, scale: int = 4) -> ProxyProfile:
     """The named profile, optionally with ``iters``, the training ``threads`` and the validation
-    ``metric`` (``y`` / ``rgb``) overridden.
+    ``metric`` (``y`` / ``rgb``) overridden; ``default`` is resolved for ``scale``
+    (:func:`resolve_profile`).
 
     Raises:
         NasError: unknown profile name (lists the known ones), ``iters < 1``, ``threads < 1`` or
             an unknown metric.
     """
+    if name == "default":
+        return resolve_profile(name, scale, iters, threads, metric)[0]
     if name not in PROFILES:
-        raise NasError(f"unknown proxy profile {name!r} (known: {', '.join(PROFILES)})")
+        raise NasError(f"unknown proxy profile {name!r} (known: default, {', '.join(PROFILES)})")
     profile = PROFILES[name]
     if iters is not None:
         if iters < 1:
@@ -191,6 +199,37 @@ def get_profile(name: str, iters: int | None = None, threads: int | None = None,
             raise NasError(f"--metric must be y or rgb, got {metric!r}")
         profile = profile.with_metric(metric)
     return profile
+
+
+def resolve_profile(name: str, scale: int, iters: int | None = None, threads: int | None = None,
+                    metric: str | None = None, stored: Any = None) -> tuple[ProxyProfile, str | None]:
+    """The profile ``name`` stands for in a study at ``scale``, and a note saying why when
+    ``default`` did not resolve to its first choice.
+
+    ``default`` is the first of :data:`DEFAULT_CHOICES` whose predictor has a calibration for
+    ``scale`` and the protocol after the overrides (``nas.proxy.predict.find_calibration``),
+    else the last. ``stored`` (a resumed study's stored protocol) wins when it is one of the
+    choices: a study keeps the default it was created with, whatever the default is now.
+
+    Raises:
+        NasError: as :func:`get_profile`.
+    """
+    if name != "default":
+        return get_profile(name, iters, threads, metric), None
+    from nas.proxy.predict import find_calibration
+
+    choices = [get_profile(c, iters, threads, metric) for c in DEFAULT_CHOICES]
+    if stored is not None:
+        for prof in choices:
+            if same_protocol(prof, stored):
+                return prof, f"default profile: {prof.name}, the protocol this study was created with"
+    for prof in choices[:-1]:
+        if prof.predictor == "none" or find_calibration(prof.predictor, scale, prof) is not None:
+            return prof, None
+    first = choices[0]
+    return choices[-1], (f"note: the default profile is {first.name} where its predictor {first.predictor!r} has a "
+                         f"calibration; none fits x{scale} with this protocol (metric {first.metric}, "
+                         f"{first.iters} iters), so the default here is {choices[-1].name} (raw proxy PSNR)")
 
 
 #: Proxy-profile fields added after studies were first stored, with the value they implied.
@@ -255,7 +294,9 @@ def psnr_noise_db(profile: Any) -> dict[int, float]:
         ref = PROFILES.get(name)
         if ref is None:
             continue
-        ignore = ("predictor", "rungs") if ref.predictor == "none" else ("rungs",)
+        # the seed-to-seed noise does not depend on the thread count (it sets the summation order
+        # of every seed alike)
+        ignore = ("predictor", "rungs", "threads") if ref.predictor == "none" else ("rungs", "threads")
         if same_protocol(ref, profile, ignore=ignore):
             return dict(noise)
     return {}

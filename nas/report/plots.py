@@ -37,10 +37,15 @@ COSTS = ("params", "mult_adds", "latency_ms")
 
 
 def axis_title(data: ReportData, name: str) -> str:
-    """Axis title of objective ``name`` in this study (the PSNR says RGB for a ``--metric rgb`` study)."""
+    """Axis title of objective ``name`` in this study (the PSNR says RGB for a ``--metric rgb``
+    study, and "predicted, full training" when the front is built on a predicted PSNR)."""
     title = AXES[name][1]
+    if name != "psnr_db":
+        return title
+    if not data.facts.psnr_is_proxy:
+        title = title.replace("proxy", "predicted, full training")
     metric = (data.facts.profile or {}).get("metric", "y")
-    return title.replace("PSNR-Y", "PSNR-RGB") if name == "psnr_db" and metric == "rgb" else title
+    return title.replace("PSNR-Y", "PSNR-RGB") if metric == "rgb" else title
 
 
 def cost_names(data: ReportData) -> tuple[str, ...]:

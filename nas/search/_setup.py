@@ -23,7 +23,7 @@ import optuna
 from nas.arch import SEARCH_REFERENCES
 from nas.errors import NasError, StudyError
 from nas.metrics.quiet import activate_gate, usable_cores
-from nas.proxy import get_profile
+from nas.proxy.profiles import resolve_profile
 from nas.proxy.profiles import psnr_noise_db
 from nas.proxy.train import bicubic_psnr
 from nas.scoring.objectives import OBJECTIVES
@@ -108,7 +108,11 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
         NasError / StudyError: as :func:`nas.search.run_search`.
     """
     space = load_space(s.space)
-    profile = get_profile(s.profile, s.iters, s.threads, s.metric)
+    study_name = s.study or default_study_name(space.name, s.scale)
+    out_dir = Path(s.out) if s.out else Path(DEFAULT_RUNS_DIR) / study_name
+    storage_url = s.storage or f"sqlite:///{(out_dir / 'study.db').as_posix()}"
+    stored = _stored_profile(storage_url, study_name) if s.profile == "default" else None
+    profile, profile_note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored)
     ref_names = tuple(s.references) if s.references is not None else default_references(s.scale)
     ref_params = reference_params(space, s.scale, ref_names)
     if s.storage:
@@ -121,9 +125,6 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
 
     device = resolve_device(s.device)
     data = load_proxy_data(s.scale, profile, s.data, s.val_data)  # fail on bad data before touching any file
-    study_name = s.study or default_study_name(space.name, s.scale)
-    out_dir = Path(s.out) if s.out else Path(DEFAULT_RUNS_DIR) / study_name
-    storage_url = s.storage or f"sqlite:///{(out_dir / 'study.db').as_posix()}"
     _check_out_dir_owner(out_dir, study_name, storage_url if not s.storage else None)
     if s.checkpoint_dir and Path(s.checkpoint_dir).exists() and not Path(s.checkpoint_dir).is_dir():
         raise NasError(f"{s.checkpoint_dir}: --checkpoint-dir exists and is not a folder")
@@ -177,6 +178,8 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
         f"{profile.threads} training thread(s), latency on {latency.threads}, heartbeat {s.heartbeat} s "
         f"(stale after {grace_s} s)")
     log(f"data: {data.source}")
+    if profile_note:
+        log(profile_note)
     if tuple(o.name for o in objectives) != ("psnr_db", "params", "mult_adds", "latency_ms"):
         log("objectives: " + ", ".join(f"{o.name} ({o.direction[:3]}, {o.unit})" for o in objectives))
     calibration = None
@@ -239,6 +242,19 @@ def _study_objectives(s: SearchSettings, storage, study_name: str) -> tuple:
     except KeyError:  # a new study
         attrs = {}
     return objectives_of(attrs)
+
+
+def _stored_profile(storage_url: str, study_name: str) -> dict | None:
+    """The proxy protocol stored by an existing study ``study_name``, else ``None`` (no such
+    study, no database file yet, or a storage that cannot be read now: the set-up proper reports
+    that). Reads only; a SQLite file is never created here."""
+    from nas.search.study import load_existing_study
+
+    try:
+        stored = load_existing_study(study_name, storage_url).user_attrs.get("profile")
+    except Exception:  # noqa: BLE001 - a peek: open_study below raises the real error
+        return None
+    return stored if isinstance(stored, dict) else None
 
 
 def _portable_path(path: Path) -> str:

@@ -190,6 +190,11 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print) -> dict[
         f"({profile.top_iters} steps, validated at {'/'.join(map(str, profile.rung_stops))}; batch {profile.batch}, "
         f"LR patch {profile.lr_patch}): "
         + ", ".join(by_number[n].name for n in targets))
+    if (attrs.get("profile") or {}).get("predictor", "none") != "none" and profile.predictor == "none":
+        log("note: this study ranks by a predicted fully-trained PSNR; the confirmation scores the raw PSNR "
+            f"after {profile.top_iters} steps, which ranks the published x4 networks far worse (the `confirm` "
+            "protocol: Spearman 0.09 at 1620 steps, results/benchmarks/zoo_fidelity_builtin.md): a withdrawn "
+            "claim here is weak evidence against it")
     pending = list(targets)
     while pending:
         trained_one = False

@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
-from nas.proxy.profiles import PROFILES, get_profile
+from nas.proxy.profiles import PROFILES, get_profile, resolve_profile
 from nas.proxy.profiles import protocol_fields as _protocol
 from nas.search.study import _profile_hint
 
 
-def test_default_is_successive_halving_and_fixed_keeps_the_old_proxy():
-    d = get_profile("default")
-    assert d.multi_fidelity and d.rung_stops == [20, 60, 180] and d.eta == 3
-    assert _protocol(d.to_dict()) == _protocol(get_profile("halving").to_dict())  # the alias
-    # `predicted`: the same training, ranked by the predicted fully-trained PSNR (issue 18)
+def test_default_is_bicubic_predicted_where_calibrated_and_halving_elsewhere():
+    """Issue 18: `default` resolves per study to the best-ranking protocol that has a calibration
+    for its scale and protocol (x4 / x2, Y-PSNR, 20 iterations), else to successive halving."""
+    for scale in (4, 2):
+        d, note = resolve_profile("default", scale)
+        assert d.name == "bicubic-predicted" and d.skip == "bicubic" and note is None
+        assert _protocol(d.to_dict()) == _protocol(get_profile("bicubic-predicted").to_dict())
+    for scale, kw in ((3, {}), (4, {"metric": "rgb"}), (4, {"iters": 40})):
+        d, note = resolve_profile("default", scale, **kw)
+        assert d.name == "halving" and d.multi_fidelity and d.rung_stops[-1] == 9 * d.iters
+        assert "none fits" in note and f"x{scale}" in note
+    # the training thread count does not move the 20-step PSNR enough to matter to the prediction
+    assert resolve_profile("default", 4, threads=2)[0].name == "bicubic-predicted"
+    assert get_profile("default").name == "bicubic-predicted"  # scale 4 unless told
+    # a resumed study keeps the default it was created with: the halving default of before
+    h = get_profile("halving")
+    stored = {k: v for k, v in h.to_dict().items() if k != "predictor"} | {"name": "default"}
+    again, note = resolve_profile("default", 4, stored=stored)
+    assert again.name == "halving" and "created with" in note
+    assert resolve_profile("default", 4, stored=get_profile("fixed").to_dict())[0].name == "bicubic-predicted"
+    assert "default" not in PROFILES  # never stored under that name again
+
+
+def test_halving_predicted_and_fixed_keep_their_protocols():
     h, p = get_profile("halving"), get_profile("predicted")
-    assert p.predictor == "zoo-x4" and h.predictor == "none" and d.predictor == "none"
+    assert h.multi_fidelity and h.rung_stops == [20, 60, 180] and h.eta == 3
+    # `predicted`: the same training, ranked by the predicted fully-trained PSNR (issue 18)
+    assert p.predictor == "zoo-x4" and h.predictor == "none"
     assert {**_protocol(p.to_dict()), "predictor": "none"} == _protocol(h.to_dict())
     # a study stored before `predictor` existed trained and ranked as `halving` does now
     stored = {k: v for k, v in h.to_dict().items() if k != "predictor"} | {"name": "default"}
     assert _protocol(stored) == _protocol(h.to_dict()) and _profile_hint(stored).startswith(
-        "resume it with --profile default")
-    # a study made with `predicted` names it when resumed with the default
+        "resume it with --profile halving")
+    # a study made with `predicted` names it when resumed with another profile
     assert _profile_hint(p.to_dict()).startswith("resume it with --profile predicted")
     f = get_profile("fixed")
     assert not f.multi_fidelity and f.iters == 60 and f.top_iters == 60
@@ -39,15 +60,15 @@ def test_resume_hint_names_the_profile_of_the_stored_protocol():
 def test_training_threads_are_part_of_the_protocol():
     from nas.proxy.profiles import same_protocol
 
-    one, two = get_profile("default"), get_profile("default", threads=2)
+    one, two = get_profile("halving"), get_profile("halving", threads=2)
     assert one.threads == 1 and two.threads == 2
     assert not same_protocol(one, two)  # a worker with another thread count is refused on resume
-    assert _profile_hint(two.to_dict()) == "resume it with --profile default --threads 2, or "
+    assert _profile_hint(two.to_dict()) == "resume it with --profile halving --threads 2, or "
     # a study stored before the thread count was recorded resumes with any
     old = {k: v for k, v in one.to_dict().items() if k != "threads"}
     assert _protocol(old)["threads"] is None
     assert same_protocol(old, one) and same_protocol(old, two)
-    assert _profile_hint(old) == "resume it with --profile default, or "
+    assert _profile_hint(old) == "resume it with --profile halving, or "
 
 
 def test_a_score_does_not_depend_on_the_process_thread_count():
