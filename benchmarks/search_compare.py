@@ -7,10 +7,10 @@ Each *method* is a named set of ``nas search`` flags. The default set:
 ============  ======================================  =============================================
 method        flags                                   what it is
 ============  ======================================  =============================================
-``default``   ``--profile default --sampler tpe``     what ``nas`` recommends: TPE + successive
+``default``   ``--profile halving --sampler tpe``     the default until 2026-12-03: TPE + successive
                                                       halving (20 -> 60 -> 180 steps)
-``random``    ``--profile default --sampler random``  random search, same schedule (the baseline)
-``nsga2``     ``--profile default --sampler nsga2``   Optuna's NSGA-II, same schedule
+``random``    ``--profile halving --sampler random``  random search, same schedule (the baseline)
+``nsga2``     ``--profile halving --sampler nsga2``   Optuna's NSGA-II, same schedule
 ``tpe-fixed`` ``--profile fixed --sampler tpe``       TPE with the fixed 60-step proxy
 ============  ======================================  =============================================
 
@@ -118,9 +118,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: The default methods: name -> ``nas search`` flags.
 DEFAULT_METHODS: dict[str, str] = {
-    "default": "--profile default --sampler tpe",
-    "random": "--profile default --sampler random",
-    "nsga2": "--profile default --sampler nsga2",
+    "default": "--profile halving --sampler tpe",
+    "random": "--profile halving --sampler random",
+    "nsga2": "--profile halving --sampler nsga2",
     "tpe-fixed": "--profile fixed --sampler tpe",
 }
 #: Flags the benchmark sets itself (same for every method); a method may not pass them.

@@ -36,7 +36,7 @@ from typing import Any, Mapping, Sequence
 from nas.errors import NasError
 
 __all__ = ["FEATURES", "DOMAIN_FEATURES", "Prediction", "Domain", "Calibration", "load_calibrations",
-           "find_calibration", "feature_vector", "fit_domain"]
+           "find_calibration", "feature_vector", "fit_domain", "resolve_profile"]
 
 CALIBRATION_FILE = Path(__file__).with_name("calibrations.json")
 
@@ -264,3 +264,34 @@ def find_calibration(name: str, scale: int, profile: Any) -> Calibration | None:
     # training thread count changes the float summation order, hence the PSNR by ~0.1 dB, which
     # moves a prediction by under 0.005 dB (the PSNR weight is 0.017 dB per dB at x4): not compared
     return cal if same_protocol(profile, cal.protocol, ignore=("predictor", "rungs", "threads")) else None
+
+
+def resolve_profile(name: str, scale: int, iters: int | None = None, threads: int | None = None,
+                    metric: str | None = None, stored: Any = None) -> tuple[Any, str | None]:
+    """The profile (``nas.proxy.profiles.ProxyProfile``) ``name`` stands for in a study at
+    ``scale``, and a note saying why when ``default`` did not resolve to its first choice.
+
+    ``default`` is the first of ``nas.proxy.profiles.DEFAULT_CHOICES`` whose predictor has a calibration for
+    ``scale`` and the protocol after the overrides (:func:`find_calibration`),
+    else the last. ``stored`` (a resumed study's stored protocol) wins when it is one of the
+    choices: a study keeps the default it was created with, whatever the default is now.
+
+    Raises:
+        NasError: as ``nas.proxy.profiles.get_profile``.
+    """
+    from nas.proxy.profiles import DEFAULT_CHOICES, get_profile, same_protocol
+
+    if name != "default":
+        return get_profile(name, iters, threads, metric), None
+    choices = [get_profile(c, iters, threads, metric) for c in DEFAULT_CHOICES]
+    if stored is not None:
+        for prof in choices:
+            if same_protocol(prof, stored):
+                return prof, f"default profile: {prof.name}, the protocol this study was created with"
+    for prof in choices[:-1]:
+        if prof.predictor == "none" or find_calibration(prof.predictor, scale, prof) is not None:
+            return prof, None
+    first = choices[0]
+    return choices[-1], (f"note: the default profile is {first.name} where its predictor {first.predictor!r} has a "
+                         f"calibration; none fits x{scale} with this protocol (metric {first.metric}, "
+                         f"{first.iters} iters), so the default here is {choices[-1].name} (raw proxy PSNR)")

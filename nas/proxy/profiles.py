@@ -13,7 +13,7 @@ from typing import Any
 
 from nas.errors import NasError
 
-__all__ = ["resolve_profile", "DEFAULT_CHOICES", "ProxyProfile", "PROFILES", "get_profile", "protocol_fields", "same_protocol", "PSNR_NOISE_DB", "psnr_noise_db",
+__all__ = ["DEFAULT_CHOICES", "ProxyProfile", "PROFILES", "get_profile", "protocol_fields", "same_protocol", "PSNR_NOISE_DB", "psnr_noise_db",
            "noise_at"]
 
 
@@ -126,7 +126,7 @@ class ProxyProfile:
 
 #: What ``--profile default`` means (issue 18), in order: the first of these whose predictor has a
 #: calibration for the study's scale and protocol (metric, iterations, threads), the last otherwise
-#: (:func:`resolve_profile`). ``bicubic-predicted`` ranks the 13 published x4 networks with a
+#: (``nas.proxy.predict.resolve_profile``). ``bicubic-predicted`` ranks the 13 published x4 networks with a
 #: fully-trained Set5 PSNR rho 0.85 / 95 % of the clear pairs out of family through ``nas search``
 #: (x2: 0.92 / 100 %), ``halving``'s raw 180-step PSNR 0.36 / 61 %
 #: (results/benchmarks/pipeline_fidelity_*.md); where no calibration fits (x3, ``--metric rgb``,
@@ -172,17 +172,18 @@ PROFILES: dict[str, ProxyProfile] = {
 
 
 def get_profile(name: str, iters: int | None = None, threads: int | None = None,
-                metric: str | None = None, scale: int = 4) -> ProxyProfile:
+                metric: str | None = None) -> ProxyProfile:
     """The named profile, optionally with ``iters``, the training ``threads`` and the validation
-    ``metric`` (``y`` / ``rgb``) overridden; ``default`` is resolved for ``scale``
-    (:func:`resolve_profile`).
+    ``metric`` (``y`` / ``rgb``) overridden (``default`` is resolved per study by
+    ``nas.proxy.predict.resolve_profile``).
 
     Raises:
-        NasError: unknown profile name (lists the known ones), ``iters < 1``, ``threads < 1`` or
-            an unknown metric.
+        NasError: unknown profile name (lists the known ones) or ``default``, ``iters < 1``,
+            ``threads < 1`` or an unknown metric.
     """
     if name == "default":
-        return resolve_profile(name, scale, iters, threads, metric)[0]
+        raise NasError("profile 'default' depends on the study's scale and protocol: resolve it with "
+                       "nas.proxy.predict.resolve_profile")
     if name not in PROFILES:
         raise NasError(f"unknown proxy profile {name!r} (known: default, {', '.join(PROFILES)})")
     profile = PROFILES[name]
@@ -199,37 +200,6 @@ def get_profile(name: str, iters: int | None = None, threads: int | None = None,
             raise NasError(f"--metric must be y or rgb, got {metric!r}")
         profile = profile.with_metric(metric)
     return profile
-
-
-def resolve_profile(name: str, scale: int, iters: int | None = None, threads: int | None = None,
-                    metric: str | None = None, stored: Any = None) -> tuple[ProxyProfile, str | None]:
-    """The profile ``name`` stands for in a study at ``scale``, and a note saying why when
-    ``default`` did not resolve to its first choice.
-
-    ``default`` is the first of :data:`DEFAULT_CHOICES` whose predictor has a calibration for
-    ``scale`` and the protocol after the overrides (``nas.proxy.predict.find_calibration``),
-    else the last. ``stored`` (a resumed study's stored protocol) wins when it is one of the
-    choices: a study keeps the default it was created with, whatever the default is now.
-
-    Raises:
-        NasError: as :func:`get_profile`.
-    """
-    if name != "default":
-        return get_profile(name, iters, threads, metric), None
-    from nas.proxy.predict import find_calibration
-
-    choices = [get_profile(c, iters, threads, metric) for c in DEFAULT_CHOICES]
-    if stored is not None:
-        for prof in choices:
-            if same_protocol(prof, stored):
-                return prof, f"default profile: {prof.name}, the protocol this study was created with"
-    for prof in choices[:-1]:
-        if prof.predictor == "none" or find_calibration(prof.predictor, scale, prof) is not None:
-            return prof, None
-    first = choices[0]
-    return choices[-1], (f"note: the default profile is {first.name} where its predictor {first.predictor!r} has a "
-                         f"calibration; none fits x{scale} with this protocol (metric {first.metric}, "
-                         f"{first.iters} iters), so the default here is {choices[-1].name} (raw proxy PSNR)")
 
 
 #: Proxy-profile fields added after studies were first stored, with the value they implied.

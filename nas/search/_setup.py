@@ -23,7 +23,7 @@ import optuna
 from nas.arch import SEARCH_REFERENCES
 from nas.errors import NasError, StudyError
 from nas.metrics.quiet import activate_gate, usable_cores
-from nas.proxy.profiles import resolve_profile
+from nas.proxy.predict import resolve_profile
 from nas.proxy.profiles import psnr_noise_db
 from nas.proxy.train import bicubic_psnr
 from nas.scoring.objectives import OBJECTIVES

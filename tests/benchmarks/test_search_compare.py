@@ -27,7 +27,7 @@ HALVING = {"name": "halving", "iters": 20, "rungs": 3, "eta": 3}
 def test_default_methods():
     ms = sc.parse_methods(None)
     assert [m.name for m in ms] == ["default", "random", "nsga2", "tpe-fixed"]
-    assert ms[0].args == ("--profile", "default", "--sampler", "tpe")
+    assert ms[0].args == ("--profile", "halving", "--sampler", "tpe")
     assert ms[3].args_text == "--profile fixed --sampler tpe"
 
 
