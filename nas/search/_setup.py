@@ -3,8 +3,9 @@
 (:mod:`nas.search._promote`) and the loop (:mod:`nas.search.runner`) share.
 
 Order (a failure leaves nothing behind): space, profile, references (points of the space),
-storage URL syntax, device, data, output folder ownership; then the folder, the storage and the
-study under the set-up lock (facts checked: same space, scale, profile, data).
+storage URL syntax, device, data, output folder ownership (and, for ``--profile default``, the
+protocol an existing study was created with, which it keeps); then the folder, the storage and
+the study under the set-up lock (facts checked: same space, scale, profile, data).
 """
 
 from __future__ import annotations
@@ -111,8 +112,7 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     study_name = s.study or default_study_name(space.name, s.scale)
     out_dir = Path(s.out) if s.out else Path(DEFAULT_RUNS_DIR) / study_name
     storage_url = s.storage or f"sqlite:///{(out_dir / 'study.db').as_posix()}"
-    stored = _stored_profile(storage_url, study_name) if s.profile == "default" else None
-    profile, profile_note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored)
+    profile, profile_note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric)
     ref_names = tuple(s.references) if s.references is not None else default_references(s.scale)
     ref_params = reference_params(space, s.scale, ref_names)
     if s.storage:
@@ -126,6 +126,13 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     device = resolve_device(s.device)
     data = load_proxy_data(s.scale, profile, s.data, s.val_data)  # fail on bad data before touching any file
     _check_out_dir_owner(out_dir, study_name, storage_url if not s.storage else None)
+    if s.profile == "default":  # a resumed study keeps the default it was created with
+        stored = _stored_profile(storage_url, study_name)
+        if stored is not None:
+            kept, note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored)
+            if kept != profile:
+                profile, profile_note = kept, note
+                data = load_proxy_data(s.scale, profile, s.data, s.val_data)
     if s.checkpoint_dir and Path(s.checkpoint_dir).exists() and not Path(s.checkpoint_dir).is_dir():
         raise NasError(f"{s.checkpoint_dir}: --checkpoint-dir exists and is not a folder")
 
