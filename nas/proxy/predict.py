@@ -103,7 +103,7 @@ class Domain:
         h = self.leverage(values)
         if h is None:
             return None
-        return {"leverage": round(h, 4), "h_max": round(self.h_max, 4), "inside": h <= self.h_max}
+        return {"leverage": h, "h_max": self.h_max, "inside": h <= self.h_max}
 
     def to_dict(self) -> dict[str, Any]:
         return {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),

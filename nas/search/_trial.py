@@ -143,14 +143,13 @@ def _check_domain(ctx, trial: Trial, config, costs, ref: str | None) -> None:
         return
     from nas.proxy.predict import feature_vector
 
-    values = feature_vector(float("nan"), costs.params, costs.mult_adds, costs.depth, config.nf)
-    check, h = domain.check(values), domain.leverage(values)
-    if check is None or h is None:
+    check = domain.check(feature_vector(float("nan"), costs.params, costs.mult_adds, costs.depth, config.nf))
+    if check is None:
         return
     trial.set_user_attr("domain", check)
     if ref:
         return
-    trial.set_constraint(DOMAIN, (h - domain.h_max) / domain.h_max)
+    trial.set_constraint(DOMAIN, (check["leverage"] - check["h_max"]) / check["h_max"])
     if not check["inside"]:
         prune(trial, f"outside the predictor's domain: leverage {check['leverage']:.2f} > {check['h_max']:.2f} "
                      f"in (log10 params, depth, log2 nf) = ({math.log10(max(1, costs.params)):.2f}, {costs.depth}, "
