@@ -297,8 +297,15 @@ class SnapshotTPESampler(optuna.samplers.TPESampler):
     read would give); between calls nothing is cached. The samples equal ``TPESampler``'s when
     no other worker writes during the call (``tests/search/test_samplers.py``).
 
-    It wraps ``Study._get_trials`` (Optuna's private read used by TPE) for the duration of the
-    call only; if a release renames it, the wrapper steps aside and TPE reads as before.
+    The same holds for the below / above split: TPE splits the snapshot anew for every group
+    (non-dominated sorting of every trial on the study's objectives, plus the constraint scores),
+    though within one call every group gets the same trials and the same ``n_below``. The first
+    split of a call is kept for the others (0.30 of 0.49 s of sampling a trial at 245 trials,
+    cProfile of a resumed 200-trial x4 study).
+
+    It wraps ``Study._get_trials`` and ``optuna.samplers._tpe.sampler._split_trials`` (Optuna's
+    private read and split used by TPE) for the duration of the call only; if a release renames
+    either, the wrapper steps aside and TPE works as before.
     """
 
     def sample_relative(self, study, trial, search_space):
@@ -318,12 +325,39 @@ class SnapshotTPESampler(optuna.samplers.TPESampler):
         own = study.__dict__.get("_get_trials")
         study._get_trials = snapshot
         try:
-            return super().sample_relative(study, trial, search_space)
+            with _split_once_per_call():
+                return super().sample_relative(study, trial, search_space)
         finally:
             if own is None:
                 del study._get_trials  # back to the class's method
             else:
                 study._get_trials = own
+
+
+@contextlib.contextmanager
+def _split_once_per_call():
+    """Within the block, TPE's ``_split_trials(study, trials, n_below)`` is computed once per
+    (trial numbers and states, ``n_below``) and returned as fresh lists of the same trials."""
+    from optuna.samplers._tpe import sampler as tpe_module
+
+    original = getattr(tpe_module, "_split_trials", None)
+    if original is None:
+        yield
+        return
+    memo: dict = {}
+
+    def split(study, trials, n_below):
+        key = (tuple((t.number, t.state) for t in trials), n_below)
+        if key not in memo:
+            memo[key] = original(study, trials, n_below)
+        below, above = memo[key]
+        return list(below), list(above)
+
+    tpe_module._split_trials = split
+    try:
+        yield
+    finally:
+        tpe_module._split_trials = original
 
 
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
