@@ -4,9 +4,11 @@ For each job count, runs the real command (``nas search --budget B --jobs J``, d
 x4, built-in photographs, default references) into its own folder, then reads the study:
 
 * wall time of the command, COMPLETE trials per hour, and the ratio to ``--jobs 1``;
-* where the worker-seconds went: training + validation (rung 0 and every promotion) against
-  everything else (build, Mult-Adds, latency, sampling, storage, output rewrites, promotion
-  bookkeeping, waiting for the last trial): ``overhead = 1 - (train + validate) / (wall x J)``;
+* where the worker-seconds went: training + validation (rung 0 and every promotion; less the
+  pauses while another job timed a latency) against everything else (build, Mult-Adds,
+  latency and its gate, sampling, storage, output rewrites, promotion bookkeeping, trials that
+  did not complete, waiting for the last trial): ``overhead = 1 - training / (wall x J)``, and
+  a table of those stages from every trial's ``timings``;
 * the final hypervolume of each front (same computation, same fidelity, ``nas.report``);
 * latency agreement of the ``--jobs N`` study with a quiet re-timing of its front and its
   references after the search (deploy form, the study's thread count and input, ``--rounds``
@@ -75,16 +77,25 @@ def study_stats(out: Path) -> dict:
     study = optuna.load_study(study_name=None, storage=f"sqlite:///{(out / 'study.db').as_posix()}")
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state.name == "COMPLETE"]
-    stages = {"build_s": 0.0, "mult_adds_s": 0.0, "latency_s": 0.0, "train_s": 0.0, "validate_s": 0.0}
+    stages = {"build_s": 0.0, "mult_adds_s": 0.0, "latency_s": 0.0, "train_s": 0.0, "validate_s": 0.0,
+              "sample_s": 0.0, "paused_s": 0.0, "gate_wait_s": 0.0, "trials_wall_s": 0.0, "not_complete_wall_s": 0.0}
     for t in trials:
         for k, v in (t.user_attrs.get("timings") or {}).items():
             if k in stages:
                 stages[k] += float(v)
+        if t.state.name == "COMPLETE":
+            stages["gate_wait_s"] += float((t.user_attrs.get("latency_load") or {}).get("wait_s") or 0.0)
+        if t.datetime_start and t.datetime_complete:
+            wall = (t.datetime_complete - t.datetime_start).total_seconds()
+            stages["trials_wall_s"] += wall
+            if t.state.name != "COMPLETE":  # pruned (budget, duplicate, domain, limits) or failed
+                stages["not_complete_wall_s"] += wall
     promotions = 0
     for rec in rung_results(study.user_attrs).values():
         if "train_s" in rec:
             stages["train_s"] += float(rec["train_s"])
             stages["validate_s"] += float(rec.get("val_s", 0.0))
+            stages["promotion_s"] = stages.get("promotion_s", 0.0) + float(rec["train_s"]) + float(rec.get("val_s", 0.0))
             promotions += 1
     loaded = sum(1 for t in complete
                  if ((t.user_attrs.get("latency_load") or {}).get("others_share") or 0.0) > LOADED_SHARE)
@@ -133,6 +144,25 @@ def latency_agreement(out: Path, rounds: int, repeats: int) -> dict:
             "threads": torch.get_num_threads(), "lr_hw": list(lr_hw), "rows": rows}
 
 
+def breakdown(run: dict) -> dict[str, float]:
+    """Worker-seconds of one run by stage; the stages add up to wall x jobs. Training is
+    train + validate of the completed trials less the pauses for other jobs' timings."""
+    st = run["stats"]["stages_s"]
+    total = run["wall_s"] * run["jobs"]
+    paused = st.get("paused_s", 0.0)
+    wait = st.get("gate_wait_s", 0.0)
+    parts = {"training": st["train_s"] + st["validate_s"] - paused, "paused": paused,
+             "latency": st["latency_s"] - wait, "gate_wait": wait,
+             "build_count": st["build_s"] + st["mult_adds_s"], "sampling": st.get("sample_s", 0.0),
+             "not_complete": st.get("not_complete_wall_s", 0.0)}
+    in_trials = st.get("trials_wall_s", 0.0)
+    promotion = st.get("promotion_s", 0.0)  # promotions train outside any trial's wall time
+    parts["rest_of_trial"] = max(0.0, in_trials - parts["not_complete"] + promotion - sum(
+        v for k, v in parts.items() if k != "not_complete"))
+    parts["between"] = max(0.0, total - in_trials - promotion)
+    return parts
+
+
 def render(result: dict) -> str:
     runs = result["runs"]
     base = next((r for r in runs if r["jobs"] == 1), runs[0])
@@ -145,7 +175,7 @@ def render(result: dict) -> str:
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
         st = r["stats"]["stages_s"]
-        work = st["train_s"] + st["validate_s"]
+        work = st["train_s"] + st["validate_s"] - st.get("paused_s", 0.0)
         costs = st["build_s"] + st["mult_adds_s"] + st["latency_s"]
         overhead = 1.0 - work / (r["wall_s"] * r["jobs"])
         tph = r["stats"]["complete"] / (r["wall_s"] / 3600)
@@ -162,7 +192,16 @@ def render(result: dict) -> str:
                       f"Spearman **{agr['spearman']:.3f}**, coefficient of variation over the rounds median "
                       f"{agr['cv_median']:.1%} / max {agr['cv_max']:.1%}, median study / quiet ratio "
                       f"{agr['median_ratio_study_to_quiet']:.2f}."]
-    lines += ["", "Overhead: the share of the worker-seconds (wall x jobs) not spent training or validating: "
+    lines += ["", "Where the worker-seconds went (wall x jobs; each trial's stage timings, summed):", "",
+              "| jobs | training | paused for another job's timing | latency timing | waiting for the gate | "
+              "build + admission + Mult-Adds | sampling | trials not completed | rest of a trial | between trials "
+              "(start-up, outputs, idle tail) |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        lines.append(f"| {r['jobs']} | " + " | ".join(f"{v:.0f} s ({v / (r['wall_s'] * r['jobs']):.1%})"
+                                                    for v in breakdown(r).values()) + " |")
+    lines += ["", "Overhead: the share of the worker-seconds (wall x jobs) not spent training or validating "
+                  "(a training step paused while another job times a latency is overhead too): "
                   "building, counting Mult-Adds, timing latency (and waiting for the quiet gate), sampling, "
                   "storage, output rewrites, promotion bookkeeping and jobs idle while the last trial finishes.",
               "The two searches sample different candidates (each job has its own sampler seed), so their "

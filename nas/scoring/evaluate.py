@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -26,7 +26,7 @@ from nas.proxy.profiles import ProxyProfile
 from nas.metrics.quiet import LOADED_SHARE, cpu_load, gate
 from nas.proxy.train import load_train_state, save_train_state, torch_threads, train_segment
 
-__all__ = ["LatencySetting", "Costs", "Scores", "RungScore", "deploy_form", "cheap_scores", "measure_costs",
+__all__ = ["LatencySetting", "Costs", "Scores", "RungScore", "deploy_form", "seeded_model", "cheap_scores", "measure_costs",
            "evaluate", "continue_rung"]
 
 
@@ -141,10 +141,24 @@ def deploy_form(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
-def cheap_scores(config: ArchConfig, seed: int = 0
+def seeded_model(config: ArchConfig, seed: int = 0) -> torch.nn.Module:
+    """The training-form network of ``config`` with weights seeded by ``seed``
+    (``torch.manual_seed(seed)``, then ``build_model``): what :func:`cheap_scores` builds, and what
+    ``nas search`` builds once as its buildability check before admission.
+
+    Raises:
+        ArchConfigError: the config cannot be built at its width (names the field).
+    """
+    torch.manual_seed(seed)
+    return build_model(config)
+
+
+def cheap_scores(config: ArchConfig, seed: int = 0, model: torch.nn.Module | None = None
                  ) -> tuple[int, int, int, torch.nn.Module, torch.nn.Module, dict[str, float]]:
     """Build the model (weights seeded with ``seed``) and count the parameters and Mult-Adds of
-    its deploy form (:func:`deploy_form`).
+    its deploy form (:func:`deploy_form`). ``model``: the training-form network already built
+    from ``config`` with ``seed`` (``build_model`` after ``torch.manual_seed(seed)``; the search
+    builds it once as its buildability check), used instead of a second build.
 
     Returns:
         ``(params, train_params, mult_adds, model, deployed, timings)``: deploy-form params, the
@@ -156,8 +170,8 @@ def cheap_scores(config: ArchConfig, seed: int = 0
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    torch.manual_seed(seed)
-    model = build_model(config)
+    if model is None:
+        model = seeded_model(config, seed)
     timings["build_s"] = time.perf_counter() - t
     t = time.perf_counter()
     deploy = deploy_form(model)
@@ -169,11 +183,19 @@ def cheap_scores(config: ArchConfig, seed: int = 0
 
 def measure_costs(config: ArchConfig, seed: int = 0, latency: LatencySetting = LatencySetting(),
                   device: torch.device | str = "cpu", objectives: Sequence[Objective] = OBJECTIVES,
+                  model: torch.nn.Module | None = None,
+                  before_latency: Callable[[Costs], None] | None = None,
                   ) -> tuple[Costs, torch.nn.Module]:
     """The objectives that need no training: exact params, Mult-Adds and latency (an untrained
     network runs as fast as a trained one), plus every other objective of ``objectives`` that
     has a ``measure`` (:mod:`nas.scoring.measures`), so constraints can reject a candidate before
     any training (issue 7: "cheap objectives first").
+
+    ``model``: the training form already built from ``config`` with ``seed`` (see
+    :func:`cheap_scores`). ``before_latency``: called with the costs counted so far (params,
+    Mult-Adds, depth, the untimed extra objectives; ``latency_ms`` NaN) before the latency is
+    timed; it may raise (e.g. ``optuna.TrialPruned``) to skip the timing, the dearest part of a
+    candidate's costs (the other ``--jobs`` workers pause for it).
 
     Returns:
         ``(costs, model)``; the model is freshly initialised with ``seed`` (ready to train).
@@ -188,13 +210,16 @@ def measure_costs(config: ArchConfig, seed: int = 0, latency: LatencySetting = L
     extra_objs = [o for o in objectives if o.name != "psnr_db" and o.name not in STANDARD_COSTS]
     extra: dict[str, float] = {}
     with gate().work():  # building and counting are CPU work too: a timing elsewhere waits for them
-        params, train_params, macs, model, deployed, timings = cheap_scores(config, seed=seed)
+        params, train_params, macs, model, deployed, timings = cheap_scores(config, seed=seed, model=model)
         depth = conv_depth(deployed, config.colors)
         for o in extra_objs:
             if not o.timing:
                 t = time.perf_counter()
                 extra[o.name] = float(measure_function(o.measure)(deployed, config, latency, device))
                 timings[f"{o.name}_s"] = time.perf_counter() - t
+    if before_latency is not None:
+        before_latency(Costs(params=params, mult_adds=macs, latency_ms=float("nan"), timings=timings,
+                             train_params=train_params, depth=depth, extra=dict(extra)))
     t = time.perf_counter()
     lat, load = _timed_quietly(deployed, config.colors, latency, device)
     timings["latency_s"] = time.perf_counter() - t

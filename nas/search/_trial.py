@@ -13,14 +13,14 @@ measured cost (the standard three and the study's others) is stored as the ``cos
 from __future__ import annotations
 
 import math
+import time
 from typing import Callable
 
 import optuna
 from optuna.trial import Trial
 
 from nas.errors import ArchConfigError
-from nas.metrics.quiet import LOADED_SHARE
-from nas.models import check_buildable
+from nas.metrics.quiet import LOADED_SHARE, gate
 from nas.search.admission import ADMITTED, BUDGET_REASON, PENDING, admit, claims, decide
 from nas.search.settings import _fmt_limit
 
@@ -49,9 +49,11 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
         Exception: anything else fails the trial with ``fail_reason`` (the search goes on).
         KeyboardInterrupt: SIGINT / SIGTERM (``fail_reason`` "interrupted (SIGINT)").
     """
-    from nas.scoring.evaluate import evaluate, measure_costs  # looked up per call (tests patch them)
+    from nas.scoring.evaluate import evaluate, measure_costs, seeded_model  # looked up per call (tests patch them)
 
     s, study, profile, progress, sig = ctx.s, ctx.study, ctx.profile, ctx.progress, ctx.signals
+    pre: dict[str, float] = {}  # sample_s (the sampler), build_s (build + admission), paused_s
+    paused0 = gate().paused_s
     ctx.current["trial_id"] = trial._trial_id
     try:
         sig.defer = False
@@ -59,14 +61,17 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
         trial.set_user_attr("worker", ctx.worker)
         if decide(trial.number, None, s.budget, claims(study)).verdict == "yield":
             prune(trial, BUDGET_REASON)  # cheap early exit; the real check is admit() below
+        t0 = time.perf_counter()
         config = ctx.space.suggest(trial, s.scale)
+        pre["sample_s"] = time.perf_counter() - t0
         ref = trial.user_attrs.get("reference")
         config = config.replace(name=ref) if ref else config.replace(name=f"trial{trial.number}")
         trial.set_user_attr("arch_id", config.arch_id)
         trial.set_user_attr("summary", config.summary())
         trial.set_user_attr("config", config.to_dict())
-        try:
-            check_buildable(config)
+        t0 = time.perf_counter()
+        try:  # the seeded training-form build is the buildability check (cheaper than a meta-device one)
+            model = seeded_model(config, profile.seed)
         except ArchConfigError as err:  # a point of the space that cannot exist at its width
             if ref:
                 raise
@@ -77,9 +82,11 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
         if verdict.verdict != "admit":
             prune(trial, verdict.reason)
         trial.set_user_attr("admission", ADMITTED)
+        pre["build_s"] = time.perf_counter() - t0  # building + admission
         if progress is not None:
             progress.trial(trial.number, ref or config.summary())
-        costs = measure_costs(config, profile.seed, ctx.latency, ctx.device, ctx.objectives)
+        costs = measure_costs(config, profile.seed, ctx.latency, ctx.device, ctx.objectives, model=model,
+                              before_latency=lambda partial: _check_domain(ctx, trial, config, partial, ref))
         _record_load(trial, costs[0].latency_load, ctx.warned, ctx.log)
         trial.set_user_attr("costs", costs[0].metrics())
         limits = ctx.limits
@@ -91,7 +98,6 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
             prune(trial, "over the limit: " + "; ".join(over))
         if over:
             trial.set_user_attr("over_limits", over)
-        _check_domain(ctx, trial, config, costs[0], ref)
         on_step = (lambda i, _l: progress.step(i, profile.iters)) if progress is not None else None
         ckpt = ctx.ckpt_dir / f"trial_{trial.number:05d}.pt" if profile.multi_fidelity else None
         scores = evaluate(config, ctx.data, profile, ctx.device, ctx.latency, on_step=on_step, costs=costs,
@@ -113,7 +119,9 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
         trial.set_user_attr("train_params", scores.train_params)  # deploy form scored, training form kept
     if costs[0].depth is not None:
         trial.set_user_attr("depth", costs[0].depth)
-    trial.set_user_attr("timings", {k: round(v, 3) for k, v in scores.timings.items()})
+    # paused_s: this worker's steps waiting while another worker timed a latency (inside train_s / validate_s)
+    pre["paused_s"] = gate().paused_s - paused0
+    trial.set_user_attr("timings", {k: round(v, 3) for k, v in {**scores.timings, **pre}.items()})
     values = scores.values(ctx.objectives)
     pred = predict(ctx.calibration, scores.iters, scores.psnr_db, scores.params, scores.mult_adds, costs[0].depth)
     if pred is not None:  # rank by the predicted fully-trained PSNR; the proxy's own kept beside it
@@ -150,7 +158,9 @@ def _check_domain(ctx, trial: Trial, config, costs, ref: str | None) -> None:
     if ref:
         return
     trial.set_constraint(DOMAIN, (check["leverage"] - check["h_max"]) / check["h_max"])
-    if not check["inside"]:
+    if not check["inside"]:  # pruned before its latency is timed: the costs counted so far are kept
+        trial.set_user_attr("costs", {"params": int(costs.params), "mult_adds": int(costs.mult_adds),
+                                      **(getattr(costs, "extra", None) or {})})
         prune(trial, f"outside the predictor's domain: leverage {check['leverage']:.2f} > {check['h_max']:.2f} "
                      f"in (log10 params, depth, log2 nf) = ({math.log10(max(1, costs.params)):.2f}, {costs.depth}, "
                      f"{math.log2(config.nf):.2f}) against the {len(domain.networks)} published networks of "

@@ -42,9 +42,11 @@ def test_timing_waits_for_a_step_in_flight_and_steps_wait_for_the_timing(tmp_pat
     timer.start()
     assert started.wait(60)
     t = time.perf_counter()
+    assert gate.paused_s == 0.0  # the steps so far never waited
     with gate.work():  # a training step does not start while another process times
         pass
     assert time.perf_counter() - t >= 0.5
+    assert 0.5 <= gate.paused_s <= time.perf_counter() - t  # the pause is counted (issue 21's overhead)
     timer.join(30)
     # nested use in one process never deadlocks (timing inside a process that also trains)
     with gate.quiet():

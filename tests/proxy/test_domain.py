@@ -111,6 +111,7 @@ def test_a_candidate_outside_is_pruned_before_training_with_its_leverage_and_a_r
     check = study.trials[0].user_attrs["domain"]
     assert check["inside"] is False and check["leverage"] > check["h_max"]
     assert study.trials[0].constraints == {DOMAIN: pytest.approx((check["leverage"] - dom.h_max) / dom.h_max)}
+    assert study.trials[0].user_attrs["costs"] == {"params": 300_000, "mult_adds": 1_000_000_000}  # no latency yet
     # a reference is exempt: recorded, never pruned, no constraint
     study, trial = _trial()
     _check_domain(ctx, trial, SimpleNamespace(nf=12), far, ref="imdn")
@@ -162,7 +163,8 @@ def test_a_search_records_every_leverage_and_keeps_feasible_candidates(tmp_path,
 def test_a_search_whose_every_candidate_is_outside_stops_with_the_reason(tmp_path, domain_profile, monkeypatch):
     """h_max ~ 0: no searched candidate is inside. The reference still trains and completes; the
     search stops after a run of pruned trials (20 by default, 3 here) with an error that says why,
-    and none of them trained (no iterations recorded)."""
+    and none of them trained (no iterations recorded) or had its latency timed (issue 21: the
+    dearest cost; their params and Mult-Adds are kept)."""
     from nas.search import runner
 
     monkeypatch.setattr(runner, "_MAX_CONSECUTIVE_FAILURES", 3)
@@ -180,3 +182,6 @@ def test_a_search_whose_every_candidate_is_outside_stops_with_the_reason(tmp_pat
               and "outside the predictor's domain" in t.user_attrs.get("prune_reason", "")]
     assert len(pruned) >= 3 and not any("iters" in t.user_attrs for t in pruned)
     assert all(t.constraints[DOMAIN] > 0 for t in pruned)
+    assert all("latency_load" not in t.user_attrs and set(t.user_attrs["costs"]) == {"params", "mult_adds"}
+               for t in pruned)
+    assert "latency_ms" in done[0].user_attrs["costs"]
