@@ -260,7 +260,9 @@ def _pass_timer(dev: torch.device) -> tuple[Callable[[Callable[[], object]], flo
 
 def measure_latency(model: nn.Module, lr_hw: tuple[int, int] = (64, 64), in_channels: int = 3,
                     warmup: int = 3, repeats: int = 10, device: str = "cpu",
-                    channels_last: bool = True, budget_ms: float = 0.0, min_repeats: int = 3) -> LatencyResult:
+                    channels_last: bool = True, budget_ms: float = 0.0, min_repeats: int = 3,
+                    timed_in: Callable[[Callable[[], None]], contextlib.AbstractContextManager] | None = None,
+                    ) -> LatencyResult:
     """Forward-pass latency of a model in eval mode under ``torch.inference_mode``, fp32.
 
     Times a deep copy of ``model``, so the caller's model keeps its training flag, device and
@@ -284,6 +286,10 @@ def measure_latency(model: nn.Module, lr_hw: tuple[int, int] = (64, 64), in_chan
         channels_last: run model and input in ``torch.channels_last`` (usually faster on CPU).
         budget_ms: time budget of the timed passes (ms); 0: always ``repeats`` passes.
         min_repeats: the fewest timed passes under a budget (at most ``repeats``).
+        timed_in: ``timed_in(warm)`` returns the context the timed passes run in, and calls
+            ``warm()`` (the warm-up passes) itself before the timed passes; ``nas search`` passes
+            the quiet gate's ``quiet(before=warm)``, so the untimed warm-up overlaps the other
+            workers' steps still in flight and only the timed passes need the machine to itself.
 
     Returns:
         :class:`LatencyResult` (times in ms, with the clock used).
@@ -306,11 +312,19 @@ def measure_latency(model: nn.Module, lr_hw: tuple[int, int] = (64, 64), in_chan
     time_pass, clock = _pass_timer(dev)
     floor = min(min_repeats, repeats)
     times: list[float] = []
-    with torch.inference_mode():
-        for _ in range(warmup):
-            m(x)
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
+    def warm() -> None:
+        with torch.inference_mode():
+            for _ in range(warmup):
+                m(x)
+            if dev.type == "cuda":
+                torch.cuda.synchronize(dev)
+
+    if timed_in is None:
+        warm()
+        context: contextlib.AbstractContextManager = contextlib.nullcontext()
+    else:
+        context = timed_in(warm)
+    with context, torch.inference_mode():
         for _ in range(repeats):
             times.append(time_pass(lambda: m(x)))
             if budget_ms > 0 and len(times) >= floor and sum(times) >= budget_ms:

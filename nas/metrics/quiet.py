@@ -28,7 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 __all__ = ["QuietGate", "gate", "activate_gate", "deactivate_gate", "CpuLoad", "cpu_load", "LOADED_SHARE",
            "usable_cores"]
@@ -101,11 +101,18 @@ class QuietGate:
             fcntl.flock(self._work_fd, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
-    def quiet(self) -> Iterator[float]:
-        """Exclusive use of the machine's nas workers: yields the seconds waited for it."""
+    def quiet(self, before: Callable[[], None] | None = None) -> Iterator[float]:
+        """Exclusive use of the machine's nas workers: yields the seconds waited for it.
+
+        ``before``: work that needs no quiet (a latency's warm-up passes), run once the gate is
+        taken (no new step starts) and before waiting for the steps in flight to end, so it
+        overlaps them instead of following them. Its own time is not counted as waiting.
+        """
         if self._gate_fd is None or self._quiet_depth:
             self._quiet_depth += 1
             try:
+                if before is not None:
+                    before()
                 yield 0.0
             finally:
                 self._quiet_depth -= 1
@@ -113,13 +120,20 @@ class QuietGate:
         t = time.perf_counter()
         fcntl.flock(self._gate_fd, fcntl.LOCK_EX)
         try:
-            fcntl.flock(self._work_fd, fcntl.LOCK_EX)
-            self._quiet_depth += 1
+            self._quiet_depth += 1  # this process's own work units never wait for itself
             try:
-                yield time.perf_counter() - t
+                busy = 0.0
+                if before is not None:
+                    t_before = time.perf_counter()
+                    before()
+                    busy = time.perf_counter() - t_before
+                fcntl.flock(self._work_fd, fcntl.LOCK_EX)
+                try:
+                    yield time.perf_counter() - t - busy
+                finally:
+                    fcntl.flock(self._work_fd, fcntl.LOCK_UN)
             finally:
                 self._quiet_depth -= 1
-                fcntl.flock(self._work_fd, fcntl.LOCK_UN)
         finally:
             fcntl.flock(self._gate_fd, fcntl.LOCK_UN)
 
@@ -134,7 +148,9 @@ class _NoGate:
         yield
 
     @contextlib.contextmanager
-    def quiet(self) -> Iterator[float]:
+    def quiet(self, before: Callable[[], None] | None = None) -> Iterator[float]:
+        if before is not None:
+            before()
         yield 0.0
 
 

@@ -8,6 +8,7 @@ benchmark in ``benchmarks/trial_breakdown.py`` can split a trial's cost.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,11 +246,21 @@ def _timed_quietly(deployed: torch.nn.Module, colors: int, latency: LatencySetti
     load record (``CpuLoad.to_dict()`` + ``wait_s`` + ``attempts``)."""
     best: tuple[LatencyResult, dict | None] | None = None
     for attempt in range(1 + LOADED_RETRIES):
-        with gate().quiet() as waited, torch_threads(latency.threads or None), cpu_load() as probe:
+        held: dict = {}
+
+        @contextlib.contextmanager
+        def quietly(warm):  # warm-up while the other workers finish their steps, then time alone
+            with gate().quiet(before=warm) as waited, cpu_load() as probe:
+                held["waited"], held["probe"] = waited, probe
+                yield
+
+        with torch_threads(latency.threads or None):
             lat = measure_latency(deployed, lr_hw=latency.lr_hw, in_channels=colors,
                                   warmup=latency.warmup, repeats=latency.repeats, device=str(device),
-                                  channels_last=latency.channels_last, budget_ms=latency.budget_ms)
-        load = {**probe.result.to_dict(), "wait_s": round(waited, 3)} if probe.result is not None else None
+                                  channels_last=latency.channels_last, budget_ms=latency.budget_ms,
+                                  timed_in=quietly)
+        probe = held["probe"]
+        load = {**probe.result.to_dict(), "wait_s": round(held["waited"], 3)} if probe.result is not None else None
         share = (load or {}).get("others_share") or 0.0
         if best is None or share < ((best[1] or {}).get("others_share") or 0.0):
             best = (lat, load)

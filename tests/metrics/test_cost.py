@@ -186,3 +186,36 @@ def test_meta_device_count_equals_fvcore_on_a_sample_of_the_space():
         model = build_model(cfg)
         assert mult_adds(model, 4, hr_hw=(96, 128)) == fvcore_mult_adds(model, 4, hr_hw=(96, 128)), cfg.summary()
         n += 1
+
+
+def test_latency_warm_up_runs_where_the_caller_says_then_the_timed_passes():
+    """``timed_in(warm)``: the caller's context runs the warm-up itself (``nas search`` overlaps it
+    with the other workers' steps) and the timed passes run inside it."""
+    import contextlib
+
+    import torch
+    from torch import nn
+
+    from nas.metrics.cost import measure_latency
+
+    events: list[str] = []
+
+    class Counted(nn.Module):
+        def forward(self, x):
+            events.append("pass")
+            return x
+
+    @contextlib.contextmanager
+    def timed_in(warm):
+        events.append("enter")
+        warm()
+        events.append("warmed")
+        yield
+        events.append("exit")
+
+    res = measure_latency(Counted(), lr_hw=(8, 8), warmup=2, repeats=4, timed_in=timed_in)
+    assert events == ["enter", "pass", "pass", "warmed", "pass", "pass", "pass", "pass", "exit"]
+    assert res.repeats == 4 and torch.get_num_threads() >= 1
+    events.clear()
+    measure_latency(Counted(), lr_hw=(8, 8), warmup=2, repeats=4)  # without: warm-up, then timed
+    assert events == ["pass"] * 6

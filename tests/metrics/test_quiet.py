@@ -71,3 +71,29 @@ def test_load_probe_sees_another_busy_process():
     # one spinning process: a whole core of this machine's cores was used by someone else
     # (no comparison with the first, idle-looking probe: other work on the machine can load it too)
     assert busy.result.others_share >= min(0.9 / busy.result.cores, LOADED_SHARE) - 0.05, busy.result
+
+
+def test_a_timer_warms_up_while_the_step_in_flight_ends(tmp_path):
+    """``quiet(before=warm)``: the warm-up runs once the gate is taken, overlapping the other
+    worker's step in flight (issue 21: the wait for the gate was a third of a trial's latency
+    cost); only the rest of the wait counts as waiting."""
+    ctx = mp.get_context("spawn")
+    started = ctx.Event()
+    worker = ctx.Process(target=_hold_work, args=(str(tmp_path), started, 1.0))
+    worker.start()
+    assert started.wait(60)
+    gate = QuietGate(tmp_path)
+    order: list[str] = []
+    t = time.perf_counter()
+    with gate.quiet(before=lambda: (order.append("warm"), time.sleep(0.6))) as waited:
+        order.append("timed")
+        elapsed = time.perf_counter() - t
+    worker.join(30)
+    assert order == ["warm", "timed"]
+    assert 0.9 <= elapsed < 1.5  # the step's 1 s, not 1 s + the warm-up's 0.6 s
+    assert 0.2 <= waited <= elapsed - 0.55  # the warm-up is not counted as waiting
+    with gate.quiet(before=lambda: order.append("nested")):  # inside a quiet: runs, never blocks
+        with gate.quiet(before=lambda: order.append("inner")):
+            pass
+    assert order[-2:] == ["nested", "inner"]
+    gate.close()
