@@ -104,6 +104,7 @@ def study_stats(out: Path) -> dict:
             "stages_s": {k: round(v, 1) for k, v in stages.items()},
             "hypervolume": data.final_hypervolume, "latency_loaded_trials": loaded,
             "threads_training": study.user_attrs.get("profile", {}).get("threads"),
+            "profile_resolved": study.user_attrs.get("profile", {}).get("name"),
             "threads_latency": study.user_attrs.get("latency", {}).get("threads")}
 
 
@@ -166,8 +167,10 @@ def breakdown(run: dict) -> dict[str, float]:
 def render(result: dict) -> str:
     runs = result["runs"]
     base = next((r for r in runs if r["jobs"] == 1), runs[0])
+    resolved = base["stats"].get("profile_resolved")
     lines = [f"# `nas search --budget {result['budget']}` with --jobs 1 against --jobs N ({result['machine']})", "",
-             f"Default profile (`{result['profile']}`), x{result['scale']}, built-in photographs, default references; "
+             f"Profile `{result['profile']}`" + (f" (resolved to `{resolved}`)" if resolved and resolved != result['profile'] else "")
+             + f", x{result['scale']}, built-in photographs, default references; "
              f"{result['cores']} usable cores, torch {result['torch']}; the searches ran one after the other on a "
              f"machine otherwise idle (load averages before/after in the json). {result['date']}.", "",
              "| jobs | wall min | COMPLETE | promotions | trials / h | speed-up | train + validate (worker-s) | "
@@ -221,9 +224,19 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--extra", default="", help="more nas search flags, e.g. '--space tiny.yaml'")
+    ap.add_argument("--rerender", action="store_true",
+                    help="no new search: re-read the studies of the last run (its json's folders) and rewrite the tables")
     args = ap.parse_args()
     import torch
 
+    if args.rerender:
+        result = json.loads((args.out_dir / "search_jobs.json").read_text())
+        for r in result["runs"]:
+            r["stats"] = study_stats(Path(r["out"]))
+        write_atomic(args.out_dir / "search_jobs.json", json.dumps(result, indent=1, default=str) + "\n")
+        write_atomic(args.out_dir / "search_jobs.md", render(result))
+        print(render(result))
+        return
     runs = []
     for jobs in [int(j) for j in args.jobs.split(",")]:
         out = args.runs_dir / f"jobs{jobs}"
