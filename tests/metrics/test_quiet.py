@@ -24,12 +24,18 @@ def _hold_quiet(folder: str, started, seconds: float) -> None:
         time.sleep(seconds)
 
 
-def test_timing_waits_for_a_step_in_flight_and_steps_wait_for_the_timing(tmp_path):
+def _step_in_flight(folder, seconds: float = 1.0):
+    """Another process holding one training step (``work``) for ``seconds``: (context, process)."""
     ctx = mp.get_context("spawn")
     started = ctx.Event()
-    worker = ctx.Process(target=_hold_work, args=(str(tmp_path), started, 1.0))
+    worker = ctx.Process(target=_hold_work, args=(str(folder), started, seconds))
     worker.start()
     assert started.wait(60)
+    return ctx, worker
+
+
+def test_timing_waits_for_a_step_in_flight_and_steps_wait_for_the_timing(tmp_path):
+    ctx, worker = _step_in_flight(tmp_path)
     gate = QuietGate(tmp_path)
     t = time.perf_counter()
     with gate.quiet() as waited:
@@ -77,11 +83,7 @@ def test_a_timer_warms_up_while_the_step_in_flight_ends(tmp_path):
     """``quiet(before=warm)``: the warm-up runs once the gate is taken, overlapping the other
     worker's step in flight (issue 21: the wait for the gate was a third of a trial's latency
     cost); only the rest of the wait counts as waiting."""
-    ctx = mp.get_context("spawn")
-    started = ctx.Event()
-    worker = ctx.Process(target=_hold_work, args=(str(tmp_path), started, 1.0))
-    worker.start()
-    assert started.wait(60)
+    _, worker = _step_in_flight(tmp_path)
     gate = QuietGate(tmp_path)
     order: list[str] = []
     t = time.perf_counter()
