@@ -1,0 +1,38 @@
+"""benchmarks/latency_warmup.py scores warm-up counts on recorded pass traces with the search's
+own budget rule; the rule must be the one ``measure_latency`` applies."""
+
+from __future__ import annotations
+
+import time
+
+from torch import nn
+
+from nas.metrics.cost import measure_latency
+from tests.benchmarks import load_benchmark
+
+lw = load_benchmark("latency_warmup")
+
+
+class _Sleeps(nn.Module):
+    def __init__(self, ms: float) -> None:
+        super().__init__()
+        self.ms = ms
+
+    def forward(self, x):
+        time.sleep(self.ms / 1000.0)
+        return x
+
+
+def test_the_budget_rule_is_measure_latencys():
+    for ms, expected in ((45.0, 3), (30.0, 4), (1.0, 10)):
+        res = measure_latency(_Sleeps(ms), lr_hw=(4, 4), warmup=1, repeats=10, budget_ms=100.0)
+        assert res.repeats == expected
+        assert len(lw.protocol_timed([ms] * 36, 1)) == expected
+
+
+def test_warm_up_passes_are_dropped_before_the_timed_ones():
+    trace = [80.0, 30.0] + [25.0] * 30  # a first pass that builds the kernels
+    assert lw.protocol_timed(trace, 0) == [80.0, 30.0, 25.0]  # 3 passes at least
+    assert lw.protocol_median(trace, 0) == 30.0
+    assert lw.protocol_timed(trace, 1) == [30.0, 25.0, 25.0, 25.0]
+    assert lw.protocol_median(trace, 3) == 25.0
