@@ -305,7 +305,9 @@ class SnapshotTPESampler(optuna.samplers.TPESampler):
 
     It wraps ``Study._get_trials`` and ``optuna.samplers._tpe.sampler._split_trials`` (Optuna's
     private read and split used by TPE) for the duration of the call only; if a release renames
-    either, the wrapper steps aside and TPE works as before.
+    either, the wrapper steps aside and TPE works as before. Both wrappers are process state held
+    for one call: not for Optuna's thread-based ``optimize(n_jobs > 1)`` (``nas`` runs its workers
+    as processes).
     """
 
     def sample_relative(self, study, trial, search_space):
