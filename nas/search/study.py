@@ -640,6 +640,8 @@ class RetryStaleTrial:
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         self.seen.append(trial.number)
+        if "fail_reason" not in trial.user_attrs:  # failed by Optuna's own check, which records none
+            _record_stale_reason(study, trial._trial_id)
         history = list(trial.system_attrs.get("retry_history", [])) + [trial.number]
         if self.max_retry is not None and len(history) > self.max_retry:
             return
@@ -651,6 +653,35 @@ class RetryStaleTrial:
             state=TrialState.WAITING, params=trial.params, distributions=trial.distributions,
             user_attrs=user_attrs, system_attrs=system_attrs,
         ))
+
+
+def _stale_reason(grace: int | None) -> str:
+    return f"stale: no heartbeat for over {grace} s (worker killed or lost)"
+
+
+def _record_stale_reason(study: optuna.Study, trial_id: int) -> None:
+    """Write ``fail_reason`` on a stale trial that Optuna's own check (``fail_stale_trials``, run
+    before each trial) failed before :func:`fail_stale` saw it: a search resumed just as the
+    grace period of a kill ran out (CI hit this race). The trial is already FAIL, which Optuna's
+    API no longer lets anyone write to, so the row goes into Optuna's RDB table directly
+    (``optuna.storages._rdb.models``); where that fails, the trial keeps no reason and the log
+    line and the re-queued trial's ``retry_of`` still say what happened."""
+    import sqlalchemy as sa
+    from optuna.storages._rdb import models
+
+    backend = getattr(study._storage, "_backend", study._storage)
+    if not isinstance(backend, RDBStorage):
+        return
+    attrs = models.TrialUserAttributeModel.__table__
+    try:
+        with backend.engine.begin() as conn:
+            exists = conn.execute(sa.select(attrs.c.trial_user_attribute_id).where(
+                attrs.c.trial_id == trial_id, attrs.c.key == "fail_reason")).first()
+            if exists is None:
+                conn.execute(attrs.insert().values(trial_id=trial_id, key="fail_reason",
+                                                   value_json=json.dumps(_stale_reason(backend.grace_period))))
+    except Exception:  # noqa: BLE001 - a schema this version does not know, or a lost race: no reason
+        return
 
 
 def fail_stale(study: optuna.Study) -> list[int]:
@@ -672,8 +703,7 @@ def fail_stale(study: optuna.Study) -> list[int]:
     stale += [i for i in _silent_trial_ids(backend, study._study_id, 2 * grace) if i not in stale]
     for trial_id in stale:
         try:
-            storage.set_trial_user_attr(trial_id, "fail_reason",
-                                        f"stale: no heartbeat for over {grace} s (worker killed or lost)")
+            storage.set_trial_user_attr(trial_id, "fail_reason", _stale_reason(grace))
             if storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
                 failed.append(trial_id)
         except optuna.exceptions.UpdateFinishedTrialError:

@@ -154,6 +154,9 @@ def test_a_trial_optuna_finds_stale_first_is_still_reported_and_requeued(tmp_pat
     assert drain_stale(study) == []  # reported once
     dead, retry = study.trials
     assert dead.state == TrialState.FAIL and retry.state == TrialState.WAITING and retry.params == dead.params
+    # the reason is recorded on the dead trial all the same (read back as a new process would)
+    dead = optuna.load_study(study_name=study.study_name, storage=url).trials[0]
+    assert dead.user_attrs["fail_reason"] == "stale: no heartbeat for over 3 s (worker killed or lost)"
 
 
 @pytest.mark.filterwarnings("ignore:Heartbeat of storage is supposed to be used with Study.optimize")
