@@ -3,29 +3,16 @@ own budget rule; the rule must be the one ``measure_latency`` applies."""
 
 from __future__ import annotations
 
-import time
-
-from torch import nn
-
 from nas.metrics.cost import measure_latency
 from tests.benchmarks import load_benchmark
+from tests.metrics.test_cost import _Slow
 
 lw = load_benchmark("latency_warmup")
 
 
-class _Sleeps(nn.Module):
-    def __init__(self, ms: float) -> None:
-        super().__init__()
-        self.ms = ms
-
-    def forward(self, x):
-        time.sleep(self.ms / 1000.0)
-        return x
-
-
 def test_the_budget_rule_is_measure_latencys():
     for ms, expected in ((45.0, 3), (30.0, 4), (1.0, 10)):
-        res = measure_latency(_Sleeps(ms), lr_hw=(4, 4), warmup=1, repeats=10, budget_ms=100.0)
+        res = measure_latency(_Slow(ms), lr_hw=(4, 4), warmup=1, repeats=10, budget_ms=100.0)
         assert res.repeats == expected
         assert len(lw.protocol_timed([ms] * 36, 1)) == expected
 
