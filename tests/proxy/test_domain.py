@@ -24,6 +24,7 @@ from nas.proxy.predict import DOMAIN_FEATURES, Calibration, Domain, feature_vect
 from nas.report import write_outputs
 from nas.search import SearchSettings
 from nas.search import run_search as _run_search
+from nas.scoring.evaluate import Costs
 from nas.search._trial import DOMAIN, _check_domain
 from nas.search.study import load_existing_study
 
@@ -102,7 +103,7 @@ def _trial():
 def test_a_candidate_outside_is_pruned_before_training_with_its_leverage_and_a_reference_is_not():
     dom = fit_domain(_rows(), [f"n{i}" for i in range(9)])
     ctx = SimpleNamespace(calibration=SimpleNamespace(domain=dom, name="test-cal"))
-    far = SimpleNamespace(params=300_000, mult_adds=1e9, depth=400)
+    far = Costs(params=300_000, mult_adds=10**9, latency_ms=float("nan"), depth=400)  # before the latency
     study, trial = _trial()
     with pytest.raises(optuna.TrialPruned):
         _check_domain(ctx, trial, SimpleNamespace(nf=12), far, ref=None)
