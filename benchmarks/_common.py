@@ -57,3 +57,29 @@ def die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
+
+
+def space_points(n: int, seed: int, scale: int = 4) -> list[tuple[str, Any]]:
+    """``n`` buildable random points of the default space as ``("space#<trial>", ArchConfig)``:
+    Optuna's ``RandomSampler(seed)``; a point that cannot be built at its width is skipped (the
+    latency benchmarks time the same points for the same seed)."""
+    import optuna
+
+    from nas.models.build import check_buildable
+    from nas.space import load_space
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    space = load_space(None)
+    out: list[tuple[str, Any]] = []
+    while len(out) < n:
+        trial = study.ask()
+        try:
+            config = space.suggest(trial, scale=scale)
+            check_buildable(config)
+        except Exception:  # noqa: BLE001 - an unbuildable point: sample another
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            continue
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        out.append((f"space#{trial.number}", config))
+    return out

@@ -35,13 +35,12 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import write_atomic  # noqa: E402
+from benchmarks._common import space_points, write_atomic  # noqa: E402
 from nas.arch.references import REFERENCES, reference_config  # noqa: E402
 from nas.metrics.cost import measure_latency  # noqa: E402
 from nas.metrics.quiet import usable_cores  # noqa: E402
 from nas.models.build import build_model  # noqa: E402
 from nas.scoring.evaluate import deploy_form  # noqa: E402
-from nas.space import load_space  # noqa: E402
 
 PROTOCOLS = {
     "10 passes (before)": dict(warmup=3, repeats=10, budget_ms=0.0),
@@ -52,26 +51,9 @@ PROTOCOLS = {
 
 def networks(n_space: int, seed: int) -> list[tuple[str, torch.nn.Module]]:
     """Deploy forms of the x4 zoo and ``n_space`` sampled points of the default space."""
-    import optuna
-
     out = [(name, deploy_form(build_model(reference_config(name, 4)))) for name in REFERENCES
            if 4 in REFERENCES[name].scales]
-    space = load_space(None)
-    sampler = optuna.samplers.RandomSampler(seed=seed)
-    study = optuna.create_study(sampler=sampler)
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    n_zoo = len(out)
-    while len(out) < n_zoo + n_space:
-        trial = study.ask()
-        try:
-            config = space.suggest(trial, scale=4)
-            model = build_model(config)
-        except Exception:  # an unbuildable point of the space: sample another
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            continue
-        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        out.append((f"space#{trial.number}", deploy_form(model)))
-    return out
+    return out + [(name, deploy_form(build_model(config))) for name, config in space_points(n_space, seed)]
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import write_atomic  # noqa: E402
+from benchmarks._common import space_points, write_atomic  # noqa: E402
 
 WARMUPS = (0, 1, 2, 3)
 SETTLED = 20  # the last this many passes give the settled latency
@@ -70,29 +70,12 @@ def _child(spec: str, passes: int, threads: int) -> None:
 
 
 def specs(n_space: int, seed: int) -> list[tuple[str, str]]:
-    """(name, spec) of the x4 zoo and ``n_space`` buildable random points of the default space."""
-    import optuna
-
+    """(name, spec) of the x4 zoo and ``n_space`` buildable random points of the default space
+    (a spec is a reference name or a config's JSON, for the child process)."""
     from nas.arch.references import REFERENCES
-    from nas.models.build import check_buildable
-    from nas.space import load_space
 
     out = [(name, name) for name in REFERENCES if 4 in REFERENCES[name].scales]
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
-    space = load_space(None)
-    n_zoo = len(out)
-    while len(out) < n_zoo + n_space:
-        trial = study.ask()
-        try:
-            config = space.suggest(trial, scale=4)
-            check_buildable(config)
-        except Exception:  # an unbuildable point: sample another
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            continue
-        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        out.append((f"space#{trial.number}", json.dumps(config.to_dict())))
-    return out
+    return out + [(name, json.dumps(config.to_dict())) for name, config in space_points(n_space, seed)]
 
 
 def protocol_timed(times: list[float], warmup: int, budget_ms: float = 100.0, repeats: int = 10,
