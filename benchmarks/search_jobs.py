@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import write_atomic  # noqa: E402
+from benchmarks.trial_breakdown import breakdown, overhead, stage_table, study_stats  # noqa: E402
 
 
 def run_search(jobs: int, budget: int, out: Path, profile: str, scale: int, extra: list[str]) -> dict:
@@ -63,49 +64,6 @@ def run_search(jobs: int, budget: int, out: Path, profile: str, scale: int, extr
         raise SystemExit(f"nas search --jobs {jobs} failed (rc {rc}); log: {log}")
     return {"jobs": jobs, "wall_s": wall, "out": str(out), "log": str(log), "command": " ".join(cmd[2:]),
             "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
-
-
-def study_stats(out: Path) -> dict:
-    """Counts, worker-seconds by stage and the final hypervolume of the study in ``out``."""
-    import optuna
-
-    from nas.report import build_report_data
-    from nas.metrics.quiet import LOADED_SHARE
-    from nas.search.rungs import rung_results
-
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.load_study(study_name=None, storage=f"sqlite:///{(out / 'study.db').as_posix()}")
-    trials = study.get_trials(deepcopy=False)
-    complete = [t for t in trials if t.state.name == "COMPLETE"]
-    stages = {"build_s": 0.0, "mult_adds_s": 0.0, "latency_s": 0.0, "train_s": 0.0, "validate_s": 0.0,
-              "sample_s": 0.0, "paused_s": 0.0, "gate_wait_s": 0.0, "trials_wall_s": 0.0, "not_complete_wall_s": 0.0}
-    for t in trials:
-        for k, v in (t.user_attrs.get("timings") or {}).items():
-            if k in stages:
-                stages[k] += float(v)
-        if t.state.name == "COMPLETE":
-            stages["gate_wait_s"] += float((t.user_attrs.get("latency_load") or {}).get("wait_s") or 0.0)
-        if t.datetime_start and t.datetime_complete:
-            wall = (t.datetime_complete - t.datetime_start).total_seconds()
-            stages["trials_wall_s"] += wall
-            if t.state.name != "COMPLETE":  # pruned (budget, duplicate, domain, limits) or failed
-                stages["not_complete_wall_s"] += wall
-    promotions = 0
-    for rec in rung_results(study.user_attrs).values():
-        if "train_s" in rec:
-            stages["train_s"] += float(rec["train_s"])
-            stages["validate_s"] += float(rec.get("val_s", 0.0))
-            stages["promotion_s"] = stages.get("promotion_s", 0.0) + float(rec["train_s"]) + float(rec.get("val_s", 0.0))
-            promotions += 1
-    loaded = sum(1 for t in complete
-                 if ((t.user_attrs.get("latency_load") or {}).get("others_share") or 0.0) > LOADED_SHARE)
-    data = build_report_data(study, out)
-    return {"complete": len(complete), "trials": len(trials), "promotions": promotions,
-            "stages_s": {k: round(v, 1) for k, v in stages.items()},
-            "hypervolume": data.final_hypervolume, "latency_loaded_trials": loaded,
-            "threads_training": study.user_attrs.get("profile", {}).get("threads"),
-            "profile_resolved": study.user_attrs.get("profile", {}).get("name"),
-            "threads_latency": study.user_attrs.get("latency", {}).get("threads")}
 
 
 def latency_agreement(out: Path, rounds: int, repeats: int) -> dict:
@@ -145,25 +103,6 @@ def latency_agreement(out: Path, rounds: int, repeats: int) -> dict:
             "threads": torch.get_num_threads(), "lr_hw": list(lr_hw), "rows": rows}
 
 
-def breakdown(run: dict) -> dict[str, float]:
-    """Worker-seconds of one run by stage; the stages add up to wall x jobs. Training is
-    train + validate of the completed trials less the pauses for other jobs' timings."""
-    st = run["stats"]["stages_s"]
-    total = run["wall_s"] * run["jobs"]
-    paused = st.get("paused_s", 0.0)
-    wait = st.get("gate_wait_s", 0.0)
-    parts = {"training": st["train_s"] + st["validate_s"] - paused, "paused": paused,
-             "latency": st["latency_s"] - wait, "gate_wait": wait,
-             "build_count": st["build_s"] + st["mult_adds_s"], "sampling": st.get("sample_s", 0.0),
-             "not_complete": st.get("not_complete_wall_s", 0.0)}
-    in_trials = st.get("trials_wall_s", 0.0)
-    promotion = st.get("promotion_s", 0.0)  # promotions train outside any trial's wall time
-    parts["rest_of_trial"] = max(0.0, in_trials - parts["not_complete"] + promotion - sum(
-        v for k, v in parts.items() if k != "not_complete"))
-    parts["between"] = max(0.0, total - in_trials - promotion)
-    return parts
-
-
 def render(result: dict) -> str:
     runs = result["runs"]
     base = next((r for r in runs if r["jobs"] == 1), runs[0])
@@ -178,14 +117,13 @@ def render(result: dict) -> str:
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
         st = r["stats"]["stages_s"]
-        work = st["train_s"] + st["validate_s"] - st.get("paused_s", 0.0)
+        work = breakdown(r)["training"]
         costs = st["build_s"] + st["mult_adds_s"] + st["latency_s"]
-        overhead = 1.0 - work / (r["wall_s"] * r["jobs"])
         tph = r["stats"]["complete"] / (r["wall_s"] / 3600)
         speed = base["wall_s"] / r["wall_s"]
         hv = r["stats"]["hypervolume"]
         lines.append(f"| {r['jobs']} | {r['wall_s'] / 60:.1f} | {r['stats']['complete']} | {r['stats']['promotions']} | "
-                     f"{tph:.0f} | {speed:.2f}x | {work:.0f} | {costs:.0f} | {overhead:.1%} | "
+                     f"{tph:.0f} | {speed:.2f}x | {work:.0f} | {costs:.0f} | {overhead(r):.1%} | "
                      f"{'' if hv is None else f'{hv:.4f}'} | {r['stats']['latency_loaded_trials']} |")
     agr = result.get("latency")
     if agr:
@@ -195,15 +133,9 @@ def render(result: dict) -> str:
                       f"Spearman **{agr['spearman']:.3f}**, coefficient of variation over the rounds median "
                       f"{agr['cv_median']:.1%} / max {agr['cv_max']:.1%}, median study / quiet ratio "
                       f"{agr['median_ratio_study_to_quiet']:.2f}."]
-    lines += ["", "Where the worker-seconds went (wall x jobs; each trial's stage timings, summed):", "",
-              "| jobs | training | paused for another job's timing | latency timing | waiting for the gate | "
-              "build + admission + Mult-Adds | sampling | trials not completed | rest of a trial | between trials "
-              "(start-up, outputs, idle tail) |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in runs:
-        lines.append(f"| {r['jobs']} | " + " | ".join(f"{v:.0f} s ({v / (r['wall_s'] * r['jobs']):.1%})"
-                                                    for v in breakdown(r).values()) + " |")
-    lines += ["", "Overhead: the share of the worker-seconds (wall x jobs) not spent training or validating "
+    lines += ["", "Where the worker-seconds went (wall x jobs; each trial's stage timings, summed; "
+                  "`benchmarks/trial_breakdown.py`):", "", *stage_table(runs), "",
+              "Overhead: the share of the worker-seconds (wall x jobs) not spent training or validating "
                   "(a training step paused while another job times a latency is overhead too): "
                   "building, counting Mult-Adds, timing latency (and waiting for the quiet gate), sampling, "
                   "storage, output rewrites, promotion bookkeeping and jobs idle while the last trial finishes.",

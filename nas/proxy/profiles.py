@@ -156,7 +156,8 @@ PROFILES: dict[str, ProxyProfile] = {
     "bicubic-predicted": ProxyProfile("bicubic-predicted", iters=20, batch=8, lr_patch=24, lr=2e-3, rungs=1, eta=3,
                                       skip="bicubic", predictor="zoo-skip"),
     # the fixed proxy (the default until successive halving won the measurements): every
-    # candidate 60 steps, ~18 s a trial on 2 CPU cores (results/benchmarks/trial_breakdown.md)
+    # candidate 60 steps, ~18 s a trial on 2 CPU cores (the one-trial table that
+    # results/benchmarks/trial_breakdown.md held until 2026-12-03, in the git history)
     "fixed": ProxyProfile("fixed", iters=60, batch=8, lr_patch=24, lr=2e-3),
     "fast": ProxyProfile("fast", iters=20, batch=8, lr_patch=24, lr=2e-3),
     # for tests and smoke runs: seconds per candidate, ranking meaningless

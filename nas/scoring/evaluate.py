@@ -2,8 +2,8 @@
 
 This is where the pipeline meets torch: ``ArchConfig -> build_model -> params / Mult-Adds ->
 latency -> train_proxy -> PSNR`` (costs first: constraints reject before any training), and
-for successive halving ``checkpoint -> continue_rung -> PSNR at a higher rung``. Each stage's wall time is recorded (``Scores.timings``), so the
-benchmark in ``benchmarks/trial_breakdown.py`` can split a trial's cost.
+for successive halving ``checkpoint -> continue_rung -> PSNR at a higher rung``. Each stage's wall time is recorded (``Scores.timings``), so
+``benchmarks/trial_breakdown.py`` can split a whole search's time by stage.
 """
 
 from __future__ import annotations
