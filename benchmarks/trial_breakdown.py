@@ -156,26 +156,30 @@ def stage_table(runs: list[dict], label: str = "jobs") -> list[str]:
 
 
 def plain_loop_its(config, data, profile, iters: int) -> float:
-    """A plain channels_last training loop (no data pipeline): the ceiling for the trainer."""
+    """A plain channels_last training loop (no data pipeline): the ceiling for the trainer. Same
+    network as the trainer's (with the profile's proxy-only skip) and the same thread count."""
     import torch
     from torch import nn
 
     from nas.models import build_model
+    from nas.proxy.train import torch_threads, with_skip
 
     torch.manual_seed(0)
-    model = build_model(config).to(memory_format=torch.channels_last).train()
+    model = with_skip(build_model(config), getattr(profile, "skip", "none"), data.scale)
+    model = model.to(memory_format=torch.channels_last).train()
     opt = torch.optim.Adam(model.parameters(), lr=profile.lr)
     batches = [data.batch(i, profile.batch, profile.lr_patch, profile.seed) for i in range(iters)]
     batches = [(lr.contiguous(memory_format=torch.channels_last), hr.contiguous(memory_format=torch.channels_last))
                for lr, hr in batches]
     loss_fn = nn.L1Loss()
-    t = time.perf_counter()
-    for lr, hr in batches:
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(lr), hr)
-        loss.backward()
-        opt.step()
-    return iters / (time.perf_counter() - t)
+    with torch_threads(getattr(profile, "threads", None)):
+        t = time.perf_counter()
+        for lr, hr in batches:
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(lr), hr)
+            loss.backward()
+            opt.step()
+        return iters / (time.perf_counter() - t)
 
 
 def proxy_its(config, data, profile, iters: int) -> float:
@@ -236,8 +240,9 @@ def render(result: dict) -> str:
               "pruned or failed, and jobs idle while the last trial finishes."]
     ratio = result.get("trainer_ratio")
     if ratio:
-        lines += ["", f"## Proxy trainer against a plain channels_last loop ({result['ratio_iters']} iters, "
-                      f"median of {result['repeats']})", "", "| model | plain it/s | proxy it/s | ratio |",
+        lines += ["", f"## Proxy trainer against a plain channels_last loop (profile `{result.get('ratio_profile', '?')}`, "
+                      f"{result['ratio_iters']} iters, median of {result['repeats']}; both with the profile's skip "
+                      "and training threads)", "", "| model | plain it/s | proxy it/s | ratio |",
                   "|---|---:|---:|---:|"]
         lines += [f"| {r['model']} | {r['plain_it_s']} | {r['proxy_it_s']} | {r['ratio']} |" for r in ratio]
         lines += ["", "The plain loop gets its batches prepared in advance; the proxy trainer crops, augments and "
@@ -272,7 +277,7 @@ def main() -> None:
               "date": time.strftime("%Y-%m-%dT%H:%M:%S")}
     if args.trainer_ratio:
         result.update(trainer_ratio=trainer_ratio(args.repeats, args.ratio_iters, args.profile),
-                      repeats=args.repeats, ratio_iters=args.ratio_iters)
+                      repeats=args.repeats, ratio_iters=args.ratio_iters, ratio_profile=args.profile)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(args.out_dir / "trial_breakdown.json", json.dumps(result, indent=1, default=str) + "\n")
     write_atomic(args.out_dir / "trial_breakdown.md", render(result))
