@@ -34,13 +34,19 @@ def test_an_unknown_sampler_is_refused_with_the_known_ones():
         make_sampler("cmaes", 0)
 
 
-def _run(sampler, storage, n=25):
+def _run(sampler, storage, n=25, seed=0, ended=lambda i: None):
+    """``n`` trials of the default space told random objective values, or ended in the state
+    ``ended(i)`` returns (PRUNED / FAIL) where it returns one."""
     space = load_space()
     study = optuna.create_study(directions=list(DIRECTIONS), sampler=sampler, storage=storage)
-    rng = random.Random(0)
-    for _ in range(n):
+    rng = random.Random(seed)
+    for i in range(n):
         trial = study.ask()
         space.suggest(trial, 4)
+        state = ended(i)
+        if state is not None:
+            study.tell(trial, state=state)
+            continue
         study.tell(trial, [rng.uniform(20, 30), rng.uniform(1e4, 1e6), rng.uniform(1e9, 1e11), rng.uniform(1, 100)])
     return study
 
@@ -124,21 +130,10 @@ def test_snapshot_tpe_adds_each_finished_trial_to_the_groups_once(tmp_path, monk
 
     monkeypatch.setattr(group_decomposed._SearchSpaceGroup, "add_distributions", counted)
 
-    def run(sampler, url, n=24):
-        space = load_space()
-        study = optuna.create_study(directions=list(DIRECTIONS), sampler=sampler, storage=url)
-        rng = random.Random(1)
-        for i in range(n):
-            trial = study.ask()
-            space.suggest(trial, 4)
-            if i % 5 == 3:
-                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-            elif i % 7 == 5:
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            else:
-                study.tell(trial, [rng.uniform(20, 30), rng.uniform(1e4, 1e6), rng.uniform(1e9, 1e11),
-                                   rng.uniform(1, 100)])
-        return study
+    def run(sampler, url):
+        states = optuna.trial.TrialState
+        return _run(sampler, url, n=24, seed=1,
+                    ended=lambda i: states.PRUNED if i % 5 == 3 else states.FAIL if i % 7 == 5 else None)
 
     plain = run(optuna.samplers.TPESampler(**kw), f"sqlite:///{tmp_path / 'a.db'}")
     plain_adds, calls["n"] = calls["n"], 0
