@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -67,34 +66,16 @@ def run_search(jobs: int, budget: int, out: Path, profile: str, scale: int, extr
 
 
 def latency_agreement(out: Path, rounds: int, repeats: int) -> dict:
-    """Re-time the front and the references of the study in ``out`` on a quiet machine."""
-    import optuna
+    """Re-time the front and the references of the study in ``out`` on a quiet machine
+    (``benchmarks/remeasure_latency.remeasure``): Spearman rho and the rounds' CV."""
     import pandas as pd
     import torch
     from scipy.stats import spearmanr
 
-    from nas.arch import ArchConfig
-    from nas.metrics import measure_latency
-    from nas.models import build_model
-    from nas.report import trials_frame
-    from nas.scoring.evaluate import deploy_form
+    from benchmarks.remeasure_latency import remeasure
 
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.load_study(study_name=None, storage=f"sqlite:///{(out / 'study.db').as_posix()}")
-    lat = study.user_attrs.get("latency", {})
-    lr_hw = tuple(lat.get("lr_hw", (64, 64)))
-    torch.set_num_threads(int(lat.get("threads") or torch.get_num_threads()))
-    df = trials_frame(study)
-    df = df[(df["state"] == "COMPLETE") & (df["on_front"] | (df["reference"] != ""))]
-    rows = []
-    for _, r in df.iterrows():
-        config = ArchConfig.from_dict(json.loads(r["config"]))
-        model = deploy_form(build_model(config))
-        med = [measure_latency(model, lr_hw=lr_hw, in_channels=config.colors, warmup=3,
-                               repeats=repeats).median_ms for _ in range(rounds)]
-        rows.append({"number": int(r["number"]), "study_ms": float(r["latency_ms"]),
-                     "quiet_ms": statistics.median(med),
-                     "cv": statistics.pstdev(med) / statistics.mean(med) if len(med) > 1 else 0.0})
+    timed, lr_hw = remeasure(out, rounds, repeats, log=lambda _row: None)
+    rows = [{k: r[k] for k in ("number", "study_ms", "quiet_ms", "cv")} for r in timed]
     t = pd.DataFrame(rows)
     rho = float(spearmanr(t["study_ms"], t["quiet_ms"]).statistic) if len(t) > 2 else float("nan")
     return {"n": len(t), "spearman": round(rho, 3), "cv_median": round(float(t["cv"].median()), 4),
