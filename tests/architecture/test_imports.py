@@ -106,7 +106,7 @@ def test_the_package_has_no_import_cycle():
 #: Modules that read studies, reports and spaces without torch (``nas show`` / ``nas report``
 #: on a machine without it, and fast start-up).
 NO_TORCH = ["nas.search.study", "nas.search.rungs", "nas.search.admission", "nas.report.data",
-            "nas.front", "nas.schedule", "nas.urls", "nas.space", "nas.arch", "nas.proxy.profiles",
+            "nas.front", "nas.schedule", "nas.urls", "nas.space", "nas.arch", "nas.proxy.profiles", "nas.proxy.fit",
             "nas.metrics.quiet"]
 
 

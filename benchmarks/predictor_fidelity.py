@@ -1,0 +1,371 @@
+"""Benchmark (issue 31): does a predictor of the fully-trained PSNR tell a better design from a bigger one?
+
+What it does, top to bottom:
+
+1. **Ground truth.** Every network of ``nas.arch.ground_truth`` with a fully-trained ``--gt-set``
+   (Set5) Y-PSNR at ``--scale``: the published networks (protocol ``main``) are fitted on and
+   scored; the papers' ablation variants (protocol ``ablation:...``) are only predicted, and scored
+   by the share of ablation pairs in the paper's order. Without that module (older checkouts) the
+   references of ``nas/arch/references.py`` with a published PSNR are used.
+2. **Measurement** (the slow part, cached in ``<out>/predictor_fidelity_x<s>.cache.jsonl``, resumable):
+   each network is built with the proxy seed, its deploy-form costs counted, its zero-cost proxies
+   taken on 16 real LR patches (``nas.proxy.features``), it is trained by the default search
+   protocol (``bicubic-predicted``: 20 steps, proxy-only bicubic skip) with every step's loss
+   kept, validated, and its zero-cost proxies taken again. Seeds 0 and 1 (``--seeds``).
+3. **Selection and scoring** (``nas.proxy.fit``): candidate ridge predictors (feature sets x alphas,
+   :func:`candidate_specs`) are chosen by *nested* leave-one-family-out cross-validation; the
+   out-of-family predictions are scored (Spearman, Kendall, clear pairs, MAE, with bootstrap 95 %
+   intervals), compared with params + depth alone on the same folds (paired bootstrap), with the
+   coarser lineage grouping, a jackknife (each network left out of the whole procedure) and the
+   other seed. The predictor fitted on every network by the same selection is what
+   ``--write-calibration`` stores; its honest score is the nested one, reported beside it.
+
+Run (2 worker processes x 1 torch thread; ~10 min at x4 on 2 cores)::
+
+    .venv/bin/python benchmarks/predictor_fidelity.py --scale 4
+    .venv/bin/python benchmarks/predictor_fidelity.py --scale 4 --write-calibration   # ship it
+
+Outputs ``results/benchmarks/predictor_fidelity_x<s>.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import multiprocessing as mp
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+from _common import die_with_parent, finite_or_none, write_atomic
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE = "bicubic-predicted"
+BASE = ("log10_params", "depth")
+ZC = ("zc_grad_norm", "zc_snip", "zc_synflow", "zc_naswot", "zc_jacob_cov")
+EXTRAS = ("psnr", "log10_mult_adds", *ZC, *(f"{z}_t" for z in ZC), "loss_mean", "loss_mean_late", "loss_slope",
+          "share_attention", "share_reparam", "log2_nf")
+ALPHAS = (0.3, 1.0, 3.0, 10.0)
+
+
+# ---------------------------------------------------------------------------------- 1. ground truth
+def ground_truth(scale: int, gt_set: str) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
+    """``(networks, ablation pairs)``: each network ``name``, ``family``, ``lineage``, ``protocol``,
+    ``truth`` (dB), ``source``, ``config`` (dict); each pair ``(better, worse, choice)``."""
+    try:
+        from nas.arch import ground_truth as gt
+    except ImportError:
+        gt = None
+    nets, pairs = [], []
+    if gt is not None:
+        for e in gt.GROUND_TRUTH.values():
+            truth = e.psnr.get(scale, {}).get(gt_set)
+            if truth is None:
+                continue
+            nets.append({"name": e.name, "family": e.family, "lineage": e.lineage, "protocol": e.protocol,
+                         "truth": truth, "source": e.source, "config": e.build(scale).to_dict()})
+        names = {n["name"] for n in nets}
+        pairs = [(p.better, p.worse, p.choice) for p in gt.ABLATION_PAIRS
+                 if p.scale == scale and p.dataset == gt_set and p.better in names and p.worse in names]
+    else:
+        from nas.arch.references import REFERENCES, reference_config
+
+        for name, ref in REFERENCES.items():
+            truth = ref.published(scale, gt_set) if scale in ref.scales else None
+            if truth is not None:
+                nets.append({"name": name, "family": ref.family, "lineage": ref.family, "protocol": "main",
+                             "truth": truth, "source": ref.psnr_source,
+                             "config": reference_config(name, scale).to_dict()})
+    return nets, pairs
+
+
+# ---------------------------------------------------------------------------------- 2. measurement
+_W: dict[str, Any] = {}
+
+
+def _init(scale: int, data_dir: str | None, val_dir: str | None) -> None:
+    import torch
+
+    die_with_parent()
+    torch.set_num_threads(1)
+    _W.update(scale=scale, data_dir=data_dir, val_dir=val_dir, data=None)
+
+
+def measure(unit: dict[str, Any]) -> dict[str, Any]:
+    """One network at one seed: costs, zero-cost proxies before and after the proxy run, the run's
+    per-step losses and its validation PSNR (dB), with the seconds each took."""
+    import dataclasses
+
+    import torch
+
+    from nas.arch import ArchConfig
+    from nas.models.depth import conv_depth
+    from nas.proxy.data import load_proxy_data
+    from nas.proxy.features import proxy_batch, trajectory_features, zero_cost_proxies
+    from nas.proxy.profiles import get_profile
+    from nas.proxy.train import DivergedError, _to_y, train_segment, with_skip
+    from nas.scoring.evaluate import cheap_scores
+
+    profile = dataclasses.replace(get_profile(PROFILE), seed=unit["seed"])
+    if _W["data"] is None:
+        _W["data"] = load_proxy_data(_W["scale"], profile, _W["data_dir"], _W["val_dir"])
+    data = _W["data"]
+    cfg = ArchConfig.from_dict(unit["config"])
+    t0 = time.perf_counter()
+    params, _train_params, macs, model, deploy, _ = cheap_scores(cfg, profile.seed)
+    rec: dict[str, Any] = {"key": unit["key"], "name": unit["name"], "seed": unit["seed"], "params": params,
+                           "mult_adds": macs, "depth": conv_depth(deploy, cfg.colors), "data_source": data.source}
+    lr, hr = proxy_batch(data, profile)
+    if cfg.colors == 1:
+        lr, hr = _to_y(lr), _to_y(hr)
+    t = time.perf_counter()
+    rec.update(zero_cost_proxies(model, lr, hr, with_skip(model, profile.skip, cfg.scale)))
+    rec["zc_s"] = time.perf_counter() - t
+    losses: list[float] = []
+    try:
+        result, _ = train_segment(model, data, profile, start=0, stop=profile.iters,
+                                  on_step=lambda _i, loss: losses.append(loss))
+        rec.update(psnr=result.psnr_db, train_s=result.train_s, val_s=result.val_s, error=None)
+    except DivergedError as err:
+        rec.update(psnr=None, error=str(err))
+    rec["losses"] = losses
+    rec.update(trajectory_features(losses))
+    t = time.perf_counter()
+    rec.update({f"{k}_t": v for k, v in zero_cost_proxies(model, lr, hr, with_skip(model, profile.skip, cfg.scale)).items()})
+    rec["zc_t_s"] = time.perf_counter() - t
+    rec["unit_s"] = time.perf_counter() - t0
+    return rec
+
+
+def run_measurements(nets: list[dict], seeds: list[int], args: argparse.Namespace, cache_path: Path) -> dict[str, dict]:
+    """Measure every (network, seed) not yet in the cache, two processes at a time; returns the cache."""
+    cache: dict[str, dict] = {}
+    if cache_path.exists():
+        for line in cache_path.read_text().splitlines():
+            if line.strip():
+                rec = json.loads(line)
+                cache[rec["key"]] = rec
+    units = []
+    for n in nets:
+        for s in seeds:
+            key = f"{json.dumps(n['config'], sort_keys=True)}|seed{s}|{args.data}|{args.val_data}"
+            n.setdefault("keys", {})[s] = key
+            if key not in cache:
+                units.append({"key": key, "name": n["name"], "seed": s, "config": n["config"]})
+    if units:
+        print(f"measuring {len(units)} (network, seed) units with {args.workers} workers", flush=True)
+        t0 = time.perf_counter()
+        with mp.get_context("spawn").Pool(args.workers, _init, (args.scale, args.data, args.val_data)) as pool, \
+                cache_path.open("a") as fh:
+            for i, rec in enumerate(pool.imap_unordered(measure, units), 1):
+                fh.write(json.dumps({k: finite_or_none(v) if isinstance(v, float) else v for k, v in rec.items()}) + "\n")
+                fh.flush()
+                cache[rec["key"]] = rec
+                print(f"[{i}/{len(units)}] {rec['name']} seed {rec['seed']}: {rec.get('psnr')} dB "
+                      f"({rec['unit_s']:.1f} s, zero-cost {rec['zc_s'] + rec['zc_t_s']:.1f} s) "
+                      f"{time.perf_counter() - t0:.0f} s", flush=True)
+    return cache
+
+
+# ---------------------------------------------------------------------------------- 3. selection, scoring
+def candidate_specs(base: tuple[str, ...] = BASE, extras: Iterable[str] = EXTRAS) -> list:
+    """The predictors the nested cross-validation chooses among: ridge on params + depth, on
+    params + depth + one extra feature, and on params + depth + proxy PSNR + one more, each at
+    every alpha of :data:`ALPHAS`; ``base`` alone with ``extras=()`` is the params + depth baseline."""
+    from nas.proxy.fit import Spec
+
+    extras = list(extras)
+    sets = [base] + [(*base, e) for e in extras]
+    if "psnr" in extras:
+        sets += [(*base, "psnr", e) for e in extras if e != "psnr"]
+    return [Spec(tuple(f), a) for f in sets for a in ALPHAS]
+
+
+def feature_table(nets: list[dict], cache: dict[str, dict], seed: int) -> dict[str, np.ndarray]:
+    """Feature name -> one value per network (NaN where missing or diverged) at ``seed``."""
+    from nas.arch import ArchConfig
+    from nas.proxy.features import design_features
+
+    rows = []
+    for n in nets:
+        rec = dict(cache.get(n["keys"][seed], {}))
+        rec["log10_params"] = math.log10(rec["params"]) if rec.get("params") else None
+        rec["log10_mult_adds"] = math.log10(rec["mult_adds"]) if rec.get("mult_adds") else None
+        rec.update(design_features(ArchConfig.from_dict(n["config"])))
+        rows.append(rec)
+    names = sorted({k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    return {k: np.array([np.nan if r.get(k) is None else float(r[k]) for r in rows]) for k in names}
+
+
+def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key: str, n_boot: int,
+             jackknife: bool = True) -> dict[str, Any]:
+    """Nested-LOFO predictions of the chosen predictor and of params + depth alone, and their statistics."""
+    from nas.proxy import fit
+
+    y = np.array([n["truth"] for n in nets])
+    groups = [n[group_key] for n in nets]
+    main = np.array([i for i, n in enumerate(nets) if n["protocol"] == "main"])
+    allrows = np.arange(len(nets))
+    specs, base_specs = candidate_specs(), candidate_specs(extras=())
+    pred, chosen = fit.nested_lofo(specs, X, y, groups, rows=main, predict_rows=allrows)
+    base, _ = fit.nested_lofo(base_specs, X, y, groups, rows=main, predict_rows=allrows)
+    cur = fit.lofo_predict(fit.Spec(("psnr", "log10_params", "depth"), 1.0), X, y, groups, rows=main)
+
+    def block(p: np.ndarray) -> dict[str, Any]:
+        s = fit.rank_scores(p[main], y[main])
+        s["spearman_ci"] = fit.bootstrap_ci(p[main], y[main], fit.spearman, n_boot)
+        s["mae_ci"] = fit.bootstrap_ci(p[main], y[main], fit.mae, n_boot)
+        s["ablation"] = fit.pair_order_share({n["name"]: float(v) for n, v in zip(nets, p)}, [(a, b) for a, b, _ in pairs])
+        return s
+
+    out = {"grouping": group_key, "n_main": int(main.size), "n_groups": len(set(np.array(groups)[main])),
+           "chosen": {g: s.name for g, s in chosen.items()}, "predictor": block(pred), "params_depth": block(base),
+           "current_zoo_skip": block(cur),
+           "paired_vs_params_depth": fit.paired_bootstrap(pred[main], base[main], y[main], fit.spearman, 0.10, n_boot),
+           "predictions": {n["name"]: finite_or_none(float(v)) for n, v in zip(nets, pred)},
+           "baseline_predictions": {n["name"]: finite_or_none(float(v)) for n, v in zip(nets, base)}}
+    if jackknife:
+        jk = {}
+        for i in main:
+            keep = np.array([j for j in allrows if j != i])
+            sub = [nets[j] for j in keep]
+            Xs = {k: v[keep] for k, v in X.items()}
+            ys, gs = y[keep], [groups[j] for j in keep]
+            ms = np.array([j for j, n in enumerate(sub) if n["protocol"] == "main"])
+            p, _ = fit.nested_lofo(specs, Xs, ys, gs, rows=ms)
+            jk[nets[i]["name"]] = fit.rank_scores(p[ms], ys[ms])["spearman"]
+        vals = [v for v in jk.values() if math.isfinite(v)]
+        out["jackknife"] = {"min": min(vals), "max": max(vals), "by_left_out": jk}
+    return out
+
+
+def shipped(nets: list[dict], X: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The predictor the selection picks on every published network (what ``--write-calibration`` stores)."""
+    from nas.proxy import fit
+
+    y = np.array([n["truth"] for n in nets])
+    main = np.array([i for i, n in enumerate(nets) if n["protocol"] == "main"])
+    groups = [n["family"] for n in nets]
+    best, best_key = None, None
+    for i, spec in enumerate(candidate_specs()):
+        if not fit._usable(spec, X, main):
+            continue
+        p = fit.lofo_predict(spec, X, y, groups, rows=main)
+        key = (fit._inner_score(p[main], y[main]), -len(spec.features), spec.alpha, -i)
+        if best_key is None or key > best_key:
+            best, best_key = spec, key
+    return {"spec": best.name, "features": list(best.features), "alpha": best.alpha,
+            "model": fit.to_linear(best, X, y, main), "lofo_spearman_in_selection": best_key[0]}
+
+
+# ---------------------------------------------------------------------------------- report
+def _f(x: Any, nd: int = 2) -> str:
+    return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
+
+
+def render(res: dict[str, Any]) -> str:
+    L = [f"# Predictor fidelity, x{res['scale']} ({res['gt_set']}, Y-PSNR after the papers' full training)", "",
+         f"Written by `benchmarks/predictor_fidelity.py` on {res['date']} ({res['machine']}). Protocol of every proxy "
+         f"run: `{PROFILE}` (20 steps, proxy-only bicubic skip), data: {res['data_source']}. "
+         f"{res['n_main']} published networks in {res['n_families']} families / {res['n_lineages']} lineages, "
+         f"{res['n_ablation']} ablation variants, {res['n_pairs']} ablation pairs. "
+         "Every score is **out of family**: the predictor (features, alpha) is chosen by nested leave-one-family-out "
+         "cross-validation, so a held-out family touches no coefficient, standardisation or choice. "
+         "95 % intervals: percentile bootstrap over networks (2,000 resamples).", ""]
+    for ev in res["evaluations"]:
+        L += [f"## Seed {ev['seed']}, grouped by {ev['grouping']} ({ev['n_groups']} groups)", "",
+              "| predictor | Spearman [95 % CI] | Kendall | clear pairs | MAE dB [95 % CI] | ablation pairs in order |",
+              "|---|---|---:|---:|---|---:|"]
+        for label, key in (("chosen by nested LOFO", "predictor"), ("params + depth alone (nested)", "params_depth"),
+                           ("zoo-skip form: psnr + params + depth, alpha 1 (LOFO)", "current_zoo_skip")):
+            b = ev[key]
+            ci, mci, ab = b["spearman_ci"], b["mae_ci"], b["ablation"]
+            L.append(f"| {label} | {_f(b['spearman'])} [{_f(ci[0])}, {_f(ci[1])}] | {_f(b['kendall'])} | "
+                     f"{_f(100 * b['clear_share'], 0)} % | {_f(b['mae_db'], 3)} [{_f(mci[0], 3)}, {_f(mci[1], 3)}] | "
+                     f"{ab['in_order']:g} / {ab['pairs']} |")
+        pb = ev["paired_vs_params_depth"]
+        L += ["", f"Paired bootstrap, chosen minus params + depth: Spearman {pb['diff']:+.2f} "
+                  f"[{pb['lo']:+.2f}, {pb['hi']:+.2f}]; difference >= 0.10 in {100 * pb['share_above_margin']:.0f} % of resamples."]
+        if "jackknife" in ev:
+            jk = ev["jackknife"]
+            worst = min(jk["by_left_out"], key=lambda k: jk["by_left_out"][k])
+            best = max(jk["by_left_out"], key=lambda k: jk["by_left_out"][k])
+            L.append(f"Jackknife (one network left out of the whole procedure): Spearman {jk['min']:.2f} "
+                     f"(without {worst}) to {jk['max']:.2f} (without {best}).")
+        L += ["", "Chosen per held-out group: " + "; ".join(f"{g}: `{s}`" for g, s in sorted(ev["chosen"].items())), ""]
+    sh = res["shipped"]
+    L += ["## The predictor fitted on every network (what a calibration stores)", "",
+          f"`{sh['spec']}`: PSNR = {sh['model']['intercept']:.3f} + "
+          + " + ".join(f"{c:.4g} x {f}" for c, f in zip(sh["model"]["coef"], sh["features"]))
+          + f" (features clipped to the fitting range). Its LOFO Spearman inside the selection, "
+            f"{sh['lofo_spearman_in_selection']:.2f}, is optimistic: the honest figure is the nested one above.", "",
+          "## Networks (seed 0)", "",
+          "| network | family | protocol | published dB | predicted (nested) | params + depth | params | depth | proxy dB |",
+          "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    ev0 = res["evaluations"][0]
+    for n in res["networks"]:
+        L.append(f"| {n['name']} | {n['family']} | {n['protocol']} | {n['truth']:.2f} | "
+                 f"{_f(ev0['predictions'].get(n['name']))} | {_f(ev0['baseline_predictions'].get(n['name']))} | "
+                 f"{n['params']:,} | {n['depth']} | {_f(n['psnr'])} |")
+    if res["pairs"]:
+        L += ["", "## Ablation pairs (better, worse, the choice)", ""]
+        L += [f"- {a} > {b}: {c}" for a, b, c in res["pairs"]]
+    L += ["", "## Cost of the features (median seconds per network, 1 thread)", "",
+          f"zero-cost proxies before training {res['cost']['zc_s']:.2f} s, after {res['cost']['zc_t_s']:.2f} s, "
+          f"the 20-step run {res['cost']['train_s']:.2f} s + validation {res['cost']['val_s']:.2f} s.", ""]
+    return "\n".join(L)
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", type=int, default=4)
+    ap.add_argument("--gt-set", default="Set5")
+    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--data", default=None, help="training photographs (default: the built-in ones)")
+    ap.add_argument("--val-data", default=None)
+    ap.add_argument("--boot", type=int, default=2000)
+    ap.add_argument("--no-jackknife", action="store_true")
+    ap.add_argument("--out-dir", default=str(ROOT / "results" / "benchmarks"))
+    ap.add_argument("--write-calibration", action="store_true")
+    args = ap.parse_args(argv)
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    nets, pairs = ground_truth(args.scale, args.gt_set)
+    cache = run_measurements(nets, seeds, args, out / f"predictor_fidelity_x{args.scale}.cache.jsonl")
+    evaluations = []
+    for seed in seeds:
+        X = feature_table(nets, cache, seed)
+        for gk in ("family", "lineage"):
+            ev = evaluate(nets, pairs, X, gk, args.boot, jackknife=(seed == seeds[0] and gk == "family"
+                                                                     and not args.no_jackknife))
+            ev["seed"] = seed
+            evaluations.append(ev)
+    X0 = feature_table(nets, cache, seeds[0])
+    recs = [cache[n["keys"][seeds[0]]] for n in nets]
+    res = {"scale": args.scale, "gt_set": args.gt_set, "date": _dt.date.today().isoformat(),
+           "machine": f"{os.cpu_count()} CPUs, {sys.platform}", "data_source": recs[0]["data_source"],
+           "n_main": sum(n["protocol"] == "main" for n in nets), "n_ablation": sum(n["protocol"] != "main" for n in nets),
+           "n_families": len({n["family"] for n in nets if n["protocol"] == "main"}),
+           "n_lineages": len({n["lineage"] for n in nets if n["protocol"] == "main"}), "n_pairs": len(pairs),
+           "pairs": pairs, "evaluations": evaluations, "shipped": shipped(nets, X0),
+           "networks": [{"name": n["name"], "family": n["family"], "lineage": n["lineage"], "protocol": n["protocol"],
+                         "truth": n["truth"], "source": n["source"], "params": r["params"], "depth": r["depth"],
+                         "psnr": r.get("psnr")} for n, r in zip(nets, recs)],
+           "cost": {k: float(np.median([r[k] for r in cache.values() if r.get(k) is not None]))
+                    for k in ("zc_s", "zc_t_s", "train_s", "val_s")}}
+    stem = out / f"predictor_fidelity_x{args.scale}"
+    write_atomic(stem.with_suffix(".json"), json.dumps(res, indent=1, default=finite_or_none))
+    write_atomic(stem.with_suffix(".md"), render(res))
+    print(render(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
