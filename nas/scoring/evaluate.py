@@ -25,7 +25,9 @@ from nas.models.depth import conv_depth
 from nas.proxy.data import ProxyData
 from nas.proxy.profiles import ProxyProfile
 from nas.metrics.quiet import LOADED_SHARE, cpu_load, gate
-from nas.proxy.train import load_train_state, save_train_state, torch_threads, train_segment
+from nas.data import rgb_to_y_torch
+from nas.proxy.features import proxy_batch, trajectory_features, zero_cost_proxies
+from nas.proxy.train import load_train_state, save_train_state, torch_threads, train_segment, with_skip
 
 __all__ = ["LatencySetting", "Costs", "Scores", "RungScore", "deploy_form", "seeded_model", "cheap_scores", "measure_costs",
            "evaluate", "continue_rung"]
@@ -107,6 +109,10 @@ class Scores:
         timings: wall seconds per stage (build, mult_adds, train, validate, latency).
         train_params: parameter count of the training form.
         extra: the study's other objectives by name (:attr:`Costs.extra`).
+        features: what the proxy run measured beside the PSNR, for a full-training PSNR
+            predictor (:mod:`nas.proxy.features`): the loss-trajectory features (``loss_mean``,
+            ``loss_mean_late``, ``loss_last``, ``loss_slope``) and the zero-cost proxies asked for
+            (``zc_<name>`` before training, ``zc_<name>_t`` after).
     """
 
     psnr_db: float
@@ -117,6 +123,7 @@ class Scores:
     timings: dict[str, float] = field(default_factory=dict)
     train_params: int | None = None
     extra: dict[str, float] = field(default_factory=dict)
+    features: dict[str, float] = field(default_factory=dict)
 
     def value(self, name: str) -> float:
         """The objective ``name``'s value in its unit.
@@ -275,7 +282,8 @@ def _timed_quietly(deployed: torch.nn.Module, colors: int, latency: LatencySetti
 def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
              device: torch.device | str = "cpu", latency: LatencySetting = LatencySetting(),
              on_step=None, costs: tuple[Costs, torch.nn.Module] | None = None,
-             checkpoint: str | Path | None = None, objectives: Sequence[Objective] = OBJECTIVES) -> Scores:
+             checkpoint: str | Path | None = None, objectives: Sequence[Objective] = OBJECTIVES,
+             zero_cost: Sequence[str] = ()) -> Scores:
     """Score ``config``: exact params, Mult-Adds, latency, then proxy PSNR at rung 0.
 
     With a fixed profile (``profile.rungs == 1``) this is the whole proxy: ``profile.iters``
@@ -286,6 +294,10 @@ def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
         costs: the result of :func:`measure_costs` if already computed (saves a rebuild).
         objectives: the study's objectives (measured when ``costs`` is not given).
         checkpoint: continuation file written after training (multi-fidelity profiles only).
+        zero_cost: feature names ``zc_<name>`` (zero-cost proxy before training) and
+            ``zc_<name>_t`` (after) to measure into ``Scores.features``, on the proxy data's
+            first 16 un-augmented patches (:func:`nas.proxy.features.proxy_batch`); the timings get
+            ``zero_cost_s``.
 
     Raises:
         ArchConfigError: the config cannot be built.
@@ -294,13 +306,54 @@ def evaluate(config: ArchConfig, data: ProxyData, profile: ProxyProfile,
     """
     cost, model = costs if costs is not None else measure_costs(config, profile.seed, latency, device, objectives)
     timings = dict(cost.timings)
-    result, opt_state = train_segment(model, data, profile, device, start=0, stop=profile.iters, on_step=on_step)
+    zc = _ZeroCost(zero_cost, model, data, profile, config, device)
+    features = zc.measure(after=False)
+    losses: list[float] = []
+
+    def step(i: int, loss: float) -> None:
+        losses.append(loss)
+        if on_step is not None:
+            on_step(i, loss)
+
+    result, opt_state = train_segment(model, data, profile, device, start=0, stop=profile.iters, on_step=step)
     timings["train_s"], timings["validate_s"] = result.train_s, result.val_s
+    features.update(trajectory_features(losses))
+    features.update(zc.measure(after=True))
+    if zc.seconds:
+        timings["zero_cost_s"] = zc.seconds
     if checkpoint is not None and profile.multi_fidelity:
         save_train_state(checkpoint, model, opt_state, result.iters, config.arch_id)
     return Scores(psnr_db=result.psnr_db, params=cost.params, mult_adds=cost.mult_adds,
                   latency_ms=cost.latency_ms, iters=result.iters, timings=timings,
-                  train_params=cost.train_params, extra=dict(cost.extra))
+                  train_params=cost.train_params, extra=dict(cost.extra), features=features)
+
+
+class _ZeroCost:
+    """The zero-cost proxies ``names`` asks for (``zc_<name>`` before training, ``zc_<name>_t``
+    after), measured on one fixed real batch (:func:`nas.proxy.features.proxy_batch`) of what the
+    proxy trains (the profile's skip included for the loss-based ones)."""
+
+    def __init__(self, names: Sequence[str], model, data, profile, config, device) -> None:
+        self.before = tuple(n[3:] for n in names if n.startswith("zc_") and not n.endswith("_t"))
+        self.after = tuple(n[3:-2] for n in names if n.startswith("zc_") and n.endswith("_t"))
+        self.model, self.data, self.profile, self.config, self.device = model, data, profile, config, device
+        self.seconds = 0.0
+        self._batch = None
+
+    def measure(self, after: bool) -> dict[str, float]:
+        which = self.after if after else self.before
+        if not which:
+            return {}
+        t = time.perf_counter()
+        if self._batch is None:
+            lr, hr = proxy_batch(self.data, self.profile)
+            if self.config.colors == 1:
+                lr, hr = rgb_to_y_torch(lr) / 255.0, rgb_to_y_torch(hr) / 255.0
+            self._batch = lr.to(self.device), hr.to(self.device)
+        wrapped = with_skip(self.model, getattr(self.profile, "skip", "none"), self.config.scale)
+        out = zero_cost_proxies(self.model, *self._batch, loss_model=wrapped, which=which)
+        self.seconds += time.perf_counter() - t
+        return {f"{k}_t": v for k, v in out.items()} if after else out
 
 
 @dataclass

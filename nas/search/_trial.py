@@ -101,7 +101,7 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
         on_step = (lambda i, _l: progress.step(i, profile.iters)) if progress is not None else None
         ckpt = ctx.ckpt_dir / f"trial_{trial.number:05d}.pt" if profile.multi_fidelity else None
         scores = evaluate(config, ctx.data, profile, ctx.device, ctx.latency, on_step=on_step, costs=costs,
-                          checkpoint=ckpt)
+                          checkpoint=ckpt, zero_cost=getattr(ctx.calibration, "features", ()) or ())
     except optuna.TrialPruned:
         raise
     except Exception as err:  # the trial FAILS with the reason; the search goes on
@@ -123,7 +123,8 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
     pre["paused_s"] = gate().paused_s - paused0
     trial.set_user_attr("timings", {k: round(v, 3) for k, v in {**scores.timings, **pre}.items()})
     values = scores.values(ctx.objectives)
-    pred = predict(ctx.calibration, scores.iters, scores.psnr_db, scores.params, scores.mult_adds, costs[0].depth)
+    pred = predict(ctx.calibration, scores.iters, scores.psnr_db, scores.params, scores.mult_adds, costs[0].depth,
+                   config, scores.features)
     if pred is not None:  # rank by the predicted fully-trained PSNR; the proxy's own kept beside it
         trial.set_user_attr("psnr_raw_db", scores.psnr_db)
         trial.set_user_attr("prediction", pred.to_dict())
@@ -181,14 +182,24 @@ def _record_load(trial: Trial, load: dict | None, warned: dict[str, bool], log: 
 
 
 
-def predict(calibration, iters: int, psnr_db: float, params: float, mult_adds: float, depth):
+def predict(calibration, iters: int, psnr_db: float, params: float, mult_adds: float, depth, config=None,
+            features=None):
     """The calibration's prediction of the fully-trained PSNR at ``iters`` steps, or ``None``
-    (no calibration, no model for that fidelity, or an unknown feature)."""
+    (no calibration, no model for that fidelity, or an unknown feature). Its features may be
+    any of ``nas.proxy.predict.feature_vector``'s, the design features of ``config``
+    (``nas.proxy.features.design_features``) and what the proxy run measured (``features``:
+    ``Scores.features``, the loss trajectory and zero-cost proxies)."""
     if calibration is None:
         return None
     from nas.proxy.predict import feature_vector
 
-    return calibration.predict(iters, feature_vector(psnr_db, params, mult_adds, depth))
+    values = feature_vector(psnr_db, params, mult_adds, depth, getattr(config, "nf", None))
+    if config is not None:
+        from nas.proxy.features import design_features
+
+        values.update(design_features(config))
+    values.update(features or {})
+    return calibration.predict(iters, values)
 
 
 

@@ -81,3 +81,24 @@ def test_trajectory_and_design_features():
     assert d["share_rfdb"] == 1.0 and d["share_attention"] == 1.0 and d["n_blocks"] == 4.0
     e = F.design_features(reference_config("imdn_rtc", 4))  # IMDN_RTC's blocks have no CCA
     assert e["share_attention"] == 0.0 and e["share_imdb"] == 1.0
+
+
+def test_a_search_trial_measures_the_features_its_calibration_needs():
+    """evaluate() keeps the loss trajectory and measures exactly the zero-cost proxies asked for, and
+    the search's predict() reads them with the design features (issue 31 §2, §5)."""
+    from nas.proxy.data import load_proxy_data
+    from nas.proxy.predict import Calibration
+    from nas.proxy.profiles import PROFILES
+    from nas.scoring.evaluate import evaluate
+    from nas.search._trial import predict
+
+    prof = PROFILES["smoke"]
+    cfg = reference_config("rfdn", 4).replace(nf=16, blocks=reference_config("rfdn", 4).blocks[:1])
+    s = evaluate(cfg, load_proxy_data(4, prof), prof, zero_cost=("zc_synflow", "zc_naswot_t"))
+    assert set(s.features) == {"zc_synflow", "zc_naswot_t", "loss_mean", "loss_mean_late", "loss_last", "loss_slope"}
+    assert s.timings["zero_cost_s"] > 0
+    names = ("psnr", "log10_params", "share_attention", "zc_synflow", "loss_mean")
+    cal = Calibration(name="t", scale=4, protocol={}, data="", horizon="", features=names,
+                      models={prof.iters: {"intercept": 30.0, "coef": [0.0, 0.0, 1.0, 0.01, 0.0], "sigma_db": 0.1}})
+    pred = predict(cal, s.iters, s.psnr_db, s.params, s.mult_adds, 10, cfg, s.features)
+    assert pred.psnr_db == pytest.approx(31.0 + 0.01 * s.features["zc_synflow"])
