@@ -286,7 +286,9 @@ def _print_front(out_dir, study_name, storage, sort: str, fmt: str = "table", sh
     margin = data.facts.claim_margin_db
     if dominating and df.empty:
         err.print(f"no searched candidate dominates {dominating} at the same fidelity (fewer or equal params, "
-                  "Mult-Adds and latency, PSNR " + (f"more than {margin:.2f} dB (the seed-to-seed noise) above"
+                  "Mult-Adds and latency, PSNR " + (f"more than {margin:.2f} dB ("
+                                                  + ("the predictor's error at 95 %" if data.facts.claim_basis == "prediction"
+                                                     else "the seed-to-seed noise") + ") above"
                                                   if margin else ">=") + " its own)", highlight=False, markup=False)
     if fmt == "csv":
         sys.stdout.write(df.to_csv(index=False))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import re
 import shlex
 from dataclasses import asdict, dataclass, field
@@ -40,6 +41,11 @@ from nas.scoring.objectives import (
 )
 from nas.search.rungs import RungEntry, rung_table
 from nas.urls import redact_url
+
+#: One-sided normal quantile of a dominance claim on a predicted PSNR (issue 31 §5): a claim needs a
+#: predicted margin above ``CLAIM_Z * sqrt(2) * sigma`` (two independent prediction errors of
+#: out-of-family RMS ``sigma``), so prediction error alone makes such a margin in under 5 % of cases.
+CLAIM_Z = 1.645
 
 __all__ = [
     "COLUMNS",
@@ -233,8 +239,11 @@ class RunFacts:
         psnr_noise_db: the protocol's seed-to-seed PSNR noise ``{steps: dB}`` (stored with the
             study, or looked up by protocol for a study made before it was stored; ``{}`` when
             unmeasured).
-        claim_margin_db: the noise at the top fidelity: a candidate's ``dominates`` claim
-            against a reference needs a PSNR margin above it (0 when unmeasured).
+        claim_margin_db: a candidate's ``dominates`` claim against a reference needs a PSNR margin
+            above this (dB): the seed-to-seed noise at the top fidelity, and on a predicted PSNR at
+            least ``CLAIM_Z * sqrt(2) * sigma`` (:data:`CLAIM_Z`; ``sigma`` the largest out-of-family
+            error of the study's predictions), 0 when neither is known.
+        claim_basis: what the margin is: ``"noise"``, ``"prediction"`` or ``""``.
         confirm_profile: the ``nas confirm`` profile, if the study was confirmed, else ``{}``.
         ntire_year: the NTIRE ESR ranking of the ``ntire_score`` column (``nas search --preset
             ntire-esr``), else ``None``.
@@ -271,6 +280,7 @@ class RunFacts:
     versions: dict = field(default_factory=dict)
     psnr_noise_db: dict = field(default_factory=dict)
     claim_margin_db: float = 0.0
+    claim_basis: str = ""
     confirm_profile: dict = field(default_factory=dict)
     psnr_basis: str = "validation PSNR-Y of the proxy at the top rung"
     ntire_year: int | None = None
@@ -316,7 +326,10 @@ class RunFacts:
             *([("NTIRE score", f"NTIRE ESR {self.ntire_year} Score_Final against its baseline as measured in this "
                 "study (runtime here, NTIRE FLOPs, params; lower is better; nas.scoring.ntire)")]
               if self.ntire_year else []),
-            ("dominance claims", (f"PSNR margin above {self.claim_margin_db:.2f} dB (seed-to-seed noise at the top "
+            ("dominance claims", (f"predicted PSNR margin above {self.claim_margin_db:.2f} dB ({CLAIM_Z} x sqrt(2) x the "
+                                  "predictor's out-of-family error: under 5 % that prediction error alone makes such "
+                                  "a margin, independent normal errors)" if self.claim_basis == "prediction"
+                                  else f"PSNR margin above {self.claim_margin_db:.2f} dB (seed-to-seed noise at the top "
                                   "rung)" if self.claim_margin_db else "plain dominance (noise not measured for "
                                   "this protocol)")
              + (f"; retrained by nas confirm with profile {self.confirm_profile.get('name')}"
@@ -577,6 +590,10 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
     n = len(objectives)
     noise = _noise(ua)
     margin = noise_at(noise, top_iters)
+    basis = "noise" if margin else ""
+    sigmas = [s for s in (_sigma(t, best.get(t.number), ua) for t in trials if t.number in at_top) if s]
+    if sigmas and CLAIM_Z * math.sqrt(2) * max(sigmas) > margin:
+        margin, basis = CLAIM_Z * math.sqrt(2) * max(sigmas), "prediction"
 
     by_number = {t.number: t for t in trials}
     points = []
@@ -683,6 +700,7 @@ def build_report_data(study: optuna.Study, out_dir: str | Path | None = None, *,
         versions=dict(ua.get("versions") or {}),
         psnr_noise_db=noise,
         claim_margin_db=margin,
+        claim_basis=basis,
         confirm_profile=dict(ua.get("confirm_profile") or {}),
         psnr_basis=_psnr_basis(trials, ua),
         ntire_year=ua.get("ntire_year") if isinstance(ua.get("ntire_year"), int) else None,

@@ -188,7 +188,9 @@ def render_report_html(data: ReportData, title: str | None = None) -> str:
     doms = [f"{name.upper()}: {len(data.dominated_by(name))}" for name in data.references]
     if doms:
         margin = data.facts.claim_margin_db
-        kpi += ("; trials dominating each reference" + (f" by more than the {margin:.2f} dB seed noise" if margin else "")
+        kpi += ("; trials dominating each reference" + (f" by more than {margin:.2f} dB ("
+                                                    + ("the predictor's error at 95 %" if data.facts.claim_basis == "prediction"
+                                                       else "the seed noise") + ")" if margin else "")
                 + ": " + ", ".join(doms))
     hv_note = (f"Hypervolume box {html.escape(data.hv_reference.describe(data.objectives))} "
                "(<code>nas/front/hypervolume.py</code>)." if data.hv_reference else "")

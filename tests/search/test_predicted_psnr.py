@@ -74,6 +74,17 @@ def test_search_ranks_by_the_predicted_psnr_and_keeps_the_raw_one(tmp_path, pred
     assert erfdn.psnr_proxy_db == pytest.approx(top["psnr_db"])  # the proxy's own, kept
     assert erfdn.psnr_sigma_db == pytest.approx(0.15)
     assert json.loads(erfdn.psnr_by_iters)["8"] == pytest.approx(top["psnr_db"], abs=1e-3)  # raw curve
+    # a dominance claim on a predicted PSNR needs a margin above the predictor's error at 95 %
+    # (issue 31 §5), not the seed noise: 1.645 x sqrt(2) x 0.15 dB
+    from nas.report import build_report_data
+
+    data = build_report_data(study, tmp_path / "run", with_hypervolume=False)
+    assert data.facts.claim_basis == "prediction"
+    assert data.facts.claim_margin_db == pytest.approx(1.645 * 2 ** 0.5 * 0.15)
+    ref = data.references["erfdn"]
+    for p in data.points:
+        if "erfdn" in p.dominates:
+            assert p.psnr_db - ref.psnr_db > data.facts.claim_margin_db
 
 
 def test_shipped_calibrations_load():
