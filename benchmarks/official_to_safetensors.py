@@ -1,0 +1,63 @@
+"""Turn an authors' checkpoint that ``nas eval --reference`` cannot read directly into a
+``nas`` safetensors file, so that ``nas eval FILE.safetensors`` measures it.
+
+Two cases the ground truth (``nas/arch/ground_truth.py``) needs:
+
+* a deploy-form checkpoint (only the merged ``eval_conv`` of SPAN's Conv3XC, e.g.
+  Amazingren/NTIRE2024_ESR ``model_zoo/team38_span_ch28_slim.pth``): ``--deploy`` builds the
+  re-parameterised network first;
+* a checkpoint at a scale the reference does not declare (icandle/EFDN
+  ``model_zoo/EFDNx2_baseline.pth`` is EFDN at x2): ``--scale`` with ``--config-from REF``.
+
+The keys are renamed with the reference's official key map (``nas.checkpoints.official``) and
+loaded strictly (every key, every shape); the pixel range is the reference's. Nothing is
+downloaded; the weights are never committed.
+
+    python benchmarks/official_to_safetensors.py --reference span_ntire --scale 4 --deploy \
+        --weights team38_span_ch28_slim.pth --out /tmp/span_ntire_x4.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from nas.arch import REFERENCES, ArchConfig
+from nas.checkpoints import map_official_keys
+from nas.checkpoints.io import load_state_dict_strict, read_state_dict, save_safetensors
+from nas.models import build_model
+from nas.models.deploy import PixelRange, deploy_model
+
+
+def convert(reference: str, scale: int, weights: Path, out: Path, deploy: bool = False,
+            config: ArchConfig | None = None) -> Path:
+    """Write ``out`` (safetensors with config and pixel range) from the authors' ``weights``."""
+    ref = REFERENCES[reference]
+    cfg = config if config is not None else ref.build(scale)
+    model = build_model(cfg)
+    if deploy:
+        model = deploy_model(model)
+    state = map_official_keys(read_state_dict(weights), ref.name, cfg, source=str(weights))
+    load_state_dict_strict(model, state, source=str(weights))
+    wrapped = PixelRange(model, ref.pixel_range) if ref.pixel_range != 1.0 else model
+    return save_safetensors(out, wrapped, cfg, form="deploy" if deploy else "train",
+                            extra_meta={"source": str(weights)})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reference", required=True, help="key map, pixel range and (default) config of this reference")
+    ap.add_argument("--scale", type=int, required=True)
+    ap.add_argument("--weights", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--deploy", action="store_true", help="the checkpoint holds the re-parameterised form")
+    ap.add_argument("--config-from", default=None,
+                    help="build the config with this reference's builder at --scale even where it does not "
+                         "declare the scale (e.g. efdn at x2)")
+    args = ap.parse_args()
+    cfg = REFERENCES[args.config_from].build(args.scale) if args.config_from else None
+    print(convert(args.reference, args.scale, args.weights, args.out, deploy=args.deploy, config=cfg))
+
+
+if __name__ == "__main__":
+    main()
