@@ -23,7 +23,7 @@ What it does, top to bottom:
 Run (2 worker processes x 1 torch thread; ~10 min at x4 on 2 cores)::
 
     .venv/bin/python benchmarks/predictor_fidelity.py --scale 4
-    .venv/bin/python benchmarks/predictor_fidelity.py --scale 4 --write-calibration   # ship it
+    .venv/bin/python benchmarks/predictor_fidelity.py --scale 4 --write-calibration zoo-gt-x4   # ship it
 
 Outputs ``results/benchmarks/predictor_fidelity_x<s>.{json,md}``.
 """
@@ -259,8 +259,41 @@ def shipped(nets: list[dict], X: dict[str, np.ndarray]) -> dict[str, Any]:
         key = (fit._inner_score(p[main], y[main]), -len(spec.features), spec.alpha, -i)
         if best_key is None or key > best_key:
             best, best_key = spec, key
+    from nas.proxy.predict import fit_box_domain
+
+    box = fit_box_domain([{"log10_params": X["log10_params"][i], "depth": X["depth"][i]} for i in main],
+                         [groups[i] for i in main], [nets[i]["name"] for i in main])
     return {"spec": best.name, "features": list(best.features), "alpha": best.alpha,
-            "model": fit.to_linear(best, X, y, main), "lofo_spearman_in_selection": best_key[0]}
+            "model": fit.to_linear(best, X, y, main), "lofo_spearman_in_selection": best_key[0],
+            "domain": box.to_dict()}
+
+
+def write_calibration(res: dict[str, Any], name: str) -> None:
+    """Store the shipped predictor in ``nas/proxy/calibrations.json`` as ``name`` (a
+    ``nas.proxy.predict.Calibration``): its linear model at the protocol's 20 steps, its nested
+    out-of-family RMS error as ``sigma_db``, the statistics and the box domain."""
+    import dataclasses
+
+    from nas.proxy.profiles import get_profile
+
+    path = ROOT / "nas" / "proxy" / "calibrations.json"
+    cals = json.loads(path.read_text()) if path.exists() else {}
+    prof = get_profile(PROFILE)
+    ev = res["evaluations"][0]
+    pred = np.array([ev["predictions"][n["name"]] for n in res["networks"] if n["protocol"] == "main"], float)
+    truth = np.array([n["truth"] for n in res["networks"] if n["protocol"] == "main"])
+    sh = res["shipped"]
+    model = {**sh["model"], "sigma_db": float(np.sqrt(np.nanmean((pred - truth) ** 2))),
+             "nested_spearman": ev["predictor"]["spearman"], "nested_spearman_ci": ev["predictor"]["spearman_ci"],
+             "nested_mae_db": ev["predictor"]["mae_db"], "n": res["n_main"]}
+    protocol = {k: v for k, v in dataclasses.asdict(prof).items() if k not in ("name", "rungs", "predictor")}
+    cals[name] = {"scale": res["scale"], "protocol": protocol, "data": res["data_source"],
+                  "horizon": f"{res['gt_set']} x{res['scale']} Y-PSNR after the papers' full training",
+                  "features": sh["features"], "models": {str(prof.iters): model}, "domain": sh["domain"],
+                  "source": f"benchmarks/predictor_fidelity.py {res['date']}: {sh['spec']} chosen by leave-one-family-out "
+                            f"on {res['n_main']} published networks (nas.arch.ground_truth); sigma_db and the "
+                            "statistics are the nested out-of-family ones"}
+    write_atomic(path, json.dumps(cals, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------------------------- report
@@ -304,6 +337,10 @@ def render(res: dict[str, Any]) -> str:
           + " + ".join(f"{c:.4g} x {f}" for c, f in zip(sh["model"]["coef"], sh["features"]))
           + f" (features clipped to the fitting range). Its LOFO Spearman inside the selection, "
             f"{sh['lofo_spearman_in_selection']:.2f}, is optimistic: the honest figure is the nested one above.", "",
+          f"Applicability domain (box in log10 params, depth; margin {sh['domain']['margin']:.2f} of each range, the "
+          "smallest that keeps every published network inside the box of the other families): "
+          + ", ".join(f"{f} {a:.3g}..{b:.3g}" for f, a, b in zip(sh["domain"]["features"], sh["domain"]["lo"],
+                                                               sh["domain"]["hi"])) + ".", "",
           "## Networks (seed 0)", "",
           "| network | family | protocol | published dB | predicted (nested) | params + depth | params | depth | proxy dB |",
           "|---|---|---|---:|---:|---:|---:|---:|---:|"]
@@ -332,7 +369,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--boot", type=int, default=2000)
     ap.add_argument("--no-jackknife", action="store_true")
     ap.add_argument("--out-dir", default=str(ROOT / "results" / "benchmarks"))
-    ap.add_argument("--write-calibration", action="store_true")
+    ap.add_argument("--write-calibration", metavar="NAME", default=None,
+                    help="store the predictor in nas/proxy/calibrations.json under NAME (e.g. zoo-gt-x4)")
     args = ap.parse_args(argv)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -364,6 +402,8 @@ def main(argv: Iterable[str] | None = None) -> int:
     write_atomic(stem.with_suffix(".json"), json.dumps(res, indent=1, default=finite_or_none))
     write_atomic(stem.with_suffix(".md"), render(res))
     print(render(res))
+    if args.write_calibration:
+        write_calibration(res, args.write_calibration)
     return 0
 
 

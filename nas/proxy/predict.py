@@ -35,7 +35,8 @@ from typing import Any, Mapping, Sequence
 
 from nas.errors import NasError
 
-__all__ = ["FEATURES", "DOMAIN_FEATURES", "Prediction", "Domain", "Calibration", "load_calibrations",
+__all__ = ["FEATURES", "DOMAIN_FEATURES", "BOX_FEATURES", "Prediction", "Domain", "BoxDomain", "fit_box_domain",
+           "Calibration", "load_calibrations",
            "find_calibration", "feature_vector", "fit_domain", "resolve_profile"]
 
 CALIBRATION_FILE = Path(__file__).with_name("calibrations.json")
@@ -157,6 +158,113 @@ def fit_domain(rows: Sequence[Mapping[str, float]], networks: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
+class BoxDomain:
+    """The architectures a calibration's fitting set covers, as a box in (log10 params, depth)
+    (issue 31 §3): the fitting set's range of each descriptor, widened on each side by ``margin``
+    times that range.
+
+    ``margin`` is derived, not chosen: it is the smallest widening that keeps every published
+    network inside the box fitted *without its own family* (:func:`fit_box_domain`), so the box
+    admits a new design as far beyond the known ones as the published families lie beyond each
+    other, and no further. (The leverage rule of :class:`Domain`, refitted without their own
+    family, left 9 of the 13 published x4 networks outside.)
+
+    Attributes:
+        features: descriptor names (values from :func:`feature_vector`).
+        lo, hi: the box's bounds per descriptor (margin included).
+        margin: the widening, in units of each descriptor's fitting range.
+        networks: the fitting set (names).
+    """
+
+    features: tuple[str, ...]
+    lo: tuple[float, ...]
+    hi: tuple[float, ...]
+    margin: float
+    networks: tuple[str, ...] = ()
+
+    @property
+    def h_max(self) -> float:
+        """The largest ``leverage`` inside (1.0: ``leverage`` here is 1 + the excess outside the box)."""
+        return 1.0
+
+    def leverage(self, values: Mapping[str, float]) -> float | None:
+        """1 + how far ``values`` lie outside the box (in units of each descriptor's box width; 1.0
+        inside), ``None`` when a descriptor is missing or not finite."""
+        x = [values.get(f) for f in self.features]
+        if any(v is None or not math.isfinite(float(v)) for v in x):
+            return None
+        excess = max(max(lo - float(v), float(v) - hi, 0.0) / (hi - lo) for v, lo, hi in zip(x, self.lo, self.hi))
+        return 1.0 + excess
+
+    def check(self, values: Mapping[str, float]) -> dict[str, Any] | None:
+        """``{"leverage", "h_max", "inside"}`` for ``values`` (as :meth:`Domain.check`), or ``None``."""
+        h = self.leverage(values)
+        if h is None:
+            return None
+        return {"leverage": h, "h_max": 1.0, "inside": h <= 1.0}
+
+    def describe(self) -> str:
+        """The box in words, for logs."""
+        return ", ".join(f"{f} {lo:.3g}..{hi:.3g}" for f, lo, hi in zip(self.features, self.lo, self.hi))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": "box", "features": list(self.features), "lo": list(self.lo), "hi": list(self.hi),
+                "margin": self.margin, "networks": list(self.networks)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "BoxDomain":
+        return cls(features=tuple(d["features"]), lo=tuple(float(v) for v in d["lo"]),
+                   hi=tuple(float(v) for v in d["hi"]), margin=float(d["margin"]), networks=tuple(d.get("networks", ())))
+
+
+#: Descriptors of a :class:`BoxDomain`: size and depth, what the ground truth covers.
+BOX_FEATURES = ("log10_params", "depth")
+
+
+def fit_box_domain(rows: Sequence[Mapping[str, float]], families: Sequence[str], networks: Sequence[str] = (),
+                   features: Sequence[str] = BOX_FEATURES) -> BoxDomain:
+    """The :class:`BoxDomain` of a fitting set, its margin derived by leave-one-family-out.
+
+    For each family, the box of the *other* families' networks (their min..max per descriptor)
+    is taken; each of the family's networks lies outside it by some excess (in units of that
+    box's range per descriptor, 0 inside). ``margin`` is the largest such excess, so every
+    published network is inside the box of the others widened by ``margin``; the returned box is
+    the whole set's min..max widened by ``margin`` times its range.
+
+    Args:
+        rows: one :func:`feature_vector` per network; families: each network's family (>= 2).
+
+    Raises:
+        ValueError: fewer than two families, a descriptor missing / not finite, or constant over
+            the set.
+    """
+    import numpy as np
+
+    if len(set(families)) < 2:
+        raise ValueError("a box domain needs networks of at least two families")
+    try:
+        x = np.array([[float(r[f]) for f in features] for r in rows], float)
+    except KeyError as err:
+        raise ValueError(f"descriptor {err.args[0]!r} missing from a row") from None
+    if not np.isfinite(x).all():
+        raise ValueError("a descriptor is not finite (unknown depth?)")
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    if (hi <= lo).any():
+        raise ValueError(f"descriptor(s) {[f for f, a, b in zip(features, lo, hi) if b <= a]} constant over the set")
+    fam = np.asarray(families, object)
+    margin = 0.0
+    for g in set(families):
+        others = x[fam != g]
+        olo, ohi = others.min(axis=0), others.max(axis=0)
+        width = np.where(ohi > olo, ohi - olo, hi - lo)
+        for v in x[fam == g]:
+            margin = max(margin, float(np.max(np.maximum(np.maximum(olo - v, v - ohi), 0.0) / width)))
+    width = hi - lo
+    return BoxDomain(features=tuple(features), lo=tuple(float(v) for v in lo - margin * width),
+                     hi=tuple(float(v) for v in hi + margin * width), margin=margin, networks=tuple(networks))
+
+
+@dataclass(frozen=True)
 class Calibration:
     """A linear map from proxy features to published fully-trained PSNR, one per rung.
 
@@ -185,7 +293,7 @@ class Calibration:
     features: tuple[str, ...]
     models: dict[int, dict[str, Any]]
     source: str = ""
-    domain: Domain | None = None
+    domain: Domain | BoxDomain | None = None
 
     def predict(self, steps: int, values: Mapping[str, float]) -> Prediction | None:
         """The prediction at fidelity ``steps`` from feature ``values``; ``None`` when this
@@ -220,6 +328,10 @@ def feature_vector(psnr_db: float, params: float, mult_adds: float, depth: float
             "log2_nf": float("nan") if not nf else math.log2(float(nf))}
 
 
+def _domain_from_dict(d: Mapping[str, Any]) -> Domain | BoxDomain:
+    return BoxDomain.from_dict(d) if d.get("rule") == "box" else Domain.from_dict(d)
+
+
 @lru_cache(maxsize=4)
 def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibration]:
     """Every calibration in ``path`` (``{}`` when the file does not exist).
@@ -238,7 +350,7 @@ def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibrat
                 name=name, scale=int(c["scale"]), protocol=dict(c["protocol"]), data=str(c["data"]),
                 horizon=str(c["horizon"]), features=tuple(c["features"]),
                 models={int(k): v for k, v in c["models"].items()}, source=str(c.get("source", "")),
-                domain=Domain.from_dict(c["domain"]) if c.get("domain") else None)
+                domain=_domain_from_dict(c["domain"]) if c.get("domain") else None)
         return out
     except (ValueError, KeyError, TypeError) as err:
         raise NasError(f"{path}: not a valid calibration file ({err})") from None

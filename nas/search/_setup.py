@@ -201,9 +201,11 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
             log(f"PSNR objective: {calibration.horizon}, predicted by {calibration.name!r} from each rung's "
                 "validation PSNR, params, Mult-Adds and depth (the raw PSNR is kept as psnr_raw_db)")
             if calibration.domain is not None:
-                log(f"domain: candidates unlike the {len(calibration.domain.networks)} published networks it was "
-                    f"fitted on (leverage in log10 params, depth, log2 nf above {calibration.domain.h_max:.2f}) are "
-                    "pruned before training (constraint domain; the references are exempt)")
+                dom = calibration.domain
+                rule = (f"outside {dom.describe()}" if hasattr(dom, "describe") else
+                        f"leverage in log10 params, depth, log2 nf above {dom.h_max:.2f}")
+                log(f"domain: candidates unlike the {len(dom.networks)} published networks it was "
+                    f"fitted on ({rule}) are pruned before training (constraint domain; the references are exempt)")
             if calibration.data != data.source:
                 log(f"note: {calibration.name!r} was fitted on {calibration.data}; on other data its ranking "
                     "holds, absolute predicted PSNR may be offset")

@@ -161,10 +161,12 @@ def _check_domain(ctx, trial: Trial, config, costs, ref: str | None) -> None:
     trial.set_constraint(DOMAIN, (check["leverage"] - check["h_max"]) / check["h_max"])
     if not check["inside"]:  # pruned before its latency is timed: the costs counted so far are kept
         trial.set_user_attr("costs", {k: v for k, v in costs.metrics().items() if k != "latency_ms"})
-        prune(trial, f"outside the predictor's domain: leverage {check['leverage']:.2f} > {check['h_max']:.2f} "
-                     f"in (log10 params, depth, log2 nf) = ({math.log10(max(1, costs.params)):.2f}, {costs.depth}, "
-                     f"{math.log2(config.nf):.2f}) against the {len(domain.networks)} published networks of "
-                     f"{ctx.calibration.name!r}")
+        where = (f"(log10 params, depth) = ({math.log10(max(1, costs.params)):.2f}, {costs.depth}) outside the box "
+                 f"{domain.describe()}" if hasattr(domain, "describe") else
+                 f"leverage {check['leverage']:.2f} > {check['h_max']:.2f} in (log10 params, depth, log2 nf) = "
+                 f"({math.log10(max(1, costs.params)):.2f}, {costs.depth}, {math.log2(config.nf):.2f})")
+        prune(trial, f"outside the predictor's domain: {where}, against the {len(domain.networks)} published "
+                     f"networks of {ctx.calibration.name!r}")
 
 
 def _record_load(trial: Trial, load: dict | None, warned: dict[str, bool], log: Callable[[str], None]) -> None:

@@ -186,3 +186,28 @@ def test_a_search_whose_every_candidate_is_outside_stops_with_the_reason(tmp_pat
     assert all("latency_load" not in t.user_attrs and set(t.user_attrs["costs"]) == {"params", "mult_adds"}
                for t in pruned)
     assert "latency_ms" in done[0].user_attrs["costs"]
+
+
+def test_box_domain_margin_is_derived_by_leaving_each_family_out():
+    from nas.proxy.predict import BoxDomain, fit_box_domain
+
+    rows = [{"log10_params": 5.0}, {"log10_params": 5.5}, {"log10_params": 6.0}]
+    box = fit_box_domain(rows, ["a", "b", "c"], ["n1", "n2", "n3"], features=("log10_params",))
+    # a left out: the others span 5.5..6.0, a lies 0.5 below = 1.0 range; c likewise; b is inside
+    assert box.margin == pytest.approx(1.0)
+    assert box.lo == pytest.approx((4.0,)) and box.hi == pytest.approx((7.0,))
+    assert box.check({"log10_params": 6.9})["inside"]
+    out = box.check({"log10_params": 7.5})
+    assert not out["inside"] and out["leverage"] == pytest.approx(1 + 0.5 / 3.0)
+    assert box.check({"log10_params": float("nan")}) is None
+    assert BoxDomain.from_dict(box.to_dict()) == box
+    # every network is inside the box fitted without its own family (the rule the margin enforces)
+    for i, fam in enumerate("abc"):
+        rest = [r for j, r in enumerate(rows) if j != i]
+        sub = fit_box_domain(rest, [f for f in "abc" if f != fam], features=("log10_params",))
+        lo, hi = min(r["log10_params"] for r in rest), max(r["log10_params"] for r in rest)
+        widened = (lo - box.margin * (hi - lo), hi + box.margin * (hi - lo))
+        assert widened[0] - 1e-9 <= rows[i]["log10_params"] <= widened[1] + 1e-9
+        assert sub.margin >= 0
+    with pytest.raises(ValueError, match="two families"):
+        fit_box_domain(rows, ["a", "a", "a"], features=("log10_params",))
