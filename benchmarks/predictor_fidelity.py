@@ -51,12 +51,14 @@ ZC = ("zc_grad_norm", "zc_snip", "zc_synflow", "zc_naswot", "zc_jacob_cov")
 EXTRAS = ("psnr", "log10_mult_adds", *ZC, *(f"{z}_t" for z in ZC), "loss_mean", "loss_mean_late", "loss_slope",
           "share_attention", "share_reparam", "log2_nf")
 ALPHAS = (0.3, 1.0, 3.0, 10.0)
+#: Weights of the ablation pairs' difference equations (``nas.proxy.fit.Spec.pairs_weight``).
+PAIR_WEIGHTS = (0.0, 3.0)
 
 
 # ---------------------------------------------------------------------------------- 1. ground truth
 def ground_truth(scale: int, gt_set: str) -> tuple[list[dict[str, Any]], list[tuple[str, str, str]]]:
     """``(networks, ablation pairs)``: each network ``name``, ``family``, ``lineage``, ``protocol``,
-    ``truth`` (dB), ``source``, ``config`` (dict); each pair ``(better, worse, choice)``."""
+    ``truth`` (dB), ``source``, ``config`` (dict); each pair ``(better, worse, choice, delta_db)``."""
     try:
         from nas.arch import ground_truth as gt
     except ImportError:
@@ -70,7 +72,7 @@ def ground_truth(scale: int, gt_set: str) -> tuple[list[dict[str, Any]], list[tu
             nets.append({"name": e.name, "family": e.family, "lineage": e.lineage, "protocol": e.protocol,
                          "truth": truth, "source": e.source, "config": e.build(scale).to_dict()})
         names = {n["name"] for n in nets}
-        pairs = [(p.better, p.worse, p.choice) for p in gt.ABLATION_PAIRS
+        pairs = [(p.better, p.worse, p.choice, p.delta_db) for p in gt.ABLATION_PAIRS
                  if p.scale == scale and p.dataset == gt_set and p.better in names and p.worse in names]
     else:
         from nas.arch.references import REFERENCES, reference_config
@@ -176,14 +178,15 @@ def run_measurements(nets: list[dict], seeds: list[int], args: argparse.Namespac
 def candidate_specs(base: tuple[str, ...] = BASE, extras: Iterable[str] = EXTRAS) -> list:
     """The predictors the nested cross-validation chooses among: ridge on params + depth, on
     params + depth + one extra feature, and on params + depth + proxy PSNR + one more, each at
-    every alpha of :data:`ALPHAS`; ``base`` alone with ``extras=()`` is the params + depth baseline."""
+    every alpha of :data:`ALPHAS` and pair weight of :data:`PAIR_WEIGHTS`; ``base`` alone with
+    ``extras=()`` is the params + depth baseline."""
     from nas.proxy.fit import Spec
 
     extras = list(extras)
     sets = [base] + [(*base, e) for e in extras]
     if "psnr" in extras:
         sets += [(*base, "psnr", e) for e in extras if e != "psnr"]
-    return [Spec(tuple(f), a) for f in sets for a in ALPHAS]
+    return [Spec(tuple(f), a, w) for f in sets for a in ALPHAS for w in PAIR_WEIGHTS]
 
 
 def feature_table(nets: list[dict], cache: dict[str, dict], seed: int) -> dict[str, np.ndarray]:
@@ -212,15 +215,18 @@ def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key:
     main = np.array([i for i, n in enumerate(nets) if n["protocol"] == "main"])
     allrows = np.arange(len(nets))
     specs, base_specs = candidate_specs(), candidate_specs(extras=())
-    pred, chosen = fit.nested_lofo(specs, X, y, groups, rows=main, predict_rows=allrows)
-    base, _ = fit.nested_lofo(base_specs, X, y, groups, rows=main, predict_rows=allrows)
+    idx = {n["name"]: i for i, n in enumerate(nets)}
+    prow = [(idx[a], idx[b], d) for a, b, _c, d in pairs]
+    pred, chosen = fit.nested_lofo(specs, X, y, groups, rows=main, predict_rows=allrows, pairs=prow)
+    base, _ = fit.nested_lofo(base_specs, X, y, groups, rows=main, predict_rows=allrows, pairs=prow)
     cur = fit.lofo_predict(fit.Spec(("psnr", "log10_params", "depth"), 1.0), X, y, groups, rows=main)
 
     def block(p: np.ndarray) -> dict[str, Any]:
         s = fit.rank_scores(p[main], y[main])
         s["spearman_ci"] = fit.bootstrap_ci(p[main], y[main], fit.spearman, n_boot)
         s["mae_ci"] = fit.bootstrap_ci(p[main], y[main], fit.mae, n_boot)
-        s["ablation"] = fit.pair_order_share({n["name"]: float(v) for n, v in zip(nets, p)}, [(a, b) for a, b, _ in pairs])
+        s["ablation"] = fit.pair_order_share({n["name"]: float(v) for n, v in zip(nets, p)},
+                                             [(a, b) for a, b, *_ in pairs])
         return s
 
     out = {"grouping": group_key, "n_main": int(main.size), "n_groups": len(set(np.array(groups)[main])),
@@ -237,25 +243,29 @@ def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key:
             Xs = {k: v[keep] for k, v in X.items()}
             ys, gs = y[keep], [groups[j] for j in keep]
             ms = np.array([j for j, n in enumerate(sub) if n["protocol"] == "main"])
-            p, _ = fit.nested_lofo(specs, Xs, ys, gs, rows=ms)
+            sidx = {n["name"]: j for j, n in enumerate(sub)}
+            sp = [(sidx[a], sidx[b], d) for a, b, _c, d in pairs if a in sidx and b in sidx]
+            p, _ = fit.nested_lofo(specs, Xs, ys, gs, rows=ms, pairs=sp)
             jk[nets[i]["name"]] = fit.rank_scores(p[ms], ys[ms])["spearman"]
         vals = [v for v in jk.values() if math.isfinite(v)]
         out["jackknife"] = {"min": min(vals), "max": max(vals), "by_left_out": jk}
     return out
 
 
-def shipped(nets: list[dict], X: dict[str, np.ndarray]) -> dict[str, Any]:
+def shipped(nets: list[dict], pairs: list, X: dict[str, np.ndarray]) -> dict[str, Any]:
     """The predictor the selection picks on every published network (what ``--write-calibration`` stores)."""
     from nas.proxy import fit
 
     y = np.array([n["truth"] for n in nets])
     main = np.array([i for i, n in enumerate(nets) if n["protocol"] == "main"])
     groups = [n["family"] for n in nets]
+    idx = {n["name"]: i for i, n in enumerate(nets)}
+    prow = [(idx[a], idx[b], d) for a, b, _c, d in pairs]
     best, best_key = None, None
     for i, spec in enumerate(candidate_specs()):
         if not fit._usable(spec, X, main):
             continue
-        p = fit.lofo_predict(spec, X, y, groups, rows=main)
+        p = fit.lofo_predict(spec, X, y, groups, rows=main, pairs=prow)
         key = (fit._inner_score(p[main], y[main]), -len(spec.features), spec.alpha, -i)
         if best_key is None or key > best_key:
             best, best_key = spec, key
@@ -264,7 +274,8 @@ def shipped(nets: list[dict], X: dict[str, np.ndarray]) -> dict[str, Any]:
     box = fit_box_domain([{"log10_params": X["log10_params"][i], "depth": X["depth"][i]} for i in main],
                          [groups[i] for i in main], [nets[i]["name"] for i in main])
     return {"spec": best.name, "features": list(best.features), "alpha": best.alpha,
-            "model": fit.to_linear(best, X, y, main), "lofo_spearman_in_selection": best_key[0],
+            "model": fit.to_linear(best, X, y, main, prow, set(range(len(nets)))),
+            "lofo_spearman_in_selection": best_key[0],
             "domain": box.to_dict()}
 
 
@@ -351,7 +362,7 @@ def render(res: dict[str, Any]) -> str:
                  f"{n['params']:,} | {n['depth']} | {_f(n['psnr'])} |")
     if res["pairs"]:
         L += ["", "## Ablation pairs (better, worse, the choice)", ""]
-        L += [f"- {a} > {b}: {c}" for a, b, c in res["pairs"]]
+        L += [f"- {a} > {b} by {d:.2f} dB: {c}" for a, b, c, d in res["pairs"]]
     L += ["", "## Cost of the features (median seconds per network, 1 thread)", "",
           f"zero-cost proxies before training {res['cost']['zc_s']:.2f} s, after {res['cost']['zc_t_s']:.2f} s, "
           f"the 20-step run {res['cost']['train_s']:.2f} s + validation {res['cost']['val_s']:.2f} s.", ""]
@@ -392,7 +403,7 @@ def main(argv: Iterable[str] | None = None) -> int:
            "n_main": sum(n["protocol"] == "main" for n in nets), "n_ablation": sum(n["protocol"] != "main" for n in nets),
            "n_families": len({n["family"] for n in nets if n["protocol"] == "main"}),
            "n_lineages": len({n["lineage"] for n in nets if n["protocol"] == "main"}), "n_pairs": len(pairs),
-           "pairs": pairs, "evaluations": evaluations, "shipped": shipped(nets, X0),
+           "pairs": pairs, "evaluations": evaluations, "shipped": shipped(nets, pairs, X0),
            "networks": [{"name": n["name"], "family": n["family"], "lineage": n["lineage"], "protocol": n["protocol"],
                          "truth": n["truth"], "source": n["source"], "params": r["params"], "depth": r["depth"],
                          "psnr": r.get("psnr")} for n, r in zip(nets, recs)],

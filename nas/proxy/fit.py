@@ -42,37 +42,66 @@ class Spec:
     Attributes:
         features: feature names (keys of the ``X`` mapping).
         alpha: ridge penalty on the standardised features (scikit-learn ``Ridge(alpha)``).
+        pairs_weight: weight of the ablation pairs (:func:`fit_predict`'s ``pairs``): each pair of
+            the fitting groups adds the equation ``w . (z_better - z_worse) = delta_db`` (no intercept:
+            a protocol's offset cancels in the difference), so the papers' one-choice-at-a-time
+            comparisons teach the design effects that the published networks, which differ in
+            many choices at once, cannot separate. 0: the published networks alone.
     """
 
     features: tuple[str, ...]
     alpha: float = 1.0
+    pairs_weight: float = 0.0
 
     @property
     def name(self) -> str:
-        return f"ridge[{'+'.join(self.features)}]a{self.alpha:g}"
+        pw = f"p{self.pairs_weight:g}" if self.pairs_weight else ""
+        return f"ridge[{'+'.join(self.features)}]a{self.alpha:g}{pw}"
 
 
 def _matrix(X: Mapping[str, Sequence[float]], features: Sequence[str], rows: np.ndarray) -> np.ndarray:
     return np.column_stack([np.asarray(X[f], float)[rows] for f in features]) if features else np.zeros((len(rows), 0))
 
 
-def _ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+def _ridge(x: np.ndarray, y: np.ndarray, alpha: float, dx: np.ndarray | None = None, dy: np.ndarray | None = None,
+           pairs_weight: float = 0.0) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Ridge regression on standardised ``x`` (population std; a constant column gets no weight):
     ``(intercept, coef, mean, sd)`` with prediction ``intercept + ((x - mean) / sd) @ coef``.
 
     The closed form of scikit-learn's ``Ridge(alpha, fit_intercept=True)`` on centred data,
     ``coef = (Z'Z + alpha I)^-1 Z'(y - mean(y))``, intercept ``mean(y)`` (tested equal to
-    scikit-learn's); written out because the nested cross-validation fits it ~10^5 times."""
+    scikit-learn's); written out because the nested cross-validation fits it ~10^5 times. With
+    pair differences ``dx`` (raw feature differences, one row a pair) and ``dy`` (dB), their
+    standardised equations join with weight ``pairs_weight``:
+    ``(Z'Z + pw D'D + alpha I) coef = Z'(y - mean(y)) + pw D' dy``."""
     mean, sd = x.mean(axis=0), x.std(axis=0)
     sd = np.where(sd > 0, sd, np.inf)  # a constant feature: standardised to 0, so no weight
     z = (x - mean) / sd
     ym = float(np.mean(y))
-    coef = np.linalg.solve(z.T @ z + alpha * np.eye(z.shape[1]), z.T @ (y - ym)) if z.shape[1] else np.zeros(0)
-    return ym, coef, mean, sd
+    if not z.shape[1]:
+        return ym, np.zeros(0), mean, sd
+    a, b = z.T @ z + alpha * np.eye(z.shape[1]), z.T @ (y - ym)
+    if pairs_weight and dx is not None and len(dx):
+        d = dx / sd
+        a, b = a + pairs_weight * d.T @ d, b + pairs_weight * d.T @ dy
+    return ym, np.linalg.solve(a, b), mean, sd
+
+
+def _pair_rows(X, spec: Spec, pairs, allowed: set[int]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Feature differences and dB gaps of the ``pairs`` (``(better_row, worse_row, delta_db)``)
+    whose two rows are both in ``allowed``."""
+    use = [(i, j, d) for i, j, d in (pairs or ()) if i in allowed and j in allowed]
+    if not spec.pairs_weight or not use:
+        return None, None
+    xi = _matrix(X, spec.features, np.array([u[0] for u in use]))
+    xj = _matrix(X, spec.features, np.array([u[1] for u in use]))
+    ok = np.isfinite(xi).all(axis=1) & np.isfinite(xj).all(axis=1)
+    return (xi - xj)[ok], np.array([u[2] for u in use], float)[ok]
 
 
 def fit_predict(spec: Spec, X: Mapping[str, Sequence[float]], y: Sequence[float], train: Sequence[int],
-                test: Sequence[int]) -> np.ndarray:
+                test: Sequence[int], pairs: Sequence[tuple[int, int, float]] = (),
+                pair_rows: set[int] | None = None) -> np.ndarray:
     """Fit ``spec`` on the rows ``train`` and predict the rows ``test`` (dB).
 
     The test features are clipped to the training rows' range first (the shipped calibration's
@@ -91,17 +120,20 @@ def fit_predict(spec: Spec, X: Mapping[str, Sequence[float]], y: Sequence[float]
         raise ValueError(f"a feature of {spec.name} is not finite on a row")
     lo, hi = xtr.min(axis=0), xtr.max(axis=0)
     xte = np.clip(xte, lo, hi)
-    intercept, coef, mean, sd = _ridge(xtr, y[train], spec.alpha)
+    dx, dy = _pair_rows(X, spec, pairs, pair_rows or set())
+    intercept, coef, mean, sd = _ridge(xtr, y[train], spec.alpha, dx, dy, spec.pairs_weight)
     return intercept + ((xte - mean) / sd) @ coef
 
 
-def to_linear(spec: Spec, X: Mapping[str, Sequence[float]], y: Sequence[float], rows: Sequence[int]) -> dict[str, Any]:
+def to_linear(spec: Spec, X: Mapping[str, Sequence[float]], y: Sequence[float], rows: Sequence[int],
+              pairs: Sequence[tuple[int, int, float]] = (), pair_rows: set[int] | None = None) -> dict[str, Any]:
     """``spec`` fitted on ``rows`` as a plain linear model on raw features: ``{"intercept",
     "coef", "x_min", "x_max"}`` (the format of a ``nas.proxy.predict.Calibration`` model), which
     predicts exactly what :func:`fit_predict` does."""
     rows = np.asarray(rows, int)
     x = _matrix(X, spec.features, rows)
-    intercept, w, mean, sd = _ridge(x, np.asarray(y, float)[rows], spec.alpha)
+    dx, dy = _pair_rows(X, spec, pairs, pair_rows or set())
+    intercept, w, mean, sd = _ridge(x, np.asarray(y, float)[rows], spec.alpha, dx, dy, spec.pairs_weight)
     return {"intercept": float(intercept - np.sum(w * mean / sd)), "coef": [float(c) for c in w / sd],
             "x_min": [float(v) for v in x.min(axis=0)], "x_max": [float(v) for v in x.max(axis=0)]}
 
@@ -111,13 +143,16 @@ def _usable(spec: Spec, X: Mapping[str, Sequence[float]], rows: np.ndarray) -> b
 
 
 def lofo_predict(spec: Spec, X: Mapping[str, Sequence[float]], y: Sequence[float], groups: Sequence[str],
-                 rows: Sequence[int] | None = None, predict_rows: Sequence[int] | None = None) -> np.ndarray:
+                 rows: Sequence[int] | None = None, predict_rows: Sequence[int] | None = None,
+                 pairs: Sequence[tuple[int, int, float]] = ()) -> np.ndarray:
     """Leave-one-group-out predictions of ``spec``.
 
     Args:
         rows: the rows that may be fitted on (default all).
         predict_rows: the rows to predict (default ``rows``); each is predicted by a model fitted
             on the ``rows`` of the other groups only.
+        pairs: ablation pairs ``(better_row, worse_row, delta_db)``; a fit uses those of the other
+            groups only (``Spec.pairs_weight``).
 
     Returns:
         One prediction per row of ``X`` (NaN for rows not predicted).
@@ -130,7 +165,7 @@ def lofo_predict(spec: Spec, X: Mapping[str, Sequence[float]], y: Sequence[float
     for g in sorted(set(groups[predict_rows])):
         test = predict_rows[groups[predict_rows] == g]
         train = rows[groups[rows] != g]
-        out[test] = fit_predict(spec, X, y, train, test)
+        out[test] = fit_predict(spec, X, y, train, test, pairs, set(np.flatnonzero(groups != g).tolist()))
     return out
 
 
@@ -173,7 +208,7 @@ def _inner_score(pred: np.ndarray, truth: np.ndarray) -> float:
 
 def nested_lofo(specs: Sequence[Spec], X: Mapping[str, Sequence[float]], y: Sequence[float], groups: Sequence[str],
                 rows: Sequence[int] | None = None, predict_rows: Sequence[int] | None = None,
-                ) -> tuple[np.ndarray, dict[str, Spec]]:
+                pairs: Sequence[tuple[int, int, float]] = ()) -> tuple[np.ndarray, dict[str, Spec]]:
     """Out-of-group predictions of the predictor *chosen* among ``specs`` by an inner
     leave-one-group-out on the other groups only (nested cross-validation).
 
@@ -185,6 +220,8 @@ def nested_lofo(specs: Sequence[Spec], X: Mapping[str, Sequence[float]], y: Sequ
     Args:
         rows: rows to fit on (the published, fully-trained networks); predict_rows: rows to
             predict (default ``rows``; e.g. also ablation variants, never fitted on).
+        pairs: ablation pairs ``(better_row, worse_row, delta_db)`` for specs with a pairs weight;
+            those of the held-out group are never used, in the inner or the outer fit.
 
     Returns:
         ``(pred, chosen)``: one prediction per row of ``X`` (NaN where not predicted), and the
@@ -199,18 +236,20 @@ def nested_lofo(specs: Sequence[Spec], X: Mapping[str, Sequence[float]], y: Sequ
     for g in sorted(set(groups_a[predict_rows])):
         fit_rows = rows[groups_a[rows] != g]
         test = predict_rows[groups_a[predict_rows] == g]
+        outside = [(i, j, d) for i, j, d in pairs if groups_a[i] != g and groups_a[j] != g]
         best, best_key = None, None
         for i, spec in enumerate(specs):
             if not (_usable(spec, X, fit_rows) and _usable(spec, X, test)):
                 continue
-            inner = lofo_predict(spec, X, y_a, groups_a, rows=fit_rows)
+            inner = lofo_predict(spec, X, y_a, groups_a, rows=fit_rows, pairs=outside)
             key = (_inner_score(inner[fit_rows], y_a[fit_rows]), -len(spec.features), spec.alpha, -i)
             if best_key is None or key > best_key:
                 best, best_key = spec, key
         if best is None:
             continue
         chosen[str(g)] = best
-        out[test] = fit_predict(best, X, y_a, fit_rows, test)
+        out[test] = fit_predict(best, X, y_a, fit_rows, test, outside,
+                                set(np.flatnonzero(groups_a != g).tolist()))
     return out, chosen
 
 

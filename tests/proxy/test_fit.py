@@ -103,3 +103,29 @@ def test_pair_order_share():
     pred = {"a": 32.0, "b": 31.0, "c": 31.0, "d": math.nan}
     out = fit.pair_order_share(pred, [("a", "b"), ("b", "c"), ("c", "a"), ("a", "d"), ("a", "zz")])
     assert out == {"pairs": 3, "in_order": 1.5, "share": 0.5, "missing": 2}
+
+
+def test_ablation_pairs_teach_a_design_effect_the_networks_cannot_separate():
+    # the published networks: PSNR follows size; "att" (an attention share) is collinear with size
+    # there, so the networks alone cannot tell its effect. Pairs that differ only in att (same
+    # size) say +0.2 dB; with them the fit credits att, without them it cannot.
+    n = 12
+    size = np.linspace(0, 1, n)
+    att = size.copy()
+    y = 31.0 + 1.0 * size
+    groups = [f"f{i // 2}" for i in range(n)]
+    X = {"size": np.r_[size, 0.5, 0.5], "att": np.r_[att, 1.0, 0.0]}
+    Y = np.r_[y, 0.0, 0.0]  # the variants' own (ablation-protocol) PSNRs are never fitted on
+    G = groups + ["fx", "fx"]
+    pairs = [(n, n + 1, 0.2)]
+    spec0, spec1 = fit.Spec(("size", "att"), 0.01), fit.Spec(("size", "att"), 0.01, pairs_weight=10.0)
+    rows = np.arange(n)
+    allowed = set(range(n + 2))
+    p0 = fit.fit_predict(spec0, X, Y, rows, [n, n + 1], pairs, allowed)
+    p1 = fit.fit_predict(spec1, X, Y, rows, [n, n + 1], pairs, allowed)
+    assert p1[0] - p1[1] == pytest.approx(0.2, abs=0.03)
+    assert abs((p0[0] - p0[1]) - 0.2) > 0.1
+    # a held-out group's own pairs never enter its fit
+    pred, _ = fit.nested_lofo([spec1], X, Y, G, rows=rows, predict_rows=np.arange(n + 2), pairs=pairs)
+    pfx = fit.fit_predict(spec1, X, Y, rows, [n, n + 1])  # no pairs at all
+    np.testing.assert_allclose(pred[[n, n + 1]], pfx, atol=1e-9)
