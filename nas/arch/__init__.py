@@ -12,6 +12,7 @@ from nas.arch.config import (
     ECBBlockConfig,
     IMDBConfig,
     LFBConfig,
+    ResBlockConfig,
     RFDBConfig,
     RLFBConfig,
     SPABConfig,
@@ -23,6 +24,6 @@ from nas.arch.references import REFERENCES, SEARCH_REFERENCES, Reference, refere
 __all__ = [
     "ACTIVATIONS", "ATTENTIONS", "BLOCK_REGISTRY", "BLOCK_TYPES", "SCALES", "ArchConfig", "BlockConfig",
     "BlockConfigBase", "register_block",
-    "ECBBlockConfig", "IMDBConfig", "LFBConfig", "RFDBConfig", "RLFBConfig", "SPABConfig", "load_arch_config",
+    "ECBBlockConfig", "IMDBConfig", "LFBConfig", "ResBlockConfig", "RFDBConfig", "RLFBConfig", "SPABConfig", "load_arch_config",
     "REFERENCES", "SEARCH_REFERENCES", "Reference", "reference_config", "reference_names",
 ]

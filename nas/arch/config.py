@@ -25,9 +25,14 @@ Network template (IMDN / RFDN, Hui et al. 2019 Fig. 2, Liu et al. 2020 Fig. 4)::
 * head ``conv3x3`` (C -> nf), ``ecb`` (ECBSR), ``conv3xc`` (SPAN's re-parameterisable Conv3XC) or
   ``bsconv`` (BSRN: the LR image repeated 4 times along channels, then a BSConv-U 4C -> nf).
 * input_norm ``meanshift``: (x - DIV2K mean) * 2, inverted on the output (AWSRN); ``meansub255``:
-  (x - DIV2K mean) * 255, output not de-normalised (SPAN's ``img_range`` 255 on [0, 1] input).
+  (x - DIV2K mean) * 255, output not de-normalised (SPAN's ``img_range`` 255 on [0, 1] input);
+  ``meanshift255``: (x - DIV2K mean) * 255 in and out / 255 + mean out (EDSR's ``sub_mean`` /
+  ``add_mean`` at ``rgb_range`` 255, seen from [0, 1] images).
 * upsampler ``pixelshuffle``: 3x3 conv nf -> C*s^2 + PixelShuffle(s); ``ecb``: ECB nf -> C*s^2
-  (linear) + PixelShuffle (ECBSR); ``awms``: AWSRN's adaptive weighted multi-scale tail.
+  (linear) + PixelShuffle (ECBSR); ``awms``: AWSRN's adaptive weighted multi-scale tail; ``edsr``:
+  EDSR's tail, log2(s) stages of 3x3 conv nf -> 4 nf + PixelShuffle(2) (one stage of nf -> 9 nf +
+  PixelShuffle(3) at x3), no activation, then a 3x3 conv nf -> C (sanghyun-son/EDSR-PyTorch
+  ``src/model/common.py`` ``Upsampler`` and ``edsr.py`` ``m_tail``).
 * input_skip ``nearest``: LR repeated to C*s^2 channels then pixel-shuffled (ECBSR, BasicSR
   ``ecbsr_arch.py``); ``conv``: 3x3 conv C -> C*s^2 + PixelShuffle (AWSRN).
 """
@@ -58,6 +63,7 @@ __all__ = [
     "SPABConfig",
     "EFDBConfig",
     "ESDBConfig",
+    "ResBlockConfig",
     "BlockConfig",
     "BlockConfigBase",
     "BLOCK_MODELS",
@@ -305,6 +311,24 @@ class ESDBConfig(BlockConfigBase):
         return f"esdb({','.join(parts)})"
 
 
+@register_block
+class ResBlockConfig(BlockConfigBase):
+    """Plain residual block of EDSR (Lim et al., CVPR-W 2017, Fig. 2; sanghyun-son/EDSR-PyTorch
+    ``src/model/common.py`` ``ResBlock``): ``x + res_scale * conv3x3(act(conv3x3(x)))``, no batch
+    norm, no attention. The field's standard control block (EDSR-baseline: 16 of them at nf 64,
+    ``res_scale`` 1; EDSR: 0.1).
+    """
+
+    type: Literal["resblock"] = "resblock"
+    builder: ClassVar[str] = "nas.primitives.resblock:build_block"
+    act: Activation = "relu"
+    res_scale: float = Field(1.0, gt=0.0, le=1.0)
+
+    def label(self) -> str:
+        scale = f",x{self.res_scale:g}" if self.res_scale != 1.0 else ""
+        return f"res({self.act}{scale})"
+
+
 #: Any registered block config, told apart by ``type`` (built from :data:`BLOCK_REGISTRY`).
 BlockConfig = Annotated[Union[tuple(BLOCK_REGISTRY.values())], Field(discriminator="type")]
 #: Block type -> its config model (:data:`BLOCK_REGISTRY`; the name the space parser reads).
@@ -330,18 +354,20 @@ class ArchConfig(_Strict):
         nf: feature channels of the body.
         head: ``conv3x3`` (C -> nf), ``ecb`` (an ECB C -> nf, ECBSR), ``conv3xc`` (a Conv3XC
             C -> nf, SPAN) or ``bsconv`` (BSRN: LR repeated 4x along channels, BSConv-U 4C -> nf).
-        blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb / rlfb / spab / efdb / esdb.
+        blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb / rlfb / spab / efdb / esdb /
+            resblock.
         fusion: ``concat`` (IMDN/RFDN feature aggregation), ``last``, ``conv1x1`` (IMDN_RTC),
             ``conv3x3`` (RLFN), ``span`` (SPAN; the last block must be an spab), ``efdn`` (EFDN's
             local fusion; exactly four blocks) or ``bsrn`` (BSRN: ``concat`` with a BSConv-U in
             place of the 3x3 conv).
         fusion_act: activation after the 1x1 fusion conv (``concat`` and ``bsrn``; GELU in BSRN).
         global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
-        upsampler: ``pixelshuffle`` | ``ecb`` | ``awms``.
+        upsampler: ``pixelshuffle`` | ``ecb`` | ``awms`` | ``edsr``.
         input_skip: ``none`` | ``nearest`` | ``conv``.
         weight_norm: weight-normalise the plain convs of head, LFB blocks, tail and skip (AWSRN).
-        input_norm: ``none``, ``meanshift`` (AWSRN: (x - DIV2K RGB mean) * 2, inverted on output)
-            or ``meansub255`` (SPAN: (x - DIV2K RGB mean) * 255, output left as it is).
+        input_norm: ``none``, ``meanshift`` (AWSRN: (x - DIV2K RGB mean) * 2, inverted on output),
+            ``meansub255`` (SPAN: (x - DIV2K RGB mean) * 255, output left as it is) or
+            ``meanshift255`` (EDSR at rgb_range 255: (x - mean) * 255 in, out / 255 + mean out).
 
     Raises:
         ArchConfigError: through :meth:`from_dict` / :func:`load_arch_config`, naming the field.
@@ -356,10 +382,10 @@ class ArchConfig(_Strict):
     fusion: Literal["concat", "last", "conv1x1", "conv3x3", "span", "efdn", "bsrn"] = "concat"
     fusion_act: Activation = "lrelu"
     global_residual: bool = True
-    upsampler: Literal["pixelshuffle", "ecb", "awms"] = "pixelshuffle"
+    upsampler: Literal["pixelshuffle", "ecb", "awms", "edsr"] = "pixelshuffle"
     input_skip: Literal["none", "nearest", "conv"] = "none"
     weight_norm: bool = False
-    input_norm: Literal["none", "meanshift", "meansub255"] = "none"
+    input_norm: Literal["none", "meanshift", "meansub255", "meanshift255"] = "none"
 
     # ------------------------------------------------------------------ construction
     @classmethod

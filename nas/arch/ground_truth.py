@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from nas.arch.config import ArchConfig, IMDBConfig
+from nas.arch.config import ArchConfig, IMDBConfig, ResBlockConfig
 from nas.arch.references import REFERENCES
 from nas.errors import ArchConfigError
 
@@ -172,9 +172,11 @@ _P = {
     "awsrn_m": {2: 1_063_742, 3: 1_143_017, 4: 1_254_002},
     "awsrn": {2: 1_396_872, 3: 1_476_147, 4: 1_587_132, 8: 2_348_172},
     "ecbsr_m16c64": {2: 2_220_416, 4: 2_235_968},
-    "ecbsr_m4c16_rgb": {2: 47_088, 4: 95_472},
-    "ecbsr_m4c32_rgb": {2: 165_856, 4: 222_304},
-    "ecbsr_m6c40_rgb": {2: 358_952, 4: 419_432},
+    # x3: build_model's train form; its deploy form (13,723 / 45,851 / 97,787) is ETDS Table 2's
+    # 13.72 K / 45.85 K / 97.79 K
+    "ecbsr_m4c16_rgb": {2: 47_088, 3: 61_578, 4: 95_472},
+    "ecbsr_m4c32_rgb": {2: 165_856, 3: 183_706, 4: 222_304},
+    "ecbsr_m6c40_rgb": {2: 358_952, 3: 378_482, 4: 419_432},
     "rlfn_ntire": {4: 317_218},
     "rlfn": {2: 526_856, 4: 543_740},
     "rlfn_s": {2: 454_620, 4: 470_208},
@@ -186,6 +188,9 @@ _P = {
 
 _EVAL = ("nas eval --reference {ref} --scale {s} --weights W --data ../shared/benchmark_data/Set5 "
          "--data ../shared/benchmark_data/Set14 --data ../shared/benchmark_data/B100")
+
+_ETDS = ("Chao et al. 2023 (ETDS), Table 2 (ECNUSR/ETDS asserts/tables/table-all.png, read here for x2 / x3 / x4): "
+         "ECBSR retrained in RGB by the ETDS authors, not the ECBSR paper's own Y-only result")
 
 GROUND_TRUTH: dict[str, GroundTruth] = {}
 
@@ -200,8 +205,10 @@ def _add(*entries: GroundTruth) -> None:
 # ------------------------------------------------------------------ the zoo, from published tables
 _add(
     _ref("imdn", lineage="distillation", params=_P["imdn"], train_data="DIV2K",
-         notes="Checked here: nas eval with Zheng222/IMDN checkpoints/IMDN_x{2,3,4}.pth (see MEASURED_CHECKS) "
-               "against the paper's MATLAB numbers."),
+         notes="Our measurement pipeline reproduces this table: " + _EVAL.format(ref="imdn", s="{2,3,4}")
+               + " with Zheng222/IMDN checkpoints/IMDN_x{2,3,4}.pth gives Set5 / Set14 / B100 x2 37.996 / 33.627 / "
+               "32.189, x3 34.360 / 30.322 / 29.095, x4 32.210 / 28.582 / 27.561 (table: 38.00 / 33.63 / 32.19, "
+               "34.36 / 30.32 / 29.09, 32.21 / 28.58 / 27.56)."),
     _ref("rfdn", lineage="distillation", params=_P["rfdn"], train_data="DIV2K",
          notes="Paper form (nf 48, 6 RFDB, CCA r=4, block residual); no released weights."),
     _ref("rfdn_l", lineage="distillation", params=_P["rfdn_l"], train_data="DIV2K",
@@ -219,10 +226,16 @@ _add(
     _ref("ecbsr_m16c64", lineage="ecbsr", params=_P["ecbsr_m16c64"], train_data="DIV2K",
          notes="Y channel only (colors 1): a network of one input channel; secondary numbers."),
     _ref("ecbsr_m4c16_rgb", lineage="ecbsr", params=_P["ecbsr_m4c16_rgb"], train_data="DIV2K",
+         psnr={**REFERENCES["ecbsr_m4c16_rgb"].published_psnr, **_psnr(x3=(33.07, 29.53, 28.57, 26.61))},
+         source=_ETDS,
          notes="RGB retraining by the ETDS authors (their protocol, one table for all three)."),
     _ref("ecbsr_m4c32_rgb", lineage="ecbsr", params=_P["ecbsr_m4c32_rgb"], train_data="DIV2K",
+         psnr={**REFERENCES["ecbsr_m4c32_rgb"].published_psnr, **_psnr(x3=(33.56, 29.78, 28.73, 26.98))},
+         source=_ETDS,
          notes="RGB retraining by the ETDS authors."),
     _ref("ecbsr_m6c40_rgb", lineage="ecbsr", params=_P["ecbsr_m6c40_rgb"], train_data="DIV2K",
+         psnr={**REFERENCES["ecbsr_m6c40_rgb"].published_psnr, **_psnr(x3=(33.67, 29.92, 28.85, 27.36))},
+         source=_ETDS,
          notes="RGB retraining by the ETDS authors."),
 )
 
@@ -242,7 +255,7 @@ _add(
                "33.72); the paper's table itself was not read here. RLFN's paper trains in stages (warm start, "
                "contrastive loss)."),
     _ref("rlfn_s", lineage="distillation", params=_P["rlfn_s"],
-         psnr={4: _m(32.239, 28.623, 27.583)},
+         psnr={2: _m(38.047, 33.622, 32.212), 4: _m(32.239, 28.623, 27.583)},
          source="measured: " + _EVAL.format(ref="rlfn_s", s="{2,4}") + "; weights bytedance/RLFN "
                 "model_zoo/rlfn_s_x{2,4}.pth",
          notes="Paper table not read here. At x4 Set5 it equals RLFN (32.239 vs 32.238) with 73 K fewer "
@@ -268,13 +281,17 @@ _add(
                "scripts/plot/model_complexity_cmp_bsrn.py, shared/reference_models.md §11). 1.5 M iterations, "
                "patch 256 (options/train/train_BSRN-S_x4.yml)."),
     _ref("efdn", lineage="distillation", params=_P["efdn"],
-         psnr={4: _m(32.076, 28.582, 27.555)},
+         psnr={2: _m(37.938, 33.429, 32.133), 4: _m(32.076, 28.582, 27.555)},
          source="measured: " + _EVAL.format(ref="efdn", s=4) + "; weights Amazingren/NTIRE2025_ESR "
                 "model_zoo/team00_EFDN.pth (byte-identical to icandle/EFDN model_zoo/EFDN_gv.pth); x2: "
                 "benchmarks/official_to_safetensors.py --reference efdn --config-from efdn --scale 2 on icandle/EFDN "
                 "model_zoo/EFDNx2_baseline.pth, then nas eval on the .safetensors",
          notes="The released deploy form (EDBB merged into 3x3 convs). The x2 file is named 'baseline' by the "
                "authors; which table row it is was not checked. The paper's table was not read here."),
+    _ref("imdn_rtc", lineage="distillation", params=_P["imdn_rtc"], psnr={2: _m(37.311, 32.970, 31.750)},
+         source="measured: " + _EVAL.format(ref="imdn_rtc", s=2) + "; weights Zheng222/IMDN checkpoints/model_RTC.pth "
+                "(= ../shared/checkpoints/official/model_RTC.pth)",
+         notes="The AI-in-RTC 2019 winner (nf 12, 5 IMDBs without CCA); its training protocol is not published."),
     _ref("erfdn", lineage="distillation", params=_P["erfdn"], train_data="DF2K",
          psnr={4: _m(32.159, 28.645, 27.608)},
          source="measured: " + _EVAL.format(ref="erfdn", s=4) + "; weights njulj/RFDN trained_model/RFDN_AIM.pth",
@@ -288,6 +305,30 @@ _add(
                "(deploy form 150,688). Our deploy network with these weights gives the authors' SPAN30 module's "
                "output exactly (max difference 0 on a random 24x24 input, checked once)."),
 )
+
+# ------------------------------------------------------------------ not efficient: the plain residual stack
+def _edsr_baseline(scale: int) -> ArchConfig:
+    """EDSR-baseline (Lim et al., CVPR-W 2017; sanghyun-son/EDSR-PyTorch ``src/model/edsr.py`` with
+    n_resblocks 16, n_feats 64, res_scale 1, rgb_range 255): head conv, 16 plain residual blocks, a
+    3x3 conv, the long skip, EDSR's upsampler and tail conv, mean shift in and out."""
+    return ArchConfig(name="edsr_baseline", scale=scale, nf=64, blocks=[ResBlockConfig()] * 16, fusion="conv3x3",
+                      global_residual=True, upsampler="edsr", input_norm="meanshift255")
+
+
+_add(
+    GroundTruth("edsr_baseline", _edsr_baseline, family="edsr", lineage="edsr",
+                psnr=_psnr(x2=(37.99, 33.57, 32.16, 31.98, 38.54), x3=(34.37, 30.28, 29.09, 28.15, 33.45),
+                           x4=(32.09, 28.58, 27.57, 26.04, 30.35)),
+                source="secondary: Hui et al. 2019 (IMDN) comparison table, rows EDSR-baseline (1,370K / 1,555K / "
+                       "1,518K), as printed in the IMDN authors' poster Zheng222/IMDN images/acmmm19_poster.pdf "
+                       "('Average PSNR/SSIM results'); the EDSR paper and README give DIV2K PSNR only",
+                params={2: 1_369_859, 3: 1_554_499, 4: 1_517_571}, train_data="DIV2K",
+                notes="Counts from the EDSR code's structure (the printed 1,370K / 1,555K / 1,518K); its "
+                      "parameters() also holds two frozen 1x1 MeanShift convs (24 more). Not efficient: the plain "
+                      "residual control. Released weights (edsr_baseline_x{2,3,4}-*.pt) are on cv.snu.ac.kr, not "
+                      "in the repository: not measured here."),
+)
+
 
 # ------------------------------------------------------------------ ablation variants
 # IMDN's ablation "Investigations of PRM, CCA module and IIC scheme" (x4), read from the authors'
@@ -376,10 +417,11 @@ NOT_CLAIMED: list[NotClaimed] = [
     NotClaimed("FSRCNN (Dong et al. 2016)",
                "not expressible: 5x5 head, 1x1 shrink / expand, PReLU and a 9x9 transposed-conv upsampler "
                "(secondary Set5 x4 30.71 in the BSRN plot script)"),
-    NotClaimed("EDSR-baseline (Lim et al. 2017)",
-               "needs a plain residual block and EDSR's two-stage x2 upsampler plus a final conv (our "
-               "pixelshuffle tail is one conv + one shuffle); its Set5 numbers appear only in later papers' "
-               "tables (the EDSR README gives DIV2K RGB-PSNR only), which could not be read here"),
+    NotClaimed("EDSR (32 blocks, nf 256, res_scale 0.1)",
+               "expressible (resblock, edsr upsampler) but its table (EDSR paper Table 3) was not read here"),
+    NotClaimed("CARN (Ahn et al. 2018; IMDN table: x4 Set5 32.13)",
+               "not expressible: cascading blocks with 1x1 fusions at block and network level"),
+    NotClaimed("SRMDNF (IMDN table)", "not expressible: takes a degradation map as extra input channels"),
     NotClaimed("IMDN+ (NTIRE 2022, Zheng222/IMDN README: x4 Set5 32.11)",
                "not expressible: IMDB+ with re-parameterised branches (no primitive)"),
 ]

@@ -3,7 +3,7 @@
 Template (``nas/arch/config.py``; IMDN Fig. 2, RFDN Fig. 4, AWSRN Fig. 1, ECBSR Fig. 3, RLFN
 Fig. 2, SPAN Fig. 2)::
 
-    x (N, C, H, W) in [0, 1] -> [meanshift | meansub255] -> fea_conv -> blocks[0..B-1]
+    x (N, C, H, W) in [0, 1] -> [meanshift | meansub255 | meanshift255] -> fea_conv -> blocks[0..B-1]
       -> fusion: concat (c = 1x1 conv + act, LR_conv = 3x3 conv) | conv1x1 (LR_conv = 1x1)
                  | conv3x3 (LR_conv = 3x3) | span (LR_conv = Conv3XC, c = 1x1 over 4 features) | last
                  | bsrn (c = 1x1 conv + act, LR_conv = BSConv-U)
@@ -33,6 +33,7 @@ from nas.primitives import (
     AWMS,
     ECB,
     ECBUpsampler,
+    EDSRUpsampler,
     ESA,
     ESA_MIN_SIZE,
     Conv3XC,
@@ -57,7 +58,8 @@ _CONV3XC_GAIN = 2
 #: Times the LR image is repeated along channels before a ``bsconv`` head (BSRN ``forward``: 4).
 _BSRN_INPUT_REPEATS = 4
 
-#: DIV2K-mean subtraction scale of ``input_norm="meansub255"`` (SPAN ``img_range``).
+#: DIV2K-mean subtraction scale of ``input_norm="meansub255"`` (SPAN ``img_range``) and of
+#: ``"meanshift255"`` (EDSR's ``rgb_range``).
 _MEANSUB_RANGE = 255.0
 
 
@@ -119,13 +121,15 @@ class SRNet(nn.Module):
     for ``concat`` and ``bsrn``; plain 1x1 conv 4 nf -> nf for ``span``), ``LR_conv`` (3x3 after
     ``c`` for ``concat``; BSConv-U 3x3 for ``bsrn``; 1x1 for ``conv1x1``; 3x3 for ``conv3x3``;
     Conv3XC of gain 2 for ``span``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` /
-    ``AWMS``), ``skip`` (``NearestUpsample`` or weight-normed ``PixelShuffleUpsampler`` C -> C;
+    ``AWMS`` / ``EDSRUpsampler``), ``skip`` (``NearestUpsample`` or weight-normed ``PixelShuffleUpsampler`` C -> C;
     absent for ``none``). ``span`` fusion: ``c(cat[fea_conv(x), LR_conv(last), first, mid])`` with
     ``mid`` the last SPAB's activated first conv output (SPAN's ``conv_cat``).
     With ``weight_norm`` the head conv, LFB convs, upsampler convs and skip conv are weight-normed.
     ``meanshift`` maps x to (x - DIV2K mean) * 2 on the way in (AWSRN's (255 x - 255 mean) / 127.5)
     and back on the way out; the skip sees the normalised image, as in AWSRN. ``meansub255`` maps x
-    to (x - DIV2K mean) * 255 and leaves the output alone (SPAN).
+    to (x - DIV2K mean) * 255 and leaves the output alone (SPAN); ``meanshift255`` does the same
+    and maps the output back with out / 255 + mean (EDSR's ``sub_mean`` / ``add_mean`` at
+    ``rgb_range`` 255).
 
     Args:
         config: the architecture; see :func:`build_model` for the errors it raises.
@@ -201,6 +205,8 @@ class SRNet(nn.Module):
             self.upsampler = PixelShuffleUpsampler(nf, config.colors, config.scale, weight_norm=wn)
         elif config.upsampler == "ecb":
             self.upsampler = ECBUpsampler(nf, config.colors, config.scale, _ECB_DEPTH_MULTIPLIER)
+        elif config.upsampler == "edsr":
+            self.upsampler = EDSRUpsampler(nf, config.colors, config.scale, weight_norm=wn)
         else:
             self.upsampler = AWMS(nf, config.colors, config.scale, weight_norm=wn)
 
@@ -213,7 +219,8 @@ class SRNet(nn.Module):
 
         self.meanshift = config.input_norm == "meanshift"
         self.meansub = config.input_norm == "meansub255"
-        if self.meanshift or self.meansub:
+        self.meanshift255 = config.input_norm == "meanshift255"
+        if self.meanshift or self.meansub or self.meanshift255:
             mean = torch.tensor(DIV2K_RGB_MEAN).view(1, 3, 1, 1)
             self.register_buffer("rgb_mean", mean, persistent=False)
 
@@ -236,7 +243,7 @@ class SRNet(nn.Module):
                 )
         if self.meanshift:
             x = (x - self.rgb_mean) * 2.0
-        elif self.meansub:
+        elif self.meansub or self.meanshift255:
             x = (x - self.rgb_mean) * _MEANSUB_RANGE
         feat = self.fea_conv(x)
         out = feat
@@ -267,6 +274,8 @@ class SRNet(nn.Module):
             out = out + self.skip(x)
         if self.meanshift:
             out = out * 0.5 + self.rgb_mean
+        elif self.meanshift255:
+            out = out / _MEANSUB_RANGE + self.rgb_mean
         return out
 
 

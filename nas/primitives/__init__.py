@@ -8,7 +8,8 @@
 * ``span``: SPAN's re-parameterisable Conv3XC and the parameter-free attention block SPAB.
 * ``bsconv``: BSRN's blueprint separable conv BSConv-U (pointwise, then depthwise).
   ``esdb``: BSRN's efficient separable distillation block (and BSRN-S's variant).
-* ``upsample``: pixel-shuffle / ECB upsamplers and the nearest input skip.
+* ``resblock``: EDSR's plain residual block (conv, ReLU, conv, scaled residual).
+* ``upsample``: pixel-shuffle / ECB / EDSR upsamplers and the nearest input skip.
 
 Every module maps (N, C, H, W) tensors; constructors take plain ints and strings.
 """
@@ -31,10 +32,11 @@ from nas.primitives.layers import (
 from nas.primitives.rfdb import RFDB
 from nas.primitives.rlfb import RLFB
 from nas.primitives.span import SPAB, Conv3XC
-from nas.primitives.upsample import ECBUpsampler, NearestUpsample, PixelShuffleUpsampler
+from nas.primitives.resblock import ResBlock
+from nas.primitives.upsample import ECBUpsampler, EDSRUpsampler, NearestUpsample, PixelShuffleUpsampler
 
 __all__ = [
     "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "BSConvU", "CCALayer", "Conv3XC", "ECB", "ECBBlock", "ECBUpsampler",
-    "ESA", "ESA_MIN_SIZE", "ESDB", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB", "RLFB",
-    "SPAB", "Scale", "conv", "distilled_channels", "make_activation", "make_attention",
+    "EDSRUpsampler", "ESA", "ESA_MIN_SIZE", "ESDB", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB",
+    "RLFB", "ResBlock", "SPAB", "Scale", "conv", "distilled_channels", "make_activation", "make_attention",
 ]

@@ -22,7 +22,7 @@ from nas.models import build_model
 
 #: What the set holds today (issue 31 §1 asks for 30 / 20 / 12 and 20 pairs): raise these as
 #: entries are added; the report (results/ground_truth.md) says what is missing and why.
-MIN_COUNTS = {4: 22, 2: 13, 3: 8}
+MIN_COUNTS = {4: 23, 2: 17, 3: 12}
 MIN_PAIRS = 4
 
 _ENTRY_SCALES = [(name, s) for name, e in GROUND_TRUTH.items() for s in e.scales]
