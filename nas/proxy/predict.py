@@ -26,6 +26,7 @@ respect to the fitting set (``z`` the standardised descriptors) is at most ``3 (
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -281,8 +282,10 @@ class Calibration:
             to the range they were fitted on (``x_min`` .. ``x_max``), so a network deeper or
             larger than any of the zoo gets no credit beyond what the zoo supports.
         source: how it was made (benchmark, date, networks).
-        domain: the architectures its fitting set covers (:class:`Domain`), or ``None`` (older
-            calibrations: no domain, every candidate is predicted).
+        domain: the architectures its fitting set covers (:class:`Domain` or :class:`BoxDomain`),
+            or ``None`` (older calibrations: no domain, every candidate is predicted).
+        version: the first 12 hex digits of the SHA-256 of its JSON entry (sorted keys): a study
+            stores it and refuses to resume under a calibration that changed since.
     """
 
     name: str
@@ -294,6 +297,7 @@ class Calibration:
     models: dict[int, dict[str, Any]]
     source: str = ""
     domain: Domain | BoxDomain | None = None
+    version: str = ""
 
     def predict(self, steps: int, values: Mapping[str, float]) -> Prediction | None:
         """The prediction at fidelity ``steps`` from feature ``values``; ``None`` when this
@@ -350,7 +354,8 @@ def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibrat
                 name=name, scale=int(c["scale"]), protocol=dict(c["protocol"]), data=str(c["data"]),
                 horizon=str(c["horizon"]), features=tuple(c["features"]),
                 models={int(k): v for k, v in c["models"].items()}, source=str(c.get("source", "")),
-                domain=_domain_from_dict(c["domain"]) if c.get("domain") else None)
+                domain=_domain_from_dict(c["domain"]) if c.get("domain") else None,
+                version=hashlib.sha256(json.dumps(c, sort_keys=True).encode()).hexdigest()[:12])
         return out
     except (ValueError, KeyError, TypeError) as err:
         raise NasError(f"{path}: not a valid calibration file ({err})") from None

@@ -194,6 +194,7 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
         from nas.proxy.predict import find_calibration
 
         calibration = find_calibration(profile.predictor, s.scale, profile)
+        _pin_calibration(study, calibration, created, log)
         if calibration is None:
             log(f"note: predictor {profile.predictor!r} has no calibration for x{s.scale} and this protocol: "
                 "candidates are ranked by their validation PSNR at each rung")
@@ -339,6 +340,31 @@ def _prepare_out_dir(out_dir: Path) -> bool:
     except OSError as err:
         raise NasError(f"{out_dir}: output folder is not writable ({err.strerror or err})") from None
     return created
+
+
+def _pin_calibration(study, calibration, created: bool, log) -> None:
+    """Store the calibration a study is ranked by (``{"name", "version"}``, user attribute
+    ``calibration``) and refuse to resume it under another (issue 31 §5): predictions made by two
+    calibrations are not comparable on one front. A study created before calibrations had
+    versions gets the current one recorded, and the log says so.
+
+    Raises:
+        StudyError: the study was ranked by another calibration or version.
+    """
+    mine = {"name": calibration.name, "version": calibration.version} if calibration is not None else None
+    stored = study.user_attrs.get("calibration")
+    if stored is None:
+        if mine is not None:
+            study.set_user_attr("calibration", mine)
+            if not created:
+                log(f"note: this study did not record its calibration; from now on it is {mine['name']} "
+                    f"version {mine['version']}")
+        return
+    if stored != mine:
+        now = f"{mine['name']} version {mine['version']}" if mine else "no calibration for this protocol"
+        raise StudyError(f"study {study.study_name!r} was ranked by calibration {stored.get('name')} version "
+                         f"{stored.get('version')}, and this nas has {now}: its predicted PSNRs would not be "
+                         "comparable; resume it with the nas that made it, or start a new study (--out / --study)")
 
 
 def _fidelity_text(profile) -> str:

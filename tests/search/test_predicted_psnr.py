@@ -142,3 +142,29 @@ def test_a_study_trained_with_the_skip_stores_it_and_is_refused_without_it(tmp_p
     assert len(done) == 2 and all(t.values[0] > 15.0 for t in done)  # at interpolation level after 4 steps
     with pytest.raises(NasError, match="profile"):
         run_search(dataclasses.replace(s, profile="smoke", budget=3), log=lambda m: None)
+
+
+def test_a_study_keeps_the_calibration_it_was_ranked_by(tmp_path, predicting_profile, monkeypatch):
+    """Issue 31 §5: the study records its calibration's name and version; a resume under a changed
+    calibration is refused with one line naming both, and nothing is written to the study."""
+    from nas.errors import StudyError
+
+    cal = dataclasses.replace(_cal(), version="aaaaaaaaaaaa")
+    monkeypatch.setattr(predict_mod, "load_calibrations", lambda *a, **k: {"test-cal": cal})
+    s = SearchSettings(budget=2, profile="smoke-pred", references=("erfdn",), out=str(tmp_path / "run"),
+                       threads=1, seed=0, sampler="random")
+    run_search(s, log=lambda m: None)
+    url = f"sqlite:///{tmp_path / 'run' / 'study.db'}"
+    study = load_existing_study(None, url)
+    assert study.user_attrs["calibration"] == {"name": "test-cal", "version": "aaaaaaaaaaaa"}
+    n = len(study.trials)
+    changed = dataclasses.replace(cal, version="bbbbbbbbbbbb")
+    monkeypatch.setattr(predict_mod, "load_calibrations", lambda *a, **k: {"test-cal": changed})
+    with pytest.raises(StudyError, match="test-cal version aaaaaaaaaaaa.*test-cal version bbbbbbbbbbbb"):
+        run_search(dataclasses.replace(s, budget=3), log=lambda m: None)
+    assert len(load_existing_study(None, url).trials) == n
+
+
+def test_shipped_calibrations_have_versions():
+    for cal in load_calibrations().values():
+        assert len(cal.version) == 12 and int(cal.version, 16) >= 0
