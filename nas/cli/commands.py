@@ -82,11 +82,12 @@ def search(
     scale: int = typer.Option(4, help="Upscaling factor: 2, 3, 4 or 8."),
     data: Optional[Path] = typer.Option(None, help="Training images: DIV2K-style folder (default: built-in photographs)."),
     val_data: Optional[Path] = typer.Option(None, help="Validation folder, Set5/Set14 style."),
-    profile: str = typer.Option("default", help="Proxy profile: default (bicubic-predicted where it has a "
+    profile: str = typer.Option("default", help="Proxy profile: default (zoo-predicted where it has a "
                                 "calibration: x4 and x2, Y-PSNR, 20 iters, 1 thread; else halving; a resumed study "
-                                "keeps the one it was created with), bicubic-predicted (20 iters over a proxy-only "
-                                "bicubic skip, ranked by the predicted fully-trained Set5 PSNR, candidates outside the "
-                                "calibration's domain pruned), halving (successive halving 20 -> 60 -> 180 iters, eta "
+                                "keeps the one it was created with), zoo-predicted (20 iters over a proxy-only "
+                                "bicubic skip, ranked by the predicted fully-trained Set5 PSNR of the zoo-gt "
+                                "calibration, candidates outside its domain pruned), bicubic-predicted (the same, "
+                                "ranked by the older zoo-skip calibration), halving (successive halving 20 -> 60 -> 180 iters, eta "
                                 "3, raw proxy PSNR), predicted, fixed (60 iters each), fast, long, smoke, smoke-halving."),
     iters: Optional[int] = typer.Option(None, help="Override the profile's proxy iterations (rung 0 with successive halving)."),
     sampler: str = typer.Option("tpe", help="tpe | nsga2 | random | gp."),

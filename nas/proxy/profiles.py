@@ -26,7 +26,8 @@ class ProxyProfile:
     """A short, fixed training protocol for ranking candidates.
 
     Attributes:
-        name: profile key (``default``, ``halving``, ``predicted``, ``bicubic-predicted``, ``fixed``,
+        name: profile key (``default``, ``halving``, ``predicted``, ``bicubic-predicted``,
+            ``zoo-predicted``, ``fixed``,
             ``fast``, ``smoke``, ``long``, ``confirm``, ``smoke-halving``).
         iters: Adam steps per candidate.
         batch: LR/HR patch pairs per step.
@@ -131,7 +132,7 @@ class ProxyProfile:
 #: (x2: 0.92 / 100 %), ``halving``'s raw 180-step PSNR 0.36 / 61 %
 #: (results/benchmarks/pipeline_fidelity_*.md); where no calibration fits (x3, ``--metric rgb``,
 #: ``--iters``), ``halving`` reports what it measured instead of a raw 20-step PSNR.
-DEFAULT_CHOICES = ("bicubic-predicted", "halving")
+DEFAULT_CHOICES = ("zoo-predicted", "bicubic-predicted", "halving")
 
 PROFILES: dict[str, ProxyProfile] = {
     # multi-objective successive halving (every candidate 20 steps, the best third 60, the best
@@ -155,6 +156,13 @@ PROFILES: dict[str, ProxyProfile] = {
     # pruned before training: its first 200-trial front, without one, was extrapolated to nf 12 stacks.
     "bicubic-predicted": ProxyProfile("bicubic-predicted", iters=20, batch=8, lr_patch=24, lr=2e-3, rungs=1, eta=3,
                                       skip="bicubic", predictor="zoo-skip"),
+    # issue 31: the same training as bicubic-predicted, ranked by the zoo-gt calibration
+    # (benchmarks/predictor_fidelity.py): fitted on the ground truth of nas/arch/ground_truth.py
+    # (published networks, the authors' weights measured here, EDSR-baseline as a plain control),
+    # its error and statistics out of family, its domain a box in (params, depth) derived by
+    # leave-one-family-out (results/benchmarks/predictor_fidelity_x4.md)
+    "zoo-predicted": ProxyProfile("zoo-predicted", iters=20, batch=8, lr_patch=24, lr=2e-3, rungs=1, eta=3,
+                                  skip="bicubic", predictor="zoo-gt"),
     # the fixed proxy (the default until successive halving won the measurements): every
     # candidate 60 steps, ~18 s a trial on 2 CPU cores (the one-trial table that
     # results/benchmarks/trial_breakdown.md held until 2026-12-03, in the git history)

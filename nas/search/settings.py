@@ -28,7 +28,7 @@ class SearchSettings:
         scale: upscaling factor.
         data / val_data: dataset folders (``None`` = built-in photographs).
         profile / iters: proxy profile name and optional iteration override; ``default`` is
-            resolved per study (``nas.proxy.predict.resolve_profile``: ``bicubic-predicted``
+            resolved per study (``nas.proxy.predict.resolve_profile``: ``zoo-predicted``
             where a calibration fits the scale and protocol, else ``halving``; a resumed study
             keeps the one it was created with).
         sampler / seed: Optuna sampler and its seed.
