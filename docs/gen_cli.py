@@ -134,7 +134,9 @@ def reference_markdown() -> str:
     for n in names:
         short = group.get_command(ctx, n).get_short_help_str(limit=200)
         lines.append(f"| [`nas {n}`](#nas-{n}) | {_cell(short)} |")
-    lines += ["", "```text", render_help(None), "```", ""]
+    lines += ["", '??? example "`nas --help`"', "", "    ```text"]
+    lines += [("    " + line) if line else "" for line in render_help(None).splitlines()]
+    lines += ["    ```", ""]
     for n in names:
         cmd = group.get_command(ctx, n)
         lines += [f"## `nas {n}`", "", " ".join((cmd.help or "").split()), "", "| option | type | default | help |",

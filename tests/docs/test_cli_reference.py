@@ -93,3 +93,30 @@ def test_help_blocks_match_the_real_cli():
     assert set(blocks) == {None, *APP}
     for command in [None, *APP]:
         assert blocks[command] == _real_help(command), f"nas {command or ''} --help differs from the page"
+
+
+def _command_lines(text: str) -> list[str]:
+    """Inline code spans and lines of code blocks: where the pages write commands."""
+    chunks = re.findall(r"`([^`\n]+)`", text)
+    for block in re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S):
+        chunks += block.splitlines()
+    return chunks
+
+
+def test_commands_written_in_the_readme_and_the_pages_use_real_flags():
+    """Every ``nas COMMAND --flag`` in README.md, CONTRIBUTING.md and docs/*.md names a command and
+    flags the app has (hand-written examples go stale when the CLI changes)."""
+    files = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+    checked, bad = 0, []
+    for f in files:
+        for chunk in _command_lines(f.read_text()):
+            for m in re.finditer(r"(?:^|[\s/])nas ([a-z]+)\b(.*?)(?=\s#|$|;|&&|\|\|)", chunk):
+                command, rest = m.group(1), m.group(2)
+                checked += 1
+                if command not in APP:
+                    bad.append(f"{f.name}: unknown command `nas {command}` in `{chunk.strip()}`")
+                    continue
+                bad += [f"{f.name}: `nas {command}` has no {flag} (in `{chunk.strip()}`)"
+                        for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", rest) if flag not in APP[command]]
+    assert checked > 50, f"only {checked} commands found: the scan is broken"
+    assert not bad, "\n".join(bad)
