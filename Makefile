@@ -8,7 +8,7 @@ BUDGET  ?= 200
 OUT     ?= runs/lightweight_sr_x4
 ARGS    ?=
 
-.PHONY: install search test clean workers
+.PHONY: install search test clean workers docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,8 +26,18 @@ search: install
 test: install
 	$(BIN)/python -m pytest -q tests
 
+# The documentation site (mkdocs + material + mkdocstrings, the `docs` extra) into site/, strict:
+# a broken link, a missing page or a docstring mkdocstrings cannot read fails the build.
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --clean --site-dir site
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache site
 
 # Many workers on one study: make workers N=4 STORAGE=postgresql://nas:nas@127.0.0.1:55432/nas STUDY=lsr_x4
 # (on a second machine: FIRST=4, so its worker ids, hence sampler seeds, differ from the first's)

@@ -21,7 +21,7 @@ Y_WEIGHTS = (65.481, 128.553, 24.966)
 Y_OFFSET = 16.0
 
 
-def rgb_to_y(img):
+def rgb_to_y(img: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
     """BT.601 Y as MATLAB ``rgb2ycbcr``, channels last (numpy).
 
     Args:

@@ -50,7 +50,9 @@ def evaluate_dataset(model: nn.Module, folder: str | Path, scale: int, *, bicubi
         scale: s; also the border shaved (px).
         bicubic_lr: ignore a shipped ``LR_bicubic`` and make the LR with our MATLAB bicubic.
         device: where the model is.
-        tile, tile_overlap: tiled inference (:func:`nas.evaluation.upscale_tensor`); default whole.
+        tile: LR tile size (px) for tiled inference (:func:`nas.evaluation.upscale_tensor`);
+            default (None) the whole image.
+        tile_overlap: LR context (px) on each side of a tile.
         y_convention: ``float`` (MATLAB script, the papers) or ``rounded`` (IMDN's Python script).
         metric: ``y`` (the papers: BT.601 Y) or ``rgb`` (the NTIRE efficient-SR challenges'
             ``test_demo.py``: PSNR over the three 8-bit RGB channels, ``scale`` px shaved, 4 at

@@ -122,7 +122,8 @@ def super_resolve(model: nn.Module, lr: np.ndarray, scale: int, colors: int = 3,
         lr: uint8 (H, W, 3) RGB.
         scale: s.
         colors: the network's channels: 3 (RGB) or 1 (Y only; Cb/Cr upsampled with bicubic).
-        tile, overlap: see :func:`upscale_tensor`.
+        tile: LR tile size (px), see :func:`upscale_tensor`; None for the whole image.
+        overlap: LR context (px) on each side of a tile, see :func:`upscale_tensor`.
         device: torch device of ``model``.
         return_y: for ``colors == 1``, return the network's Y plane, float64 (sH, sW) on the
             [0, 255] scale rounded to integers, instead of the merged RGB image.

@@ -39,7 +39,8 @@ def dominates_with_margin(a: Sequence[float], b: Sequence[float], margin_db: flo
     than ``margin_db`` above ``b``'s; ``margin_db <= 0`` is plain dominance.
 
     Args:
-        a / b: objective vectors, PSNR first (dB), then costs.
+        a: objective vector, PSNR first (dB), then costs.
+        b: the objective vector ``a`` is compared with, in the same order.
         margin_db: the seed-to-seed PSNR noise at the fidelity both were scored at (dB).
     """
     if not dominates(a, b, directions):

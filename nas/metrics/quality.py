@@ -9,9 +9,14 @@ and scored from disk.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from nas.data.color import rgb_to_y
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["to_uint8", "psnr_y", "ssim_y", "psnr_plane", "ssim_plane"]
 
@@ -20,7 +25,7 @@ _SSIM_SIGMA = 1.5
 _SSIM_K1, _SSIM_K2, _SSIM_L = 0.01, 0.03, 255.0
 
 
-def to_uint8(img) -> np.ndarray:
+def to_uint8(img: np.ndarray | torch.Tensor) -> np.ndarray:
     """Quantise an image in [0, 1] to 8 bit, as saving it would: ``round(clip(x, 0, 1) * 255)``.
 
     Args:

@@ -32,7 +32,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import optuna
 from optuna.trial import TrialState
@@ -110,7 +110,7 @@ class _Signals:
             raise KeyboardInterrupt(name)
 
 
-def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress=None,
+def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress: Any = None,
                on_ready: Callable[[str, str, Path], None] | None = None,
                write_outputs: Callable[[optuna.Study, Path], dict[str, Path]] | None = None) -> SearchOutcome:
     """Run (or resume) a search until the study holds ``s.budget`` COMPLETE trials.
