@@ -359,8 +359,11 @@ def render(res: dict[str, Any]) -> str:
     L += ["## The predictor fitted on every network (what a calibration stores)", "",
           f"`{sh['spec']}`: PSNR = {sh['model']['intercept']:.3f} + "
           + " + ".join(f"{c:.4g} x {f}" for c, f in zip(sh["model"]["coef"], sh["features"]))
-          + f" (features clipped to the fitting range). Its LOFO Spearman inside the selection, "
-            f"{sh['lofo_spearman_in_selection']:.2f}, is optimistic: the honest figure is the nested one above.", "",
+          + " (features clipped to the fitting range). "
+          + ("The zoo-skip form refitted, no selection (`--fixed`): its leave-one-family-out score above is "
+             "its honest one." if sh.get("fixed") else
+             f"Its LOFO Spearman inside the selection, {sh['lofo_spearman_in_selection']:.2f}, is optimistic: the "
+             "honest figure is the nested one above."), "",
           f"Seed-to-seed noise of its prediction (75th percentile of |seed 0 - seed 1| over the published "
           f"networks): {res.get('seed_noise_db', float('nan')):.3f} dB.", "",
           f"Applicability domain: the box of the ground truth in (log10 params, depth), widened by "

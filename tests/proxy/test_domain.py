@@ -211,3 +211,34 @@ def test_box_domain_margin_is_derived_by_leaving_each_family_out():
         assert sub.margin >= 0
     with pytest.raises(ValueError, match="two families"):
         fit_box_domain(rows, ["a", "a", "a"], features=("log10_params",))
+
+
+def test_the_shipped_zoo_gt_calibrations_cover_their_ground_truth_and_bound_size_and_depth():
+    """Issue 31 §3: ``zoo-gt-x4 / -x3 / -x2`` carry a box domain in (log10 params, depth) over
+    their ground truth (nas.arch.ground_truth), widened by 10 %; every network fitted on is inside,
+    and the size and depth no published network reaches are outside: the 4.89 M-parameter member
+    of the committed x4 front, and the 75-87-layer stacks of the first predicted search."""
+    import torch
+
+    from nas.arch.ground_truth import GROUND_TRUTH
+    from nas.metrics import count_params
+    from nas.models import build_model, reparameterize_model
+    from nas.models.depth import conv_depth
+    from nas.proxy.predict import BoxDomain
+
+    prof = profiles_mod.PROFILES["zoo-predicted"]
+    for scale in (4, 3, 2):
+        cal = find_calibration(prof.predictor, scale, prof)
+        assert cal is not None and isinstance(cal.domain, BoxDomain), scale
+        assert cal.domain.margin == pytest.approx(0.1) and cal.domain.lofo_margin > cal.domain.margin
+        for name in cal.domain.networks:
+            cfg = GROUND_TRUTH[name].build(scale)
+            torch.manual_seed(0)
+            deploy = reparameterize_model(build_model(cfg))
+            v = feature_vector(math.nan, count_params(deploy), 0, conv_depth(deploy, cfg.colors), cfg.nf)
+            assert cal.domain.check(v)["inside"], (scale, name, cal.domain.check(v))
+    x4 = find_calibration(prof.predictor, 4, prof).domain
+    assert not x4.check(feature_vector(math.nan, 4_890_000, 0, 40, 64))["inside"]
+    for params, depth in ((268_345, 87), (289_703, 75)):
+        assert not x4.check(feature_vector(math.nan, params, 0, depth, 12))["inside"]
+    assert x4.check(feature_vector(math.nan, 183_719, 0, 27, 26))["inside"]

@@ -1,4 +1,4 @@
-"""`nas search` without `--profile` (issue 18): bicubic-predicted where a calibration fits, halving
+"""`nas search` without `--profile` (issues 18, 31): zoo-predicted where a calibration fits, halving
 elsewhere, and a resumed study keeps the protocol it was created with."""
 
 from __future__ import annotations
@@ -22,17 +22,17 @@ def _search(tmp_path, log, **kw):
     return load_existing_study(None, f"sqlite:///{tmp_path / 'run' / 'study.db'}")
 
 
-def test_at_x3_the_default_is_halving_and_says_why(tmp_path):
+def test_with_rgb_psnr_the_default_is_halving_and_says_why(tmp_path):
     log: list[str] = []
-    study = _search(tmp_path, log, scale=3)
+    study = _search(tmp_path, log, metric="rgb")
     assert study.user_attrs["profile"]["name"] == "halving" and study.user_attrs["profile"]["rungs"] == 3
-    assert any("none fits x3" in m and "halving" in m for m in log)
+    assert any("none fits x4" in m and "halving" in m for m in log)
 
 
 def test_an_old_default_study_resumes_with_the_protocol_it_was_created_with(tmp_path):
     """A study created with the halving protocol (the default before issue 18) resumes under
-    `--profile default` at x4, where the default is now bicubic-predicted; an explicit
-    `--profile bicubic-predicted` is refused with the profile that fits."""
+    `--profile default` at x4, where the default is now zoo-predicted; an explicit
+    `--profile zoo-predicted` is refused with the profile that fits."""
     log: list[str] = []
     _search(tmp_path, log, profile="halving")
     log.clear()
@@ -40,4 +40,4 @@ def test_an_old_default_study_resumes_with_the_protocol_it_was_created_with(tmp_
     assert study.user_attrs["profile"]["name"] == "halving"
     assert any("the protocol this study was created with" in m for m in log)
     with pytest.raises(StudyError, match="--profile halving"):
-        _search(tmp_path, log, profile="bicubic-predicted")
+        _search(tmp_path, log, profile="zoo-predicted")

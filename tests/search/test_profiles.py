@@ -11,19 +11,23 @@ from nas.proxy.profiles import protocol_fields as _protocol
 from nas.search.study import _profile_hint
 
 
-def test_default_is_bicubic_predicted_where_calibrated_and_halving_elsewhere():
-    """Issue 18: `default` resolves per study to the best-ranking protocol that has a calibration
-    for its scale and protocol (x4 / x2, Y-PSNR, 20 iterations), else to successive halving."""
-    for scale in (4, 2):
+def test_default_is_zoo_predicted_where_calibrated_and_halving_elsewhere():
+    """Issues 18 and 31: `default` resolves per study to the first protocol that has a calibration
+    for its scale and protocol (zoo-gt: x4 / x3 / x2, Y-PSNR, 20 iterations), else to successive
+    halving."""
+    for scale in (4, 3, 2):
         d, note = resolve_profile("default", scale)
-        assert d.name == "bicubic-predicted" and d.skip == "bicubic" and note is None
-        assert _protocol(d.to_dict()) == _protocol(get_profile("bicubic-predicted").to_dict())
-    for scale, kw in ((3, {}), (4, {"metric": "rgb"}), (4, {"iters": 40})):
+        assert d.name == "zoo-predicted" and d.skip == "bicubic" and d.predictor == "zoo-gt" and note is None
+        assert _protocol(d.to_dict()) == _protocol(get_profile("zoo-predicted").to_dict())
+    # the same training as bicubic-predicted, ranked by another calibration
+    assert {**_protocol(get_profile("zoo-predicted").to_dict()), "predictor": "zoo-skip"} == \
+        _protocol(get_profile("bicubic-predicted").to_dict())
+    for scale, kw in ((4, {"metric": "rgb"}), (4, {"iters": 40})):
         d, note = resolve_profile("default", scale, **kw)
         assert d.name == "halving" and d.multi_fidelity and d.rung_stops[-1] == 9 * d.iters
         assert "none fits" in note and f"x{scale}" in note
     # the training thread count does not move the 20-step PSNR enough to matter to the prediction
-    assert resolve_profile("default", 4, threads=2)[0].name == "bicubic-predicted"
+    assert resolve_profile("default", 4, threads=2)[0].name == "zoo-predicted"
     with pytest.raises(NasError, match="resolve_profile"):  # it depends on the study
         get_profile("default")
     # a resumed study keeps the default it was created with: the halving default of before
@@ -31,7 +35,10 @@ def test_default_is_bicubic_predicted_where_calibrated_and_halving_elsewhere():
     stored = {k: v for k, v in h.to_dict().items() if k != "predictor"} | {"name": "default"}
     again, note = resolve_profile("default", 4, stored=stored)
     assert again.name == "halving" and "created with" in note
-    assert resolve_profile("default", 4, stored=get_profile("fixed").to_dict())[0].name == "bicubic-predicted"
+    assert resolve_profile("default", 4, stored=get_profile("fixed").to_dict())[0].name == "zoo-predicted"
+    # a study created with the issue-18 default keeps it (and its zoo-skip calibration)
+    old = get_profile("bicubic-predicted").to_dict() | {"name": "default"}
+    assert resolve_profile("default", 4, stored=old)[0].name == "bicubic-predicted"
     assert "default" not in PROFILES  # never stored under that name again
 
 
