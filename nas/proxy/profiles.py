@@ -260,6 +260,9 @@ PSNR_NOISE_DB: dict[str, dict[int, float]] = {
     # AWSRN-SD). The prediction's own error, 0.26 dB out of family (psnr_sigma_db), is not noise
     # between seeds: it is shared by every network of a kind and shown beside each score.
     "bicubic-predicted": {20: 0.020},
+    # zoo-gt's prediction, likewise over the ground truth's published networks (predictor_fidelity_x*.md:
+    # 0.007 / 0.008 / 0.020 dB at x4 / x3 / x2; the largest, since the entry is per protocol, not per scale)
+    "zoo-predicted": {20: 0.020},
 }
 
 
