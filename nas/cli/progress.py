@@ -9,9 +9,11 @@
 * ``lines``: no bar; one plain line per trial / network / validation, as a CI log or
   ``logs/job*.log`` holds them (``nas search --jobs`` runs its other jobs with ``lines``).
 
-The bars redraw twice a second from a rich thread (``refresh_per_second=2``): the search's
-status line (front size, hypervolume, best PSNR) is recomputed once per finished trial, not per
-redraw (:class:`nas.report.live.LiveFront`, about 5-10 ms at 200 trials against 4-6 s a trial).
+The search and confirm bars redraw once a second from a rich thread (``refresh_per_second=1``;
+a redraw takes about 2.5 ms, rich's default of 10 a second would take 2.5 % of a core from the
+training); the search's status line (front size, hypervolume, best PSNR) is recomputed once per
+finished trial, not per redraw (:class:`nas.report.live.LiveFront`, about 1-10 ms at 200
+trials against 4-6 s a trial). ``benchmarks/progress_cost.py`` measures both.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ class SearchProgress:
         self.front_s = 0.0  # seconds spent computing the status line (measured: the bar's cost)
         self.updates = 0
         self.progress = _WithLines(*_columns("search", "trials"), lines=self._status, console=console,
-                                   transient=False, disable=not enabled, refresh_per_second=2,
+                                   transient=False, disable=not enabled, refresh_per_second=1,
                                    speed_estimate_period=300.0)
 
     def _status(self) -> list[str]:
@@ -162,7 +164,7 @@ class ConfirmProgress:
         self.n = 0
         self.progress = _WithLines(*_columns("confirm", "steps"), TextColumn("{task.fields[networks]}"),
                                    lines=lambda: [self.now], console=console, disable=not enabled,
-                                   refresh_per_second=2, speed_estimate_period=300.0)
+                                   refresh_per_second=1, speed_estimate_period=300.0)
 
     def start(self, networks: int, steps_each: int, done: int) -> None:
         self.steps_each, self.n = max(1, steps_each), networks
@@ -199,7 +201,7 @@ class TrainProgress:
             TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}"), TextColumn("PSNR {task.fields[psnr]}"),
             TextColumn("lr {task.fields[lr]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console, disable=not enabled,
+            console=console, disable=not enabled, refresh_per_second=2,
         )
         self.task = None
         self.loss = None
