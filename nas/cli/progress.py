@@ -51,7 +51,7 @@ def console_for(fmt: LogFormat | str, err: Console) -> tuple[Console, bool]:
 
     Returns:
         ``(console, bar)``: ``err`` itself unless ``bar`` is forced on a stderr that is not a
-        terminal (then a stderr console with ``force_terminal=True``).
+        terminal (then a stderr console with ``force_terminal=True``, as wide as ``err``).
     """
     fmt = LogFormat(fmt)
     if fmt is LogFormat.lines:
@@ -60,7 +60,7 @@ def console_for(fmt: LogFormat | str, err: Console) -> tuple[Console, bool]:
         return err, err.is_terminal
     if err.is_terminal:
         return err, True
-    return Console(stderr=True, force_terminal=True, file=err.file), True
+    return Console(stderr=True, force_terminal=True, file=err.file, width=err.width), True
 
 
 class _WithLines(Progress):
