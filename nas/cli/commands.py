@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from nas.cli.app import app, err, out
 from nas.cli.app import fail as _fail
+from nas.cli.progress import LOG_FORMAT_HELP, ConfirmProgress, LogFormat, SearchProgress, console_for
 from nas.errors import NasError
 
 
@@ -31,40 +31,6 @@ def _sigterm_as_interrupt() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
-
-
-class _RichProgress:
-    """Trials done / budget, the current trial and its step, elapsed time and ETA."""
-
-    def __init__(self, console: Console):
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
-
-        self.progress = Progress(
-            TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[current]}"),
-            console=console, transient=False, disable=not console.is_terminal,
-        )
-        self.task = None
-        self.label = ""
-
-    def start(self, total: int, done: int) -> None:
-        self.progress.start()
-        self.task = self.progress.add_task("search", total=total, completed=done, current="")
-
-    def trial(self, number: int, label: str) -> None:
-        self.label = f"trial {number}: {label[:60]}"
-        self.progress.update(self.task, current=self.label)
-
-    def step(self, i: int, n: int) -> None:
-        if i % 5 == 0 or i == n:
-            self.progress.update(self.task, current=f"{self.label} [{i}/{n} it]")
-
-    def advance(self, done: int) -> None:
-        self.progress.update(self.task, completed=done, current="")
-
-    def stop(self) -> None:
-        self.progress.stop()
 
 
 def _objective_help() -> str:
@@ -123,6 +89,9 @@ def search(
                                          "ESR); part of the protocol."),
     min_psnr: Optional[float] = typer.Option(None, help="Reject candidates whose PSNR objective is below this "
                                              "(dB; predicted full-training PSNR when the profile has a predictor)."),
+    log_format: LogFormat = typer.Option(LogFormat.auto, "--log-format", help=LOG_FORMAT_HELP + " The bar: "
+                                         "trials done / budget, elapsed, ETA, the front's size, hypervolume and "
+                                         "best PSNR; the per-trial lines print in every format."),
     outputs: bool = typer.Option(True, "--outputs/--no-outputs", hidden=True),
 ) -> None:
     """Run (or resume) an architecture search; writes trials.csv, pareto.csv, pareto.html.
@@ -146,8 +115,9 @@ def search(
         outputs=outputs, objectives=objectives, preset=preset, metric=metric, min_psnr=min_psnr,
     )
     jobs = jobs or _default_jobs(device)
-    log = lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
-    progress = _RichProgress(err)
+    console, bar = console_for(log_format, err)
+    log = lambda m: console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
+    progress = SearchProgress(console, enabled=bar)
     _sigterm_as_interrupt()
     helpers: list[tuple[subprocess.Popen, Path]] = []
 
@@ -157,7 +127,7 @@ def search(
             log_path.parent.mkdir(parents=True, exist_ok=True)
             cmd = [sys.executable, "-m", "nas.cli", "search", *_search_args(settings),
                    "--study", study_name, "--storage", storage_url, "--out", str(out),
-                   "--worker-id", str(worker_id + i), "--jobs", "1", "--no-outputs"]
+                   "--worker-id", str(worker_id + i), "--jobs", "1", "--no-outputs", "--log-format", "lines"]
             with open(log_path, "ab") as fh:
                 # own session: a Ctrl-C in the terminal reaches this process only, which passes
                 # one SIGINT on (a second one would interrupt a job while it records its trial)
@@ -369,12 +339,15 @@ def confirm(
     threads: int = typer.Option(0, help="torch threads of the training, part of the protocol (0: the profile's, 1)."),
     jobs: int = typer.Option(0, envvar="NAS_JOBS", help="Processes training at once on this machine, each claiming "
                              "its own networks (0: one per usable core on CPU, 1 on CUDA; env NAS_JOBS)."),
+    log_format: LogFormat = typer.Option(LogFormat.auto, "--log-format", help=LOG_FORMAT_HELP + " The bar: "
+                                         "networks x training steps (every process's), elapsed, ETA; the "
+                                         "per-network lines print in every format."),
     outputs: bool = typer.Option(True, "--outputs/--no-outputs", hidden=True),
 ) -> None:
     """Retrain the best front members and the references from scratch with a longer protocol,
     store the scores in the study (psnr_confirm_db) and mark each dominance claim confirmed or not.
     Resumable; several `nas confirm` processes on one study share the work."""
-    from nas.report import write_report
+    from nas.report import build_report_data, write_report
     from nas.search.confirm import ConfirmSettings, run_confirm
 
     if threads < 0 or jobs < 0:
@@ -389,21 +362,33 @@ def confirm(
     settings = ConfirmSettings(study_name=st.study_name, storage_url=url, out_dir=out_dir, top_k=top,
                                profile=profile, data=str(data) if data else None,
                                val_data=str(val_data) if val_data else None, device=device, threads=threads)
-    log = lambda m: err.print(m, highlight=False, markup=False)  # noqa: E731
+    console, bar = console_for(log_format, err)
+    log = lambda m: console.print(m, highlight=False, markup=False)  # noqa: E731
     helpers = []
-    for _ in range(jobs - 1):  # more processes on the same study: each claims its own networks
+    logs = Path(out_dir) / "logs" if bar and Path(out_dir).is_dir() else None
+    for i in range(1, jobs):  # more processes on the same study: each claims its own networks
         cmd = [sys.executable, "-m", "nas.cli", "confirm", "--storage", url, "--study", st.study_name,
                "--top", str(top), "--profile", profile, "--device", device, "--threads", str(threads), "--jobs", "1",
-               "--no-outputs",
+               "--no-outputs", "--log-format", "lines",
                *(["--data", str(data)] if data else []), *(["--val-data", str(val_data)] if val_data else [])]
-        helpers.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ, "NAS_JOBS": "1"}))
+        if logs is None:  # their lines on our stderr, as ours
+            helpers.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env={**os.environ, "NAS_JOBS": "1"}))
+            continue
+        logs.mkdir(exist_ok=True)  # under a live bar their lines would tear it: a file each, as nas search's jobs
+        with open(logs / f"confirm_job{i}.log", "ab") as fh:
+            helpers.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=fh,
+                                            env={**os.environ, "NAS_JOBS": "1"}))
+    if logs is not None and helpers:
+        log(f"{jobs} confirm processes on this machine: this one and {len(helpers)} more "
+            f"(logs in {logs}/confirm_job*.log)")
     def write() -> None:
         if outputs and Path(out_dir).is_dir():
             write_report(st, out_dir, storage=storage, png=False)
             log(f"wrote {Path(out_dir) / 'trials.csv'} and {Path(out_dir) / 'report.html'}")
 
     try:
-        run_confirm(settings, log=log)
+        run_confirm(settings, log=log, progress=ConfirmProgress(console, enabled=bar),
+                    read_points=lambda study: build_report_data(study, out_dir, with_hypervolume=False))
         failed = [p.wait() for p in helpers]
     except NasError:  # refused before training: nothing written
         for p in helpers:

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from nas.cli.app import app, err, out
+from nas.cli.progress import LOG_FORMAT_HELP, LogFormat, TrainProgress, console_for
 from nas.errors import NasError
 
 __all__ = ["resolve_model"]
@@ -255,47 +256,6 @@ def export_trained(config_file: Optional[Path], config, reference: Optional[str]
 
 
 # ---------------------------------------------------------------------- train
-class _TrainProgress:
-    """Rich progress bar: iterations, loss (running mean), last validation PSNR, lr, elapsed, ETA."""
-
-    def __init__(self, console):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-            TimeRemainingColumn
-
-        self.console = console
-        self.progress = Progress(
-            TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("loss {task.fields[loss]}"), TextColumn("PSNR {task.fields[psnr]}"),
-            TextColumn("lr {task.fields[lr]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console, disable=not console.is_terminal,
-        )
-        self.task = None
-        self.loss = None
-        self.t0 = time.perf_counter()
-        self.started = 0
-
-    def start(self, start: int, total: int) -> None:
-        self.started, self.t0 = start, time.perf_counter()
-        self.progress.start()
-        self.task = self.progress.add_task("train", total=total, completed=start, loss="-", psnr="-", lr="-")
-
-    def step(self, it: int, loss: float, lr: float) -> None:
-        self.loss = loss if self.loss is None else 0.98 * self.loss + 0.02 * loss
-        self.progress.update(self.task, completed=it, loss=f"{self.loss:.4f}", lr=f"{lr:.1e}")
-
-    def validated(self, it: int, psnr: float) -> None:
-        self.progress.update(self.task, psnr=f"{psnr:.3f} dB")
-        if not self.console.is_terminal:  # no live bar: one line per validation instead
-            rate = (it - self.started) / max(time.perf_counter() - self.t0, 1e-9)
-            total = self.progress.tasks[0].total
-            eta = (total - it) / rate if rate > 0 else float("nan")
-            _log(f"iter {it:,}/{total:,}  loss {self.loss:.4f}  val PSNR {psnr:.3f} dB  {rate:.2f} it/s  "
-                 f"ETA {eta / 60:.1f} min")
-
-    def stop(self) -> None:
-        self.progress.stop()
-
-
 @app.command("train")
 def train_cmd(
     config: Optional[Path] = typer.Argument(None, help="ArchConfig YAML/JSON to train (e.g. from `nas export`)."),
@@ -318,6 +278,9 @@ def train_cmd(
     seed: int = typer.Option(0, help="Seeds the weights and the batch order."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder (default runs/<name>_x<s>)."),
     threads: Optional[int] = typer.Option(None, help="torch threads on CPU (default: torch's choice)."),
+    log_format: LogFormat = typer.Option(LogFormat.auto, "--log-format", help=LOG_FORMAT_HELP + " The bar: "
+                                         "iterations, loss, last validation PSNR, lr, elapsed, ETA; without it "
+                                         "one line per validation."),
 ) -> None:
     """Train a config with the papers' protocol (L1, Adam, lr 5e-4 halved every 200k, 64*s patches, flips/rot90)."""
     from nas.arch import reference_config
@@ -332,8 +295,10 @@ def train_cmd(
     out = out_dir or Path("runs") / f"{cfg.name or cfg.arch_id}_x{cfg.scale}"
     settings = TrainSettings(iters=iters, batch=batch, patch=patch, lr=lr, lr_step=lr_step, val_every=val_every,
                              ckpt_every=ckpt_every, seed=seed, device=device, amp=amp)
-    progress = _TrainProgress(err)
-    cbs = TrainCallbacks(start=progress.start, step=progress.step, validated=progress.validated, log=_log)
+    console, bar = console_for(log_format, err)
+    log = lambda m: console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
+    progress = TrainProgress(console, enabled=bar, log=log)
+    cbs = TrainCallbacks(start=progress.start, step=progress.step, validated=progress.validated, log=log)
     try:
         res = train(cfg, data, out, settings, val_data=val_data, resume=resume, init=init, callbacks=cbs)
     except KeyboardInterrupt:

@@ -23,7 +23,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from nas.errors import NasError, StudyError
 from nas.proxy.profiles import get_profile, same_protocol
@@ -98,7 +98,7 @@ def _free_if_dead_here(study, number: int) -> None:
 
 
 def _train_one(study, number: int, t, point, profile, data, device, worker: dict, beat_every: float,
-               log: Callable[[str], None]) -> None:
+               log: Callable[[str], None], progress=None) -> None:
     """Train trial ``number``'s architecture from scratch with ``profile`` and store the result
     (or the failure) under ``confirm:<number>:0``. SIGINT gives the claim back and re-raises."""
     import torch
@@ -108,7 +108,9 @@ def _train_one(study, number: int, t, point, profile, data, device, worker: dict
 
     beat = {"t": time.monotonic()}
 
-    def on_step(_i: int, _loss: float) -> None:
+    def on_step(i: int, _loss: float) -> None:
+        if progress is not None:
+            progress.step(i)
         if time.monotonic() - beat["t"] >= beat_every:
             beat["t"] = time.monotonic()
             rungs.heartbeat(study, number, 0, worker, claim_prefix=CONFIRM_STAGE[1])
@@ -137,8 +139,22 @@ def _train_one(study, number: int, t, point, profile, data, device, worker: dict
         f"{point.iters}) ({time.perf_counter() - t0:.1f} s)")
 
 
-def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print) -> dict[int, dict]:
+def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print, *,
+                read_points: Callable[[Any], Any], progress=None) -> dict[int, dict]:
     """Train every unclaimed, unconfirmed target of the study and store its score.
+
+    Args:
+        s: settings.
+        log: receives one line per network and per event.
+        read_points: ``read_points(study) -> ReportData`` (the CLI passes
+            ``nas.report.build_report_data(study, out_dir, with_hypervolume=False)``): the
+            points, front and references the targets are chosen from (:func:`confirm_targets`)
+            and named by. Passed in rather than imported, as ``run_search`` takes
+            ``write_outputs``, so that the study layer does not depend on the report above it.
+        progress: optional object with ``start(networks, steps_each, done)``,
+            ``network(name)``, ``step(i)``, ``done(n_done)`` and ``stop()`` (the CLI's rich
+            progress bar over networks x steps; ``done`` counts every process's finished
+            targets).
 
     Returns:
         The study's confirmation results after this run (``confirm_results``).
@@ -150,7 +166,6 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print) -> dict[
     """
     from nas.proxy.data import load_proxy_data
     from nas.models.device import resolve_device
-    from nas.report import build_report_data
     from nas.search.study import load_existing_study
 
     if s.top_k < 0:
@@ -182,7 +197,7 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print) -> dict[
     grace_s = GRACE_FACTOR * int(attrs.get("heartbeat_s") or DEFAULT_HEARTBEAT_S)
     beat_every = grace_s / GRACE_FACTOR
     worker = {"host": socket.gethostname(), "pid": os.getpid(), "worker_id": 0}
-    report = build_report_data(study, s.out_dir, with_hypervolume=False)
+    report = read_points(study)
     targets = confirm_targets(report, s.top_k)
     by_number = {p.number: p for p in report.points}
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
@@ -195,19 +210,33 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print) -> dict[
             f"after {profile.top_iters} steps, which ranks the published x4 networks far worse (the `confirm` "
             "protocol: Spearman 0.09 at 1620 steps, results/benchmarks/zoo_fidelity_builtin.md): a withdrawn "
             "claim here is weak evidence against it")
-    pending = list(targets)
-    while pending:
-        trained_one = False
-        for number in pending:
-            if number in confirm_results(study.user_attrs):
-                continue
-            _free_if_dead_here(study, number)
-            if not rungs.claim(study, number, 0, worker, grace_s, lock, stage=CONFIRM_STAGE):
-                continue  # another worker trains it
-            trained_one = True
-            _train_one(study, number, trials[number], by_number[number], profile, data, device, worker, beat_every, log)
-        done = confirm_results(study.user_attrs)
-        pending = [n for n in pending if n not in done]
-        if pending and not trained_one:  # the rest are claimed by live workers: wait for them
-            time.sleep(min(5.0, beat_every / 2))
+    done = confirm_results(study.user_attrs)
+    pending = [n for n in targets if n not in done]
+    if progress is not None:
+        progress.start(len(targets), profile.top_iters, len(targets) - len(pending))
+    try:
+        while pending:
+            trained_one = False
+            for number in pending:
+                if number in confirm_results(study.user_attrs):
+                    continue
+                _free_if_dead_here(study, number)
+                if not rungs.claim(study, number, 0, worker, grace_s, lock, stage=CONFIRM_STAGE):
+                    continue  # another worker trains it
+                trained_one = True
+                if progress is not None:
+                    progress.network(by_number[number].name)
+                _train_one(study, number, trials[number], by_number[number], profile, data, device, worker,
+                           beat_every, log, progress)
+                if progress is not None:
+                    progress.done(sum(1 for n in targets if n in confirm_results(study.user_attrs)))
+            done = confirm_results(study.user_attrs)
+            pending = [n for n in pending if n not in done]
+            if progress is not None:
+                progress.done(len(targets) - len(pending))
+            if pending and not trained_one:  # the rest are claimed by live workers: wait for them
+                time.sleep(min(5.0, beat_every / 2))
+    finally:
+        if progress is not None:
+            progress.stop()
     return confirm_results(study.user_attrs)

@@ -124,7 +124,12 @@ def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress: 
         s: settings.
         log: receives one line per trial and per event.
         progress: optional object with ``start(total, done)``, ``trial(number, label)``,
-            ``step(i, n)``, ``advance(done)`` and ``stop()`` (the CLI's rich progress bar).
+            ``step(i, n)``, ``advance(done)`` and ``stop()`` (the CLI's rich progress bar), and
+            optionally ``describe(scale, objectives, limits, predicted)`` (once, before
+            ``start``) and ``scored(trials, attrs)`` (at the start, after each of this worker's
+            trials and promotions: the study's trials as the loop holds them, not copied, and
+            with successive halving its user attributes, else None), from which the bar shows
+            the front (``nas.report.live``).
         on_ready: called as ``on_ready(study_name, storage_url, out_dir)`` once the study exists
             and before the first trial (``nas search --jobs`` starts its other workers there).
         write_outputs: ``write_outputs(study, out_dir) -> {name: path}`` rewrites the output
@@ -164,7 +169,12 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
 
     n_complete = count_states(study).get(TrialState.COMPLETE, 0)
     if progress is not None:
+        describe = getattr(progress, "describe", None)
+        if describe is not None:
+            describe(scale=s.scale, objectives=ctx.objectives, limits=dict(ctx.limits),
+                     predicted=ctx.calibration is not None)
         progress.start(s.budget, min(n_complete, s.budget))
+        _show_front(ctx)
     failed_with: BaseException | None = None
     sig.install()
     try:
@@ -187,6 +197,7 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
             sig.check()
             if promoted:
                 files = writer(study) or files
+                _show_front(ctx)
                 continue
             states = count_states(study)
             n_complete = states.get(TrialState.COMPLETE, 0)
@@ -232,7 +243,8 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
             finally:
                 sig.defer = False
             sig.check()
-            new = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished() and t.number not in before]
+            trials = study.get_trials(deepcopy=False)
+            new = [t for t in trials if t.state.is_finished() and t.number not in before]
             n_complete = count_states(study).get(TrialState.COMPLETE, 0)
             for t in new:
                 if (t.user_attrs.get("worker") or {}).get("pid") != worker["pid"]:
@@ -245,6 +257,7 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
             files = writer(study) or files
             if progress is not None:
                 progress.advance(min(n_complete, s.budget))
+                _show_front(ctx, trials)
             if consecutive_failures >= _MAX_CONSECUTIVE_FAILURES:
                 last = new[-1].user_attrs if new else {}
                 raise StudyError(
@@ -282,6 +295,17 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
     return SearchOutcome(study_name=ctx.study_name, out_dir=ctx.out_dir, storage=ctx.storage_url,
                          complete=states.get(TrialState.COMPLETE, 0), failed=states.get(TrialState.FAIL, 0),
                          wall_s=time.perf_counter() - t_start, files=files)
+
+
+def _show_front(ctx: SearchContext, trials: list | None = None) -> None:
+    """Hand the progress display the study's trials (``trials``: as the loop just read them)
+    and, with successive halving, the rung results, if it shows the front (``scored``)."""
+    scored = getattr(ctx.progress, "scored", None)
+    if scored is None:
+        return
+    if trials is None:
+        trials = ctx.study.get_trials(deepcopy=False)
+    scored(trials, ctx.study.user_attrs if ctx.profile.multi_fidelity else None)
 
 
 def _storage_alive(url: str, study_name: str) -> bool:

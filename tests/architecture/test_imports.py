@@ -105,7 +105,7 @@ def test_the_package_has_no_import_cycle():
 
 #: Modules that read studies, reports and spaces without torch (``nas show`` / ``nas report``
 #: on a machine without it, and fast start-up).
-NO_TORCH = ["nas.search.study", "nas.search.rungs", "nas.search.admission", "nas.report.data",
+NO_TORCH = ["nas.search.study", "nas.search.rungs", "nas.search.admission", "nas.report.data", "nas.report.live",
             "nas.front", "nas.schedule", "nas.urls", "nas.space", "nas.arch", "nas.proxy.profiles", "nas.proxy.fit",
             "nas.metrics.quiet"]
 
@@ -122,3 +122,42 @@ def test_no_torch_modules_import_without_torch(module):
             "assert 'torch' not in sys.modules\n")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+#: The layers that must not know how they are shown (CONTRIBUTING.md, "The layers"): the report,
+#: the export and the CLI sit above them; what they need from there is passed in (the search's
+#: ``write_outputs``, ``nas confirm``'s ``read_points``, the progress displays).
+PRESENTATION = ("nas.report", "nas.export", "nas.cli")
+BELOW_PRESENTATION = ("nas.space", "nas.arch", "nas.primitives", "nas.models", "nas.data", "nas.proxy",
+                      "nas.metrics", "nas.scoring", "nas.schedule", "nas.search", "nas.front", "nas.training",
+                      "nas.evaluation", "nas.checkpoints", "nas.errors", "nas.textfiles", "nas.urls")
+
+
+def _inside(module: str, packages) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def crossings(edges: dict[str, set[str]], lower, upper) -> list[str]:
+    """``"a -> b"`` for every import of a module of ``upper`` by a module of ``lower``."""
+    return sorted(f"{m} -> {t}" for m, ts in edges.items() if _inside(m, lower) for t in ts if _inside(t, upper))
+
+
+def test_crossing_finder_finds_the_old_confirm_import():
+    """What ``nas.search.confirm`` did until issue 33 (``from nas.report import build_report_data``
+    inside ``run_confirm``: an import in a function body counts, see :func:`import_graph`)."""
+    edges = {"nas.search.confirm": {"nas.report", "nas.search.rungs"}, "nas.report": {"nas.search.rungs"}}
+    assert crossings(edges, ("nas.search",), PRESENTATION) == ["nas.search.confirm -> nas.report"]
+    assert crossings(edges, ("nas.report",), ("nas.search",)) == ["nas.report -> nas.search.rungs"]
+
+
+def test_the_study_layer_does_not_import_the_report():
+    """Issue 33 §4: the study layer (``nas.search``) never imports how it is shown."""
+    assert crossings(import_graph(), ("nas.search",), PRESENTATION) == []
+
+
+def test_no_lower_layer_imports_the_presentation():
+    edges = import_graph()
+    assert crossings(edges, BELOW_PRESENTATION, PRESENTATION) == []
+    # nothing but the CLI imports the CLI
+    assert sorted(f"{m} -> {t}" for m, ts in edges.items() if not _inside(m, ("nas.cli",))
+                  for t in ts if _inside(t, ("nas.cli",))) == []

@@ -3,6 +3,7 @@ several workers / a killed worker lose nothing; another protocol is refused."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -82,3 +83,18 @@ def test_two_confirm_jobs_share_the_work(tiny, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     done = {k: v for k, v in _attrs(work).items() if k.startswith("confirm:")}
     assert done and all("psnr_db" in v for v in done.values())
+
+
+def test_confirm_shows_a_bar_over_networks_and_steps_or_plain_lines(tiny, tmp_path):
+    """Issue 33 §3: --log-format bar draws the bar (forced, stderr here is a pipe); the default in
+    a pipe keeps the plain per-network lines, without control codes."""
+    work = _copy(tiny, tmp_path)
+    bar = nas("confirm", "--out-dir", str(work), "--top", "0", "--jobs", "1", "--log-format", "bar", *FAST)
+    assert bar.returncode == 0, bar.stderr[-2000:]
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", bar.stderr)  # the bar's colours and cursor moves
+    assert "\x1b[" in bar.stderr and "8/8 steps" in shown and "(1/1 networks)" in shown
+    assert "elapsed, ETA" in shown and " dB after 8 steps" in shown
+    plain = _copy(tiny, tmp_path / "plain")
+    lines = nas("confirm", "--out-dir", str(plain), "--top", "0", "--jobs", "1", *FAST)
+    assert lines.returncode == 0, lines.stderr[-2000:]
+    assert " dB after 8 steps" in lines.stderr and "\x1b" not in lines.stderr and "elapsed, ETA" not in lines.stderr
