@@ -121,6 +121,23 @@ class Domain:
                    h_max=float(d["h_max"]), networks=tuple(d.get("networks", ())))
 
 
+def _descriptor_matrix(rows: Sequence[Mapping[str, float]], features: Sequence[str]):
+    """(n, p) float array of ``rows``' descriptors.
+
+    Raises:
+        ValueError: a descriptor missing from a row, or not finite.
+    """
+    import numpy as np
+
+    try:
+        x = np.array([[float(r[f]) for f in features] for r in rows], float)
+    except KeyError as err:
+        raise ValueError(f"descriptor {err.args[0]!r} missing from a row") from None
+    if not np.isfinite(x).all():
+        raise ValueError("a descriptor is not finite (unknown depth or width?)")
+    return x
+
+
 def fit_domain(rows: Sequence[Mapping[str, float]], networks: Sequence[str] = (),
                features: Sequence[str] = DOMAIN_FEATURES) -> Domain:
     """The applicability domain of a fitting set.
@@ -142,12 +159,7 @@ def fit_domain(rows: Sequence[Mapping[str, float]], networks: Sequence[str] = ()
     p, n = len(features), len(rows)
     if n < p + 2:
         raise ValueError(f"a domain in {p} descriptors needs at least {p + 2} networks, got {n}")
-    try:
-        x = np.array([[float(r[f]) for f in features] for r in rows], float)
-    except KeyError as err:
-        raise ValueError(f"descriptor {err.args[0]!r} missing from a row") from None
-    if not np.isfinite(x).all():
-        raise ValueError("a descriptor is not finite (unknown depth or width?)")
+    x = _descriptor_matrix(rows, features)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     if (scale <= 0).any():
         raise ValueError(f"descriptor(s) {[f for f, s in zip(features, scale) if s <= 0]} constant over the set")
@@ -251,12 +263,7 @@ def fit_box_domain(rows: Sequence[Mapping[str, float]], families: Sequence[str],
 
     if len(set(families)) < 2:
         raise ValueError("a box domain needs networks of at least two families")
-    try:
-        x = np.array([[float(r[f]) for f in features] for r in rows], float)
-    except KeyError as err:
-        raise ValueError(f"descriptor {err.args[0]!r} missing from a row") from None
-    if not np.isfinite(x).all():
-        raise ValueError("a descriptor is not finite (unknown depth?)")
+    x = _descriptor_matrix(rows, features)
     lo, hi = x.min(axis=0), x.max(axis=0)
     if (hi <= lo).any():
         raise ValueError(f"descriptor(s) {[f for f, a, b in zip(features, lo, hi) if b <= a]} constant over the set")
