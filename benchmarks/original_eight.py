@@ -40,10 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(tempfile.mkdtemp(prefix="eight_"))
     cmd = [str(ROOT / ".venv" / "bin" / "nas"), "search", "--references", ",".join(EIGHT), "--budget", str(len(EIGHT)),
            "--scale", str(args.scale), "--profile", args.profile, "--out", str(out / "run"), "--jobs", "2"]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    log = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
     df = pd.read_csv(out / "run" / "trials.csv")
     df = df[df.reference.isin(EIGHT)].drop_duplicates("reference").set_index("reference")
-    profile = open(out / "run" / "search.log").read().split("profile ", 1)[1].split(" ", 1)[0]
+    profile = log.split(", profile ", 1)[1].split(" ", 1)[0]
     shutil.rmtree(out)
     truth = [GROUND_TRUTH[n].psnr[args.scale]["Set5"] for n in EIGHT]
     pred = [float(df.loc[n, "psnr_db"]) for n in EIGHT]
