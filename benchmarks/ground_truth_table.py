@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nas.arch.ground_truth import ABLATION_PAIRS, GROUND_TRUTH, NOT_CLAIMED, ground_truth
+from nas.arch.ground_truth import ABLATION_PAIRS, GROUND_TRUTH, NOT_CLAIMED, SMALL_GAP_PAIRS, ground_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,8 +39,12 @@ def render() -> str:
     ]
     counts = {s: len(ground_truth(s)) for s in (4, 2, 3)}
     protocols = sorted({e.protocol for e in GROUND_TRUTH.values()})
+    by_protocol = {p: sum(1 for e in ground_truth(4) if e.protocol == p) for p in protocols}
+    distinct = len({(p.better, p.worse) for p in ABLATION_PAIRS})
     lines += [f"Entries with a Set5 value: **x4 {counts[4]}**, **x2 {counts[2]}**, **x3 {counts[3]}** "
-              f"(protocols: {', '.join(protocols)}); **{len(ABLATION_PAIRS)}** controlled pairs.", ""]
+              f"(x4 by protocol: {', '.join(f'{k} {v}' for k, v in by_protocol.items())}); "
+              f"**{len(ABLATION_PAIRS)}** controlled pair records (>= 0.1 dB) over **{distinct}** network pairs, "
+              f"{len(SMALL_GAP_PAIRS)} more below 0.1 dB.", ""]
     lines += ["| name | family | lineage | protocol | params (x4) | Set5 x2 | Set5 x3 | Set5 x4 | kind | source |",
               "|---|---|---|---|---:|---:|---:|---:|---|---|"]
     for e in GROUND_TRUTH.values():
@@ -55,6 +59,12 @@ def render() -> str:
     for p in ABLATION_PAIRS:
         lines.append(f"| {p.better} | {p.worse} | {p.choice} | {', '.join(p.fields)} | x{p.scale} | {p.dataset} | "
                      f"{p.delta_db:.2f} | {p.source} |")
+    lines += ["", "Below 0.1 dB (near-ties; same checks):", "",
+              "| better | worse | choice | fields | scale | set | delta dB | source |",
+              "|---|---|---|---|---:|---|---:|---|"]
+    for p in SMALL_GAP_PAIRS:
+        lines.append(f"| {p.better} | {p.worse} | {p.choice} | {', '.join(p.fields)} | x{p.scale} | {p.dataset} | "
+                     f"{p.delta_db:.3f} | {p.source} |")
     lines += ["", "## Not expressible / not claimed", "", "| what | why |", "|---|---|"]
     for n in NOT_CLAIMED:
         lines.append(f"| {n.name} | {n.reason} |")

@@ -34,7 +34,9 @@ Network template (IMDN / RFDN, Hui et al. 2019 Fig. 2, Liu et al. 2020 Fig. 4)::
   PixelShuffle(3) at x3), no activation, then a 3x3 conv nf -> C (sanghyun-son/EDSR-PyTorch
   ``src/model/common.py`` ``Upsampler`` and ``edsr.py`` ``m_tail``).
 * input_skip ``nearest``: LR repeated to C*s^2 channels then pixel-shuffled (ECBSR, BasicSR
-  ``ecbsr_arch.py``); ``conv``: 3x3 conv C -> C*s^2 + PixelShuffle (AWSRN).
+  ``ecbsr_arch.py``); ``conv``: 3x3 conv C -> C*s^2 + PixelShuffle (AWSRN); ``bilinear``: the LR
+  image upsampled bilinearly (``align_corners=False``), parameter-free (NTIRE 2024 LightRLFN,
+  Amazingren/NTIRE2024_ESR ``models/team16_LightRLFN.py``).
 """
 
 from __future__ import annotations
@@ -363,7 +365,7 @@ class ArchConfig(_Strict):
         fusion_act: activation after the 1x1 fusion conv (``concat`` and ``bsrn``; GELU in BSRN).
         global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
         upsampler: ``pixelshuffle`` | ``ecb`` | ``awms`` | ``edsr``.
-        input_skip: ``none`` | ``nearest`` | ``conv``.
+        input_skip: ``none`` | ``nearest`` | ``conv`` | ``bilinear``.
         weight_norm: weight-normalise the plain convs of head, LFB blocks, tail and skip (AWSRN).
         input_norm: ``none``, ``meanshift`` (AWSRN: (x - DIV2K RGB mean) * 2, inverted on output),
             ``meansub255`` (SPAN: (x - DIV2K RGB mean) * 255, output left as it is) or
@@ -383,7 +385,7 @@ class ArchConfig(_Strict):
     fusion_act: Activation = "lrelu"
     global_residual: bool = True
     upsampler: Literal["pixelshuffle", "ecb", "awms", "edsr"] = "pixelshuffle"
-    input_skip: Literal["none", "nearest", "conv"] = "none"
+    input_skip: Literal["none", "nearest", "conv", "bilinear"] = "none"
     weight_norm: bool = False
     input_norm: Literal["none", "meanshift", "meansub255", "meanshift255"] = "none"
 

@@ -30,10 +30,10 @@ No torch here (``nas.arch`` is read without it); the parameter counts are assert
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
-from nas.arch.config import ArchConfig, IMDBConfig, ResBlockConfig
+from nas.arch.config import ArchConfig, IMDBConfig, ResBlockConfig, RLFBConfig
 from nas.arch.references import REFERENCES
 from nas.errors import ArchConfigError
 
@@ -210,6 +210,8 @@ _add(
                "32.189, x3 34.360 / 30.322 / 29.095, x4 32.210 / 28.582 / 27.561 (table: 38.00 / 33.63 / 32.19, "
                "34.36 / 30.32 / 29.09, 32.21 / 28.58 / 27.56)."),
     _ref("rfdn", lineage="distillation", params=_P["rfdn"], train_data="DIV2K",
+         source="secondary: Liu et al. 2020, Table 3, as transcribed by a third party (shared/reference_models.md §2, "
+                "marked verified secondary there)",
          notes="Paper form (nf 48, 6 RFDB, CCA r=4, block residual); no released weights."),
     _ref("rfdn_l", lineage="distillation", params=_P["rfdn_l"], train_data="DIV2K",
          notes="RFDN-L numbers are an UNVERIFIED transcription (shared/reference_models.md §2); weight them "
@@ -225,15 +227,15 @@ _add(
     _ref("awsrn", lineage="awsrn", params=_P["awsrn"], train_data="DIV2K"),
     _ref("ecbsr_m16c64", lineage="ecbsr", params=_P["ecbsr_m16c64"], train_data="DIV2K",
          notes="Y channel only (colors 1): a network of one input channel; secondary numbers."),
-    _ref("ecbsr_m4c16_rgb", lineage="ecbsr", params=_P["ecbsr_m4c16_rgb"], train_data="DIV2K",
+    _ref("ecbsr_m4c16_rgb", lineage="ecbsr", params=_P["ecbsr_m4c16_rgb"],
          psnr={**REFERENCES["ecbsr_m4c16_rgb"].published_psnr, **_psnr(x3=(33.07, 29.53, 28.57, 26.61))},
          source=_ETDS,
          notes="RGB retraining by the ETDS authors (their protocol, one table for all three)."),
-    _ref("ecbsr_m4c32_rgb", lineage="ecbsr", params=_P["ecbsr_m4c32_rgb"], train_data="DIV2K",
+    _ref("ecbsr_m4c32_rgb", lineage="ecbsr", params=_P["ecbsr_m4c32_rgb"],
          psnr={**REFERENCES["ecbsr_m4c32_rgb"].published_psnr, **_psnr(x3=(33.56, 29.78, 28.73, 26.98))},
          source=_ETDS,
          notes="RGB retraining by the ETDS authors."),
-    _ref("ecbsr_m6c40_rgb", lineage="ecbsr", params=_P["ecbsr_m6c40_rgb"], train_data="DIV2K",
+    _ref("ecbsr_m6c40_rgb", lineage="ecbsr", params=_P["ecbsr_m6c40_rgb"],
          psnr={**REFERENCES["ecbsr_m6c40_rgb"].published_psnr, **_psnr(x3=(33.67, 29.92, 28.85, 27.36))},
          source=_ETDS,
          notes="RGB retraining by the ETDS authors."),
@@ -330,6 +332,91 @@ _add(
 )
 
 
+# ------------------------------------------------------------------ challenge entries (released weights)
+# NTIRE efficient-SR entries whose networks are ArchConfigs exactly: the output of our network with
+# the renamed weights equals the authors' module's (checked once each on a random input, see notes),
+# then nas eval measured them. Trained by the teams for the challenge (x4 only).
+def _imdn_kair(nb: int, name: str) -> Callable[[int], ArchConfig]:
+    """The AIM 2019 simplified IMDN (KAIR ``IMDN``: nb IMDBlocks without CCA, a 3x3 conv, one long
+    skip around the body, pixel-shuffle tail; ofsoundof/NTIRE2022_ESR ``models/imdn_baseline.py``)."""
+    def build(scale: int) -> ArchConfig:
+        block = IMDBConfig(distill_ratio=0.25, attention="none", residual=True)
+        return ArchConfig(name=name, scale=scale, nf=64, blocks=[block] * nb, fusion="conv3x3", global_residual=True)
+
+    return build
+
+
+def _rlfn_cut(nf: int, mid: int, name: str, input_skip: str = "none") -> Callable[[int], ArchConfig]:
+    def build(scale: int) -> ArchConfig:
+        block = RLFBConfig(mid_channels=mid, esa_channels=16, attention="esa", act="lrelu")
+        return ArchConfig(name=name, scale=scale, nf=nf, blocks=[block] * 4, fusion="conv3x3", global_residual=True,
+                          input_skip=input_skip)
+
+    return build
+
+
+_CONVERT = ("measured: benchmarks/official_to_safetensors.py --ground-truth {name} --scale 4 {how} --weights {w}, "
+            "then nas eval on the .safetensors (Set5 / Set14 / B100); weights {repo}")
+_KAIR_IMDN_RENAME = ("--rename '^model\\.0\\.=>fea_conv.' --rename '^model\\.1\\.sub\\.{nb}\\.=>LR_conv.' "
+                     "--rename '^model\\.1\\.sub\\.(\\d+)\\.conv(\\d)\\.0\\.=>blocks.\\1.c\\2.' "
+                     "--rename '^model\\.1\\.sub\\.(\\d+)\\.conv4\\.=>blocks.\\1.c4.' "
+                     "--rename '^model\\.1\\.sub\\.(\\d+)\\.conv1x1\\.=>blocks.\\1.c5.' "
+                     "--rename '^model\\.2\\.=>upsampler.0.' --pixel-range 1")
+
+
+_add(
+    GroundTruth("imdn_aim2019", _imdn_kair(8, "imdn_aim2019"), family="imdn", lineage="distillation",
+                psnr={4: _m(32.247, 28.691, 27.636)},
+                source=_CONVERT.format(name="imdn_aim2019", how=_KAIR_IMDN_RENAME.format(nb=8), w="imdn_baseline.pth",
+                                       repo="ofsoundof/NTIRE2022_ESR model_zoo/imdn_baseline.pth"),
+                params={4: 893_936}, train_data="AIM 2019 challenge entry (team's own training)",
+                notes="The AIM 2019 constrained-SR winner (simplified IMDN: 8 IMDBs without CCA, no intermediate "
+                      "collection), the NTIRE 2022 ESR baseline; 893,936 params = the checkpoint's. Output equals the "
+                      "authors' KAIR IMDN module with these weights (checked once)."),
+    GroundTruth("imdn_nb7_ntire22", _imdn_kair(7, "imdn_nb7_ntire22"), family="imdn", lineage="distillation",
+                psnr={4: _m(32.206, 28.663, 27.624)},
+                source=_CONVERT.format(name="imdn_nb7_ntire22", how=_KAIR_IMDN_RENAME.format(nb=7),
+                                       w="team26_imdn_nb7.pth",
+                                       repo="ofsoundof/NTIRE2022_ESR model_zoo/team26_imdn_nb7.pth (team xilinxSR)"),
+                params={4: 790_496}, train_data="NTIRE 2022 entry (team's own training)",
+                notes="The simplified IMDN with 7 blocks, retrained by an NTIRE 2022 team. Output equals the authors' "
+                      "module's (checked once)."),
+    GroundTruth("lightrlfn_ntire24", _rlfn_cut(36, 48, "lightrlfn_ntire24", input_skip="bilinear"), family="rlfn",
+                lineage="distillation",
+                psnr={4: _m(32.039, 28.597, 27.569)},
+                source=_CONVERT.format(name="lightrlfn_ntire24", how="--reference rlfn_ntire --pixel-range 1",
+                                       w="team16_LightRLFN.pth",
+                                       repo="Amazingren/NTIRE2024_ESR model_zoo/team16_LightRLFN.pth (team 16)"),
+                params={4: 265_988}, train_data="NTIRE 2024 entry (team's own training)",
+                notes="RLFN_cut at nf 36 (mid 48, 4 RLFBs) plus a bilinear input skip, [0, 1] input (test_demo "
+                      "data_range 1.0). Output equals the authors' LightRLFN module's (checked once)."),
+)
+
+
+def _span_nf(nf: int, name: str) -> Callable[[int], ArchConfig]:
+    """SPAN's NTIRE form (``REFERENCES['span_ntire']``: SPAN30, 6 SPABs) at width ``nf``."""
+    def build(scale: int) -> ArchConfig:
+        return REFERENCES["span_ntire"].build(scale).replace(nf=nf, name=name)
+
+    return build
+
+
+_add(
+    GroundTruth("dscf_ntire25", _span_nf(26, "dscf_ntire25"), family="span", lineage="span",
+                psnr={4: _m(31.746, 28.342, 27.405)},
+                source=_CONVERT.format(name="dscf_ntire25", how="--reference span_ntire --deploy",
+                                       w="team23_DSCF.pth",
+                                       repo="Amazingren/NTIRE2025_ESR model_zoo/team23_DSCF.pth (DSCLoRA, the NTIRE "
+                                            "2025 ESR winner)"),
+                params={4: 547_944}, train_data="DIV2K+LSDIR (NTIRE 2025)",
+                notes="SPAN30 at nf 26 as submitted: the ConvLoRA branches merged into the deploy convs (130,828 "
+                      "deploy parameters, the checkpoint's), trained with ConvLoRA and spatial-affinity distillation "
+                      "(shared/reference_models.md §10), not a plain training of this network. Output equals the "
+                      "authors' DSCF module's (checked once; their test_demo loads with strict=False, every key "
+                      "matched)."),
+)
+
+
 # ------------------------------------------------------------------ ablation variants
 # IMDN's ablation "Investigations of PRM, CCA module and IIC scheme" (x4), read from the authors'
 # poster (Zheng222/IMDN images/acmmm19_poster.pdf; the paper's own ablation table was not read
@@ -356,23 +443,24 @@ def _imdn_b4(attention: str, fusion: str, name: str) -> Callable[[int], ArchConf
 _add(
     GroundTruth("imdn_b4", _imdn_b4("cca", "concat", "imdn_b4"), family="imdn", lineage="distillation",
                 psnr=_psnr(x4=(32.11, 28.52, 27.53, 25.90, 30.28)), source=_IMDN_ABL_SRC + ", row PRM+CCA+IIC (499K)",
-                protocol=_IMDN_ABL, params={4: 498_944}, train_data="DIV2K",
+                protocol=_IMDN_ABL, params={4: 498_944},
                 notes="IMDN with 4 IMDBs instead of 6. The ablation's training protocol is not stated on the "
                       "poster; do not mix with 'main' numbers."),
     GroundTruth("imdn_b4_noiic", _imdn_b4("cca", "conv3x3", "imdn_b4_noiic"), family="imdn",
                 lineage="distillation", psnr=_psnr(x4=(32.10, 28.51, 27.50, 25.89, 30.25)),
                 source=_IMDN_ABL_SRC + ", row PRM+CCA (482K)", protocol=_IMDN_ABL, params={4: 482_496},
-                train_data="DIV2K", notes="Without IIC: the last IMDB feeds the 3x3 conv (no 1x1 fusion)."),
+                notes="Without IIC: the last IMDB feeds the 3x3 conv (no 1x1 fusion)."),
     GroundTruth("imdn_b4_noiic_nocca", _imdn_b4("none", "conv3x3", "imdn_b4_noiic_nocca"), family="imdn",
                 lineage="distillation", psnr=_psnr(x4=(32.01, 28.49, 27.50, 25.81, 30.16)),
                 source=_IMDN_ABL_SRC + ", row PRM only (480K)", protocol=_IMDN_ABL, params={4: 480_176},
-                train_data="DIV2K", notes="IMDBs without CCA, no IIC."),
+                notes="IMDBs without CCA, no IIC."),
 )
 
 
 # ------------------------------------------------------------------ controlled pairs
 #: Pairs of one protocol whose configs differ in exactly ``fields`` and whose published (or
-#: measured) PSNR differs by at least 0.1 dB. The papers' own ablation tables (IMDN, RFDN, AWSRN,
+#: measured) PSNR differs by at least 0.1 dB; one record per (pair, scale), 4 distinct network
+#: pairs in 12 records. The papers' own ablation tables (IMDN, RFDN, AWSRN,
 #: ECBSR, RLFN, BSRN, SPAN, EFDN) could not be read here (see NOT_CLAIMED); these pairs come from
 #: main tables whose rows differ in one choice only (depth or width), trained under one protocol.
 ABLATION_PAIRS: list[AblationPair] = [
@@ -385,6 +473,23 @@ ABLATION_PAIRS: list[AblationPair] = [
                  4, "Urban100", round(26.29 - 26.15, 2)),
     AblationPair("ecbsr_m4c32_rgb", "ecbsr_m4c16_rgb", "nf 16 -> 32 (width)", ("nf",),
                  "Chao et al. 2023 (ETDS), Table 2: ECBSR retrained in RGB", 4, "Set5", round(31.24 - 30.87, 2)),
+    # The same network pairs at x2 and x3 (other upsamplers, so other networks; one table each).
+    AblationPair("awsrn_m", "awsrn_s", "1 -> 3 LFBs (depth)", ("blocks",),
+                 "Wang et al. 2019 (AWSRN), Table 4", 2, "Set5", round(38.04 - 37.75, 2)),
+    AblationPair("awsrn_m", "awsrn_s", "1 -> 3 LFBs (depth)", ("blocks",),
+                 "Wang et al. 2019 (AWSRN), Table 4", 3, "Set5", round(34.42 - 34.02, 2)),
+    AblationPair("awsrn", "awsrn_s", "1 -> 4 LFBs (depth)", ("blocks",),
+                 "Wang et al. 2019 (AWSRN), Table 4", 2, "Set5", round(38.11 - 37.75, 2)),
+    AblationPair("awsrn", "awsrn_s", "1 -> 4 LFBs (depth)", ("blocks",),
+                 "Wang et al. 2019 (AWSRN), Table 4", 3, "Set5", round(34.52 - 34.02, 2)),
+    AblationPair("awsrn", "awsrn_m", "3 -> 4 LFBs (depth)", ("blocks",),
+                 "Wang et al. 2019 (AWSRN), Table 4 (Set5 gap 0.07 dB)", 2, "Urban100", round(32.49 - 32.23, 2)),
+    AblationPair("awsrn", "awsrn_m", "3 -> 4 LFBs (depth)", ("blocks",),
+                 "Wang et al. 2019 (AWSRN), Table 4 (Set5 gap 0.10 dB)", 3, "Urban100", round(28.42 - 28.26, 2)),
+    AblationPair("ecbsr_m4c32_rgb", "ecbsr_m4c16_rgb", "nf 16 -> 32 (width)", ("nf",),
+                 "Chao et al. 2023 (ETDS), Table 2: ECBSR retrained in RGB", 2, "Set5", round(37.39 - 37.18, 2)),
+    AblationPair("ecbsr_m4c32_rgb", "ecbsr_m4c16_rgb", "nf 16 -> 32 (width)", ("nf",),
+                 "Chao et al. 2023 (ETDS), Table 2: ECBSR retrained in RGB", 3, "Set5", round(33.56 - 33.07, 2)),
 ]
 
 #: Controlled pairs whose published gap is below 0.1 dB: the same checks as ABLATION_PAIRS (one
@@ -394,6 +499,9 @@ SMALL_GAP_PAIRS: list[AblationPair] = [
                  _IMDN_ABL_SRC, 4, "Set5", round(32.10 - 32.01, 2)),
     AblationPair("imdn_b4", "imdn_b4_noiic", "IIC: concat of all blocks + 1x1 fusion (vs last block only)",
                  ("fusion",), _IMDN_ABL_SRC, 4, "Set5", round(32.11 - 32.10, 2)),
+    AblationPair("rlfn", "rlfn_s", "nf 48 -> 52 (width)", ("nf",),
+                 "measured here from bytedance/RLFN model_zoo/rlfn_x2.pth and rlfn_s_x2.pth (one paper, one "
+                 "training recipe); Set5 gap 0.019 dB, x4 Set5 -0.001 dB", 2, "Set14", round(33.718 - 33.622, 3)),
 ]
 
 
@@ -422,6 +530,16 @@ NOT_CLAIMED: list[NotClaimed] = [
     NotClaimed("CARN (Ahn et al. 2018; IMDN table: x4 Set5 32.13)",
                "not expressible: cascading blocks with 1x1 fusions at block and network level"),
     NotClaimed("SRMDNF (IMDN table)", "not expressible: takes a degradation map as extra input channels"),
+    NotClaimed("NTIRE 2022 team40 RFDN pruned (E-RFDN at nf 40)",
+               "its ESA keeps 12 channels at nf 40 (nf // 4 = 10 in our RFDB); an esa_channels option on rfdb would "
+               "change every stored RFDB arch_id"),
+    NotClaimed("NTIRE 2024 team21 SlimRLFN", "its ESA has no conv_f (RLFN's slim ESA has one)"),
+    NotClaimed("other NTIRE 2022-2025 entries (SPANF, ESRNet, RLFN_mogai, SPANtiny, IMDN+, FMEN, ...)",
+               "not checked one by one or not expressible (shift convs, grouped Conv3XC, learned activations, "
+               "feed-forward blocks, re-parameterised branches without a primitive)"),
+    NotClaimed("ETDS / ABPN / ESPCN / FSRCNN rows of ETDS Table 2",
+               "not expressible (equivalent-transformation branches, plain anchor nets with ReLU and extra convs, "
+               "tanh, transposed conv)"),
     NotClaimed("IMDN+ (NTIRE 2022, Zheng222/IMDN README: x4 Set5 32.11)",
                "not expressible: IMDB+ with re-parameterised branches (no primitive)"),
 ]

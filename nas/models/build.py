@@ -32,6 +32,7 @@ from nas.errors import ArchConfigError
 from nas.primitives import (
     AWMS,
     ECB,
+    BilinearUpsample,
     ECBUpsampler,
     EDSRUpsampler,
     ESA,
@@ -121,7 +122,8 @@ class SRNet(nn.Module):
     for ``concat`` and ``bsrn``; plain 1x1 conv 4 nf -> nf for ``span``), ``LR_conv`` (3x3 after
     ``c`` for ``concat``; BSConv-U 3x3 for ``bsrn``; 1x1 for ``conv1x1``; 3x3 for ``conv3x3``;
     Conv3XC of gain 2 for ``span``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` /
-    ``AWMS`` / ``EDSRUpsampler``), ``skip`` (``NearestUpsample`` or weight-normed ``PixelShuffleUpsampler`` C -> C;
+    ``AWMS`` / ``EDSRUpsampler``), ``skip`` (``NearestUpsample``, ``BilinearUpsample`` or weight-normed
+    ``PixelShuffleUpsampler`` C -> C;
     absent for ``none``). ``span`` fusion: ``c(cat[fea_conv(x), LR_conv(last), first, mid])`` with
     ``mid`` the last SPAB's activated first conv output (SPAN's ``conv_cat``).
     With ``weight_norm`` the head conv, LFB convs, upsampler convs and skip conv are weight-normed.
@@ -214,6 +216,8 @@ class SRNet(nn.Module):
             self.skip = NearestUpsample(config.scale)
         elif config.input_skip == "conv":
             self.skip = PixelShuffleUpsampler(config.colors, config.colors, config.scale, weight_norm=wn)
+        elif config.input_skip == "bilinear":
+            self.skip = BilinearUpsample(config.scale)
         else:
             self.skip = None
 

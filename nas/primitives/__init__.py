@@ -33,10 +33,17 @@ from nas.primitives.rfdb import RFDB
 from nas.primitives.rlfb import RLFB
 from nas.primitives.span import SPAB, Conv3XC
 from nas.primitives.resblock import ResBlock
-from nas.primitives.upsample import ECBUpsampler, EDSRUpsampler, NearestUpsample, PixelShuffleUpsampler
+from nas.primitives.upsample import (
+    BilinearUpsample,
+    ECBUpsampler,
+    EDSRUpsampler,
+    NearestUpsample,
+    PixelShuffleUpsampler,
+)
 
 __all__ = [
-    "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "BSConvU", "CCALayer", "Conv3XC", "ECB", "ECBBlock", "ECBUpsampler",
+    "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "BSConvU", "BilinearUpsample", "CCALayer", "Conv3XC", "ECB",
+    "ECBBlock", "ECBUpsampler",
     "EDSRUpsampler", "ESA", "ESA_MIN_SIZE", "ESDB", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB",
     "RLFB", "ResBlock", "SPAB", "Scale", "conv", "distilled_channels", "make_activation", "make_attention",
 ]

@@ -7,6 +7,7 @@
 * :class:`EDSRUpsampler`: EDSR's tail, log2(s) x (3x3 conv C -> 4C + PixelShuffle(2)) (or one
   3x3 conv C -> 9C + PixelShuffle(3) at x3), then a 3x3 conv C -> colors (sanghyun-son/EDSR-PyTorch
   ``src/model/common.py`` ``Upsampler`` with ``act=False``, ``bn=False``; ``edsr.py`` ``m_tail``).
+* :class:`BilinearUpsample`: the LR image upsampled bilinearly (a parameter-free input skip).
 * :class:`NearestUpsample`: the LR image repeated to colors * s^2 channels and pixel-shuffled, i.e.
   nearest-neighbour upsampling (ECBSR's broadcast residual, written as BasicSR
   ``basicsr/archs/ecbsr_arch.py`` does with ``repeat_interleave`` so that it is right for RGB).
@@ -21,7 +22,7 @@ from torch import nn
 from nas.primitives.ecb import ECB
 from nas.primitives.layers import conv
 
-__all__ = ["ECBUpsampler", "EDSRUpsampler", "NearestUpsample", "PixelShuffleUpsampler"]
+__all__ = ["BilinearUpsample", "ECBUpsampler", "EDSRUpsampler", "NearestUpsample", "PixelShuffleUpsampler"]
 
 
 class PixelShuffleUpsampler(nn.Sequential):
@@ -97,6 +98,25 @@ class EDSRUpsampler(nn.Sequential):
             raise ValueError(f"EDSR's upsampler exists at x2, x3, x4, x8, not x{scale}")
         layers.append(conv(channels, colors, 3, weight_norm=weight_norm))
         super().__init__(*layers)
+
+
+class BilinearUpsample(nn.Module):
+    """Bilinear upsampling by s (``F.interpolate``, ``align_corners=False``): a parameter-free input
+    skip (Amazingren/NTIRE2024_ESR ``models/team16_LightRLFN.py`` ``forward``).
+
+    Args:
+        scale: s.
+
+    Shape:
+        (N, C, H, W) -> (N, C, sH, sW). Params: 0.
+    """
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        self.upscale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=self.upscale, mode="bilinear", align_corners=False)
 
 
 class NearestUpsample(nn.Module):

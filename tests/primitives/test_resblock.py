@@ -1,6 +1,6 @@
 """EDSR's plain residual block, its upsampler and EDSR-baseline as an ArchConfig: exact counts of
 sanghyun-son/EDSR-PyTorch ``src/model/common.py`` / ``edsr.py`` (n_resblocks 16, n_feats 64), and
-the forward written out by hand."""
+the forward written out by hand; the bilinear input skip (NTIRE 2024 LightRLFN)."""
 
 from __future__ import annotations
 
@@ -71,3 +71,18 @@ def test_edsr_baseline_forward_is_edsrs():
         res = model.LR_conv(model.blocks[1](model.blocks[0](h))) + h
         y = model.upsampler(res) + mean * 255  # add_mean
         assert torch.allclose(model(x), y / 255, atol=1e-5)
+
+
+def test_bilinear_input_skip_is_parameter_free_and_bilinear():
+    from nas.primitives import BilinearUpsample
+
+    cfg = ArchConfig(scale=3, nf=8, blocks=[ResBlockConfig()], fusion="conv3x3", input_skip="bilinear")
+    plain = cfg.replace(input_skip="none")
+    model = build_model(cfg).eval()
+    assert n_params(model) == n_params(build_model(plain))
+    x = torch.rand(1, 3, 5, 4)
+    up = F.interpolate(x, scale_factor=3, mode="bilinear", align_corners=False)
+    assert torch.equal(BilinearUpsample(3)(x), up)
+    with torch.no_grad():
+        body = model.upsampler(model.LR_conv(model.blocks[0](model.fea_conv(x))) + model.fea_conv(x))
+        assert torch.allclose(model(x), body + up, atol=1e-6)
