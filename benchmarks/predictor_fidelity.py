@@ -271,21 +271,14 @@ def shipped(nets: list[dict], pairs: list, X: dict[str, np.ndarray], fixed: bool
     groups = [n["family"] for n in nets]
     idx = {n["name"]: i for i, n in enumerate(nets)}
     prow = [(idx[a], idx[b], d) for a, b, _c, d in pairs]
-    best, best_key = None, None
-    for i, spec in enumerate([fit.Spec(FIXED, 1.0)] if fixed else candidate_specs()):
-        if not fit._usable(spec, X, main):
-            continue
-        p = fit.lofo_predict(spec, X, y, groups, rows=main, pairs=prow)
-        key = (fit._inner_score(p[main], y[main]), -len(spec.features), spec.alpha, -i)
-        if best_key is None or key > best_key:
-            best, best_key = spec, key
+    best, score = fit.select([fit.Spec(FIXED, 1.0)] if fixed else candidate_specs(), X, y, groups, main, prow)
     from nas.proxy.predict import fit_box_domain
 
     box = fit_box_domain([{"log10_params": X["log10_params"][i], "depth": X["depth"][i]} for i in main],
                          [groups[i] for i in main], [nets[i]["name"] for i in main], margin=BOX_MARGIN)
     return {"spec": best.name, "features": list(best.features), "alpha": best.alpha,
             "model": fit.to_linear(best, X, y, main, prow, set(range(len(nets)))),
-            "lofo_spearman_in_selection": best_key[0],
+            "lofo_spearman_in_selection": score,
             "domain": box.to_dict()}
 
 

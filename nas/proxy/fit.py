@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Spec", "fit_predict", "to_linear", "lofo_predict", "nested_lofo", "rank_scores", "clear_pairs",
+__all__ = ["Spec", "fit_predict", "to_linear", "lofo_predict", "select", "nested_lofo", "rank_scores", "clear_pairs",
            "bootstrap_ci", "paired_bootstrap", "pair_order_share"]
 
 
@@ -206,6 +206,25 @@ def _inner_score(pred: np.ndarray, truth: np.ndarray) -> float:
     return float(spearmanr(pred[ok], truth[ok]).statistic)
 
 
+def select(specs: Sequence[Spec], X: Mapping[str, Sequence[float]], y: Sequence[float], groups: Sequence[str],
+           rows: Sequence[int], pairs: Sequence[tuple[int, int, float]] = ()) -> tuple[Spec | None, float]:
+    """The spec whose leave-one-group-out predictions over ``rows`` have the highest Spearman
+    (ties: fewer features, then larger alpha, then list order), and that Spearman; ``(None,
+    -inf)`` when no spec has its features on every row. The selection step of
+    :func:`nested_lofo`, and what a calibration fitted on every network uses."""
+    rows = np.asarray(rows, int)
+    y_a = np.asarray(y, float)
+    best, best_key = None, None
+    for i, spec in enumerate(specs):
+        if not _usable(spec, X, rows):
+            continue
+        inner = lofo_predict(spec, X, y_a, groups, rows=rows, pairs=pairs)
+        key = (_inner_score(inner[rows], y_a[rows]), -len(spec.features), spec.alpha, -i)
+        if best_key is None or key > best_key:
+            best, best_key = spec, key
+    return best, (best_key[0] if best_key else -math.inf)
+
+
 def nested_lofo(specs: Sequence[Spec], X: Mapping[str, Sequence[float]], y: Sequence[float], groups: Sequence[str],
                 rows: Sequence[int] | None = None, predict_rows: Sequence[int] | None = None,
                 pairs: Sequence[tuple[int, int, float]] = ()) -> tuple[np.ndarray, dict[str, Spec]]:
@@ -237,14 +256,7 @@ def nested_lofo(specs: Sequence[Spec], X: Mapping[str, Sequence[float]], y: Sequ
         fit_rows = rows[groups_a[rows] != g]
         test = predict_rows[groups_a[predict_rows] == g]
         outside = [(i, j, d) for i, j, d in pairs if groups_a[i] != g and groups_a[j] != g]
-        best, best_key = None, None
-        for i, spec in enumerate(specs):
-            if not (_usable(spec, X, fit_rows) and _usable(spec, X, test)):
-                continue
-            inner = lofo_predict(spec, X, y_a, groups_a, rows=fit_rows, pairs=outside)
-            key = (_inner_score(inner[fit_rows], y_a[fit_rows]), -len(spec.features), spec.alpha, -i)
-            if best_key is None or key > best_key:
-                best, best_key = spec, key
+        best, _ = select([s for s in specs if _usable(s, X, test)], X, y_a, groups_a, fit_rows, outside)
         if best is None:
             continue
         chosen[str(g)] = best
