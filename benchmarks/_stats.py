@@ -1,5 +1,6 @@
 """Rank statistics shared by the fidelity benchmarks: how well a predictor orders items like a
-ground truth (Spearman's rho, Kendall's tau-b and the top-k overlap).
+ground truth (Spearman's rho, Kendall's tau-b, the top-k overlap, and the share of *clear pairs*
+ordered right).
 
 They take two equal-length sequences where larger is better (PSNR in dB, or "more is better"
 for costs read as predictors) and leave out missing values (None / NaN) pairwise.
@@ -7,6 +8,7 @@ for costs read as predictors) and leave out missing values (None / NaN) pairwise
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Sequence
 
@@ -69,3 +71,42 @@ def rank_stats(pred: Sequence[float], truth: Sequence[float], frac: float = TOP_
         tau = float(_stats.kendalltau(p, t).statistic)
     return {"n": n, "k": top_k_size(n, frac) if n else 0, "spearman": rho, "kendall": tau,
             "top10_overlap": top_k_overlap(p, t, frac)}
+
+
+def clear_pairs(pred: Sequence[float | None], truth: Sequence[float | None], min_gap: float = 0.1) -> dict[str, Any]:
+    """Share of the *clear pairs* that ``pred`` orders as ``truth`` does.
+
+    A clear pair is two items whose ``truth`` differs by at least ``min_gap`` (dB). The pair
+    counts 1 when ``pred`` orders it the same way, 0.5 when ``pred`` ties, 0 otherwise. Items with a
+    missing value (None / NaN) are left out.
+
+    Returns:
+        ``{"pairs": int, "correct": float, "share": float}``; ``share`` is NaN with no clear pair.
+
+    Raises:
+        ValueError: ``pred`` and ``truth`` differ in length, or ``min_gap < 0``.
+    """
+    if len(pred) != len(truth):
+        raise ValueError(f"pred and truth differ in length ({len(pred)} vs {len(truth)})")
+    if min_gap < 0:
+        raise ValueError(f"min_gap must be >= 0, got {min_gap}")
+    ok = [(float(p), float(t)) for p, t in zip(pred, truth)
+          if p is not None and t is not None and math.isfinite(p) and math.isfinite(t)]
+    pairs, correct = 0, 0.0
+    for (p1, t1), (p2, t2) in itertools.combinations(ok, 2):
+        if abs(t1 - t2) < min_gap - 1e-12:
+            continue
+        pairs += 1
+        if p1 == p2:
+            correct += 0.5
+        elif (p1 > p2) == (t1 > t2):
+            correct += 1.0
+    return {"pairs": pairs, "correct": correct, "share": correct / pairs if pairs else float("nan")}
+
+
+def score_predictor(pred: Sequence[float | None], truth: Sequence[float | None], min_gap: float = 0.1) -> dict[str, Any]:
+    """Spearman rho, Kendall tau-b (:func:`rank_stats`) and :func:`clear_pairs` of ``pred``."""
+    rs = rank_stats(pred, truth)
+    cp = clear_pairs(pred, truth, min_gap)
+    return {"n": rs["n"], "spearman": rs["spearman"], "kendall": rs["kendall"], "clear_pairs": cp["pairs"],
+            "clear_share": cp["share"]}
