@@ -1,9 +1,10 @@
 """Rank statistics shared by the fidelity benchmarks: how well a predictor orders items like a
 ground truth (Spearman's rho, Kendall's tau-b, the top-k overlap, and the share of *clear pairs*
-ordered right).
+ordered right), plus :func:`rank_agreement` (rho and tau with p-values) for two latency lists.
 
-They take two equal-length sequences where larger is better (PSNR in dB, or "more is better"
-for costs read as predictors) and leave out missing values (None / NaN) pairwise.
+The predictor statistics take two equal-length sequences where larger is better (PSNR in dB,
+or "more is better" for costs read as predictors) and leave out missing values (None / NaN)
+pairwise; :func:`rank_agreement` takes two complete lists.
 """
 
 from __future__ import annotations
@@ -110,3 +111,13 @@ def score_predictor(pred: Sequence[float | None], truth: Sequence[float | None],
     cp = clear_pairs(pred, truth, min_gap)
     return {"n": rs["n"], "spearman": rs["spearman"], "kendall": rs["kendall"], "clear_pairs": cp["pairs"],
             "clear_share": cp["share"]}
+
+
+def rank_agreement(a: list[float], b: list[float]) -> dict[str, float]:
+    """Spearman's rho and Kendall's tau (tau-b) of two latency lists, with their p-values."""
+    from scipy import stats
+
+    rho = stats.spearmanr(a, b)
+    tau = stats.kendalltau(a, b)
+    return {"n": len(a), "spearman": float(rho.statistic), "spearman_p": float(rho.pvalue),
+            "kendall": float(tau.statistic), "kendall_p": float(tau.pvalue)}
