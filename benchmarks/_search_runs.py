@@ -238,7 +238,6 @@ def _log_tail(run_dir: Path, n: int = 4) -> str:
     return "\n".join("    " + ln for ln in lines[-n:])
 
 
-
 def _display_path(p: Path) -> Path:
     """``p`` relative to the repository when inside it (commands and reports stay portable)."""
     try:

@@ -94,7 +94,7 @@ class Cache:
             self.archs[rec["arch_id"]] = rec
 
 
-
+# ---------------------------------------------------------------------------------- worker side
 _WORKER: dict[str, Any] = {}
 
 
@@ -172,7 +172,7 @@ def run_unit(unit: dict[str, Any]) -> dict[str, Any]:
     return rec
 
 
-
+# ---------------------------------------------------------------------------------- main side
 def run_units(pending: list[dict], cache: Cache, args: argparse.Namespace, total: int, t_start: float) -> int:
     """Train ``pending`` units on ``args.jobs`` spawned worker processes, appending each result to
     the cache as it finishes. Returns the number of units that failed (not cached)."""
@@ -211,6 +211,7 @@ def run_units(pending: list[dict], cache: Cache, args: argparse.Namespace, total
     return failed
 
 
+# ---------------------------------------------------------------------------------- reading a unit
 def _psnr(a: dict, protocol: str, rung: int | None = None) -> float | None:
     rec = a.get(protocol)
     if rec is None or rec.get("error"):

@@ -224,7 +224,6 @@ def make_units(archs: list[dict], profiles: dict[str, Any], data_key: str) -> li
     return units
 
 
-
 def collect(archs: list[dict], profiles: dict[str, Any], data_key: str, cache: Cache) -> None:
     """Attach each protocol's cached record to its architecture (``arch[protocol]``, None if
     missing) and the ground truth ``arch["long_mean_psnr_db"]`` (dB)."""
@@ -268,7 +267,6 @@ def compute_stats(archs: list[dict], profiles: dict[str, Any]) -> dict[str, Any]
             "val_s": round(sum(r["val_s"] or 0.0 for r in recs), 2)}
     return {"predictors": preds, "noise_floor": {"label": "long seed 0 vs long seed 1", **noise},
             "compute": compute}
-
 
 
 # ---------------------------------------------------------------------------------- entry point
