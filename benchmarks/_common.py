@@ -83,3 +83,8 @@ def space_points(n: int, seed: int, scale: int = 4) -> list[tuple[str, Any]]:
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         out.append((f"space#{trial.number}", config))
     return out
+
+
+def fmt(x: Any, nd: int = 3) -> str:
+    """``x`` with ``nd`` decimals for a table cell; an en dash for None, NaN or inf."""
+    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"

@@ -59,17 +59,19 @@ rho / tau = 1: the predictor orders the architectures exactly as the long traini
 relation; -1: reversed. A top-10 % overlap of 1 means the predictor's best ``k`` are the long
 training's best ``k``. PSNR is validation Y-PSNR in dB (BT.601, ``scale`` px border shaved, SR
 quantised to 8 bit); train times are wall seconds of the training loops, with the threads stated.
+
+Code: this file picks the calibration set, makes the units and computes the statistics; the
+unit cache and the worker pool are ``_units.py`` (shared with ``zoo_fidelity.py``), Spearman /
+Kendall / top-k overlap ``_stats.py``, the Markdown and the plot ``_fidelity_report.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import dataclasses
 import datetime as _dt
 import json
 import math
-import multiprocessing
 import os
 import platform
 import sys
@@ -77,155 +79,25 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import numpy as np
-from _common import die_with_parent, finite_or_none, save_figure_atomic, write_atomic
-from scipy import stats as _stats
+from _common import finite_or_none, fmt, write_atomic
+from _fidelity_report import render_markdown, render_png
+from _stats import TOP_FRAC, rank_stats, top_k_overlap, top_k_size  # noqa: F401 - re-exported
+from _units import Cache, _psnr, _rec_key, _unit_key, run_unit, run_units  # noqa: F401 - re-exported
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_NAMES = ("imdn", "rfdn", "erfdn")
 PROTOCOLS = ("proxy", "halving", "long_s0", "long_s1")
-TOP_FRAC = 0.1
+_finite_or_none = finite_or_none
+_fmt = fmt
 
 
-# ---------------------------------------------------------------------------------- statistics
-def top_k_size(n: int, frac: float = TOP_FRAC) -> int:
-    """``k = ceil(frac * n)``, at least 1 (rounded first so that ``0.1 * 30`` gives 3, not 4)."""
-    return max(1, math.ceil(round(frac * n, 9)))
-
-
-def top_k_overlap(pred: Sequence[float], truth: Sequence[float], frac: float = TOP_FRAC) -> float:
-    """Fraction of the ``k = ceil(frac * n)`` best by ``truth`` that are also among the ``k`` best
-    by ``pred`` (larger = better for both; ties broken by position, the earlier first).
-
-    Returns:
-        ``|top_k(pred) & top_k(truth)| / k`` in [0, 1]; NaN for empty input.
-
-    Raises:
-        ValueError: ``pred`` and ``truth`` differ in length.
-    """
-    p, t = np.asarray(pred, dtype=np.float64), np.asarray(truth, dtype=np.float64)
-    if p.shape != t.shape:
-        raise ValueError(f"pred and truth differ in length ({p.size} vs {t.size})")
-    if p.size == 0:
-        return float("nan")
-    k = top_k_size(p.size, frac)
-    top_p = set(np.argsort(-p, kind="stable")[:k].tolist())
-    top_t = set(np.argsort(-t, kind="stable")[:k].tolist())
-    return len(top_p & top_t) / k
-
-
-def rank_stats(pred: Sequence[float], truth: Sequence[float], frac: float = TOP_FRAC) -> dict[str, Any]:
-    """How well ``pred`` ranks like ``truth`` (both: larger = better, e.g. PSNR in dB).
-
-    Pairs where either value is missing (None / NaN / inf) are dropped first.
-
-    Returns:
-        ``{"n", "k", "spearman", "kendall", "top10_overlap"}``: the pairs used, the top-k size
-        ``ceil(frac * n)``, Spearman's rho, Kendall's tau-b (scipy.stats) and the top-k overlap
-        (:func:`top_k_overlap`). Correlations are NaN with fewer than 2 pairs or a constant input.
-
-    Raises:
-        ValueError: ``pred`` and ``truth`` differ in length.
-    """
-    p = np.array([np.nan if v is None else v for v in pred], dtype=np.float64)
-    t = np.array([np.nan if v is None else v for v in truth], dtype=np.float64)
-    if p.shape != t.shape:
-        raise ValueError(f"pred and truth differ in length ({p.size} vs {t.size})")
-    ok = np.isfinite(p) & np.isfinite(t)
-    p, t = p[ok], t[ok]
-    n = int(p.size)
-    rho = tau = float("nan")
-    if n >= 2 and np.ptp(p) > 0 and np.ptp(t) > 0:
-        rho = float(_stats.spearmanr(p, t).statistic)
-        tau = float(_stats.kendalltau(p, t).statistic)
-    return {"n": n, "k": top_k_size(n, frac) if n else 0, "spearman": rho, "kendall": tau,
-            "top10_overlap": top_k_overlap(p, t, frac)}
-
-
+# ---------------------------------------------------------------------------------- ground truth
 def ground_truth(long_s0: Sequence[float | None], long_s1: Sequence[float | None]) -> list[float]:
     """Per architecture, the mean long-run PSNR (dB) of the two seeds; NaN if either is missing."""
     out = []
     for a, b in zip(long_s0, long_s1, strict=True):
         out.append(float("nan") if a is None or b is None else (float(a) + float(b)) / 2)
     return out
-
-
-# ---------------------------------------------------------------------------------- small helpers
-_finite_or_none = finite_or_none
-
-
-def _fmt(x: float | None, nd: int = 3) -> str:
-    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
-
-
-def _hms(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-def _unit_key(arch_id: str, protocol: str, profile: dict, data_key: str) -> str:
-    # the training protocol, not the profile's name, identifies a unit (``fixed`` was ``default``);
-    # fields added to ProxyProfile later are filled with the value older records implied
-    from nas.proxy.profiles import protocol_fields
-
-    return json.dumps({"arch_id": arch_id, "protocol": protocol, "profile": protocol_fields(profile), "data": data_key},
-                      sort_keys=True, separators=(",", ":"))
-
-
-def _rec_key(rec: dict) -> str:
-    """The cache key of a stored unit record. A record written before the thread count was part of
-    the profile (its profile has no ``threads``) trained with the record's own ``threads``; one
-    written with the cache protocol ``halving_bicubic_skip`` (before ``ProxyProfile.skip``
-    existed, zoo_fidelity's wrapper said so) is the ``halving`` protocol with ``skip: bicubic``."""
-    prof, protocol = rec["profile"], rec["protocol"]
-    if isinstance(prof, dict) and prof.get("threads") is None and rec.get("threads") is not None:
-        prof = {**prof, "threads": rec["threads"]}
-    if protocol == "halving_bicubic_skip" and isinstance(prof, dict):
-        prof, protocol = {**prof, "skip": "bicubic"}, "halving"
-    return _unit_key(rec["arch_id"], protocol, prof, rec["data"])
-
-
-# ---------------------------------------------------------------------------------- the cache
-class Cache:
-    """The JSON-lines file of finished units (``kind: unit``) and architecture costs (``kind: arch``).
-
-    Only the main process writes it, one line per record, flushed and fsynced; a truncated last
-    line (a run killed mid-write) is ignored on reading and terminated before the next append.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.units: dict[str, dict] = {}
-        self.archs: dict[str, dict] = {}
-        if path.is_file():
-            for line in path.read_text().splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if rec.get("kind") == "unit":
-                    self.units[_rec_key(rec)] = rec
-                elif rec.get("kind") == "arch":
-                    self.archs[rec["arch_id"]] = rec
-
-    def append(self, rec: dict) -> None:
-        """Append one record (and index it)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        needs_nl = False
-        if self.path.is_file() and self.path.stat().st_size > 0:
-            with self.path.open("rb") as f:
-                f.seek(-1, os.SEEK_END)
-                needs_nl = f.read(1) != b"\n"
-        with self.path.open("a") as f:
-            if needs_nl:
-                f.write("\n")
-            f.write(json.dumps(_finite_or_none(rec), separators=(",", ":")) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        if rec["kind"] == "unit":
-            self.units[_rec_key(rec)] = rec
-        else:
-            self.archs[rec["arch_id"]] = rec
 
 
 # ---------------------------------------------------------------------------------- calibration set
@@ -333,85 +205,7 @@ def add_mult_adds(archs: list[dict[str, Any]], cache: Cache) -> None:
         a["mult_adds"] = int(rec["mult_adds"])
 
 
-# ---------------------------------------------------------------------------------- worker side
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(threads: int, scale: int, data_dir: str | None, val_dir: str | None, device: str) -> None:
-    """Worker-process start: set the torch thread count once; data is loaded on first use.
-
-    On Linux the worker also asks the kernel for SIGTERM when its parent dies, so killing the
-    benchmark never leaves orphaned workers training on (they would hold the cores for hours).
-    """
-    import torch
-
-    die_with_parent()
-    torch.set_num_threads(threads)
-    _WORKER.update(threads=threads, scale=scale, data_dir=data_dir, val_dir=val_dir, device=device, data={})
-
-
-def _worker_data(profile):
-    """The proxy data for ``profile``, loaded once per worker process (per distinct LR patch size
-    and validation crop, which is once when the profiles share them, as the defaults do)."""
-    from nas.proxy.data import load_proxy_data
-
-    key = (profile.lr_patch, profile.val_max_side)
-    if key not in _WORKER["data"]:
-        _WORKER["data"][key] = load_proxy_data(_WORKER["scale"], profile, _WORKER["data_dir"], _WORKER["val_dir"])
-    return _WORKER["data"][key]
-
-
-def run_unit(unit: dict[str, Any]) -> dict[str, Any]:
-    """Train one (architecture, protocol) unit in this worker process.
-
-    Args:
-        unit: ``arch_id``, ``name``, ``protocol`` (``proxy``, ``halving``, ``long_s0``,
-            ``long_s1``), ``profile`` (``ProxyProfile.to_dict()``), ``config``
-            (``ArchConfig.to_dict()``) and ``data`` (the data-source key).
-
-    Returns:
-        The cache record: ``psnr_db`` (dB; the top rung's for ``halving``), ``iters``,
-        ``train_s`` / ``val_s`` (s, summed over rungs), ``rungs`` (``halving``: per rung
-        ``iters``, ``psnr_db``, ``train_s``, ``val_s``), ``unit_s`` (s, build to validation),
-        ``error`` (the message when the loss diverged; the PSNR is then None).
-    """
-    import torch
-
-    from nas.arch import ArchConfig
-    from nas.models import build_model
-    from nas.proxy.profiles import ProxyProfile
-    from nas.proxy.train import DivergedError, resolve_device, train_proxy, train_rungs
-
-    t0 = time.perf_counter()
-    profile = ProxyProfile(**unit["profile"])
-    data = _worker_data(profile)
-    device = resolve_device(_WORKER["device"])
-    cfg = ArchConfig.from_dict(unit["config"])
-    torch.manual_seed(profile.seed)
-    model = build_model(cfg)  # the profile's proxy-only skip (zoo_fidelity's bicubic_skip) wraps it in training
-    rec: dict[str, Any] = {"kind": "unit", "arch_id": unit["arch_id"], "name": unit["name"],
-                           "protocol": unit["protocol"], "profile": unit["profile"], "data": unit["data"],
-                           "data_source": data.source, "threads": torch.get_num_threads(), "device": str(device),
-                           "psnr_db": None, "iters": None, "train_s": None, "val_s": None, "error": None}
-    try:
-        if unit["protocol"] == "halving":
-            results = train_rungs(model, data, profile, profile.rung_stops, device)
-            rec["rungs"] = [{"iters": r.iters, "psnr_db": r.psnr_db, "train_s": round(r.train_s, 3),
-                             "val_s": round(r.val_s, 3)} for r in results]
-            top = results[-1]
-            rec.update(psnr_db=top.psnr_db, iters=top.iters, train_s=round(sum(r.train_s for r in results), 3),
-                       val_s=round(sum(r.val_s for r in results), 3))
-        else:
-            r = train_proxy(model, data, profile, device)
-            rec.update(psnr_db=r.psnr_db, iters=r.iters, train_s=round(r.train_s, 3), val_s=round(r.val_s, 3))
-    except DivergedError as err:  # deterministic for a given protocol: cached, not retried
-        rec["error"] = str(err)
-    rec["unit_s"] = round(time.perf_counter() - t0, 3)
-    rec["finished"] = _dt.datetime.now().isoformat(timespec="seconds")
-    return rec
-
-
-# ---------------------------------------------------------------------------------- main side
+# ---------------------------------------------------------------------------------- units and statistics
 def make_units(archs: list[dict], profiles: dict[str, Any], data_key: str) -> list[dict[str, Any]]:
     """Every (architecture, protocol) unit, most expensive first.
 
@@ -430,44 +224,6 @@ def make_units(archs: list[dict], profiles: dict[str, Any], data_key: str) -> li
     return units
 
 
-def run_units(pending: list[dict], cache: Cache, args: argparse.Namespace, total: int, t_start: float) -> int:
-    """Train ``pending`` units on ``args.jobs`` spawned worker processes, appending each result to
-    the cache as it finishes. Returns the number of units that failed (not cached)."""
-    done = total - len(pending)
-    failed = 0
-    ctx = multiprocessing.get_context("spawn")
-    initargs = (args.threads_per_job, args.scale, args.data, args.val_data, args.device)
-    with cf.ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, initializer=_init_worker,
-                                initargs=initargs) as pool:
-        futures = {pool.submit(run_unit, u): u for u in pending}
-        try:
-            for fut in cf.as_completed(futures):
-                u = futures[fut]
-                elapsed = _hms(time.perf_counter() - t_start)
-                try:
-                    rec = fut.result()
-                except Exception as err:  # noqa: BLE001 - report, keep the others going
-                    failed += 1
-                    print(f"[{done}/{total}] {u['protocol']:8} {u['name']:>8} {u['arch_id']} FAILED "
-                          f"({type(err).__name__}: {err}); not cached, retried next run | elapsed {elapsed}",
-                          flush=True)
-                    continue
-                cache.append(rec)
-                done += 1
-                if rec["error"]:
-                    what = f"DIVERGED ({rec['error']})"
-                else:
-                    what = f"{rec['psnr_db']:.3f} dB @ {rec['iters']} it, train {rec['train_s']:.1f} s"
-                    if rec.get("rungs"):
-                        what += " (rungs " + ", ".join(f"{r['iters']}:{r['psnr_db']:.2f}" for r in rec["rungs"]) + ")"
-                print(f"[{done}/{total}] {rec['protocol']:8} {rec['name']:>8} {rec['arch_id']} {what} "
-                      f"| elapsed {elapsed}", flush=True)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return failed
-
-
 def collect(archs: list[dict], profiles: dict[str, Any], data_key: str, cache: Cache) -> None:
     """Attach each protocol's cached record to its architecture (``arch[protocol]``, None if
     missing) and the ground truth ``arch["long_mean_psnr_db"]`` (dB)."""
@@ -478,16 +234,6 @@ def collect(archs: list[dict], profiles: dict[str, Any], data_key: str, cache: C
                 k: rec.get(k) for k in ("psnr_db", "iters", "train_s", "val_s", "unit_s", "rungs", "error",
                                         "threads", "device", "data_source", "finished") if k in rec}
         a["long_mean_psnr_db"] = ground_truth([_psnr(a, "long_s0")], [_psnr(a, "long_s1")])[0]
-
-
-def _psnr(a: dict, protocol: str, rung: int | None = None) -> float | None:
-    rec = a.get(protocol)
-    if rec is None or rec.get("error"):
-        return None
-    if rung is not None:
-        rungs = rec.get("rungs") or []
-        return rungs[rung]["psnr_db"] if rung < len(rungs) else None
-    return rec["psnr_db"]
 
 
 def predictors(archs: list[dict], profiles: dict[str, Any]) -> list[tuple[str, str, list[float | None]]]:
@@ -521,97 +267,6 @@ def compute_stats(archs: list[dict], profiles: dict[str, Any]) -> dict[str, Any]
             "val_s": round(sum(r["val_s"] or 0.0 for r in recs), 2)}
     return {"predictors": preds, "noise_floor": {"label": "long seed 0 vs long seed 1", **noise},
             "compute": compute}
-
-
-# ---------------------------------------------------------------------------------- outputs
-def render_markdown(result: dict[str, Any]) -> str:
-    """The readable report: predictor table, noise floor, compute, per-architecture table."""
-    s, st = result["settings"], result["stats"]
-    prof = s["profiles"]
-    lines = [f"# Proxy fidelity: {s['n_archs']} architectures x{s['scale']}, data `{s['tag']}`", "",
-             f"Ground truth: mean validation Y-PSNR of two `{prof['long_s0']['name']}` runs "
-             f"({prof['long_s0']['iters']} steps, seeds 0 and 1). Data: {s['data_source']}. "
-             f"{s['jobs']} worker(s) x {s['threads_per_job']} torch thread(s), device {s['device']}; "
-             f"{s['date']}.", "",
-             "| predictor | n | Spearman ρ | Kendall τ | top-10 % overlap |", "|---|---:|---:|---:|---:|"]
-    for p in st["predictors"].values():
-        lines.append(f"| {p['label']} | {p['n']} | {_fmt(p['spearman'])} | {_fmt(p['kendall'])} | "
-                     f"{_fmt(p['top10_overlap'], 2)} (k={p['k']}) |")
-    nf = st["noise_floor"]
-    lines.append(f"| *noise floor: {nf['label']}* | {nf['n']} | {_fmt(nf['spearman'])} | {_fmt(nf['kendall'])} | "
-                 f"{_fmt(nf['top10_overlap'], 2)} (k={nf['k']}) |")
-    lines += ["", "ρ, τ = 1: the predictor orders the architectures as the long training does; 0: unrelated. "
-              "Top-10 % overlap: share of the long training's best k = ceil(0.1 n) that the predictor also "
-              "puts in its best k. The noise floor is how well the long training agrees with itself across "
-              "seeds; no proxy can be expected to do better.", "",
-              "## Compute per protocol", "", "| protocol | profile | steps per arch | units | train s | validate s |",
-              "|---|---|---:|---:|---:|---:|"]
-    for protocol, c in st["compute"].items():
-        lines.append(f"| {protocol} | `{c['profile']}` | {c['iters_per_arch']} | {c['units']} | "
-                     f"{c['train_s']:.1f} | {c['val_s']:.1f} |")
-    lines += ["", f"Wall time of this invocation: {s['wall_s']:.0f} s "
-              f"({s['units_trained']} units trained, {s['units_cached']} from the cache).", ""]
-    rung_stops = prof["halving"]["rung_stops"]
-    lines += ["## Architectures, by long-run PSNR", "",
-              "| # | name | arch_id | params | Mult-Adds G | proxy dB | "
-              + " | ".join(f"halving {it} it dB" for it in rung_stops)
-              + " | long s0 dB | long s1 dB | long mean dB | summary |",
-              "|---:|---|---|---:|---:|---:|" + "---:|" * len(rung_stops) + "---:|---:|---:|---|"]
-    order = sorted(result["archs"], key=lambda a: -(a["long_mean_psnr_db"] if a["long_mean_psnr_db"] is not None
-                                                   else -math.inf))
-    for i, a in enumerate(order, 1):
-        rungs = [_psnr(a, "halving", r) for r in range(len(rung_stops))]
-        name = f"**{a['name']}**" if a["reference"] else a["name"]
-        lines.append(f"| {i} | {name} | `{a['arch_id']}` | {a['params']:,} | {a['mult_adds'] / 1e9:.2f} | "
-                     f"{_fmt(_psnr(a, 'proxy'))} | " + " | ".join(_fmt(v) for v in rungs)
-                     + f" | {_fmt(_psnr(a, 'long_s0'))} | {_fmt(_psnr(a, 'long_s1'))} | "
-                     f"{_fmt(a['long_mean_psnr_db'])} | {a['summary'].replace('|', chr(92) + '|')} |")
-    errors = [(a["name"], p, a[p]["error"]) for a in result["archs"] for p in PROTOCOLS if a.get(p) and a[p].get("error")]
-    missing = [(a["name"], p) for a in result["archs"] for p in PROTOCOLS if not a.get(p)]
-    if errors or missing:
-        lines += ["", "## Missing values", ""]
-        lines += [f"- {n} `{p}`: diverged ({e})" for n, p, e in errors]
-        lines += [f"- {n} `{p}`: not trained (run again to resume)" for n, p in missing]
-    lines += ["", "References in bold. Regenerate: `" + s["command"] + "`."]
-    return "\n".join(lines) + "\n"
-
-
-def render_png(result: dict[str, Any], path: Path) -> None:
-    """Scatter plots (proxy PSNR and top-rung halving PSNR against the long-run PSNR, dB),
-    references labelled; written atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    archs, st = result["archs"], result["stats"]["predictors"]
-    top = len(result["settings"]["profiles"]["halving"]["rung_stops"]) - 1
-    panels = [("proxy", [_psnr(a, "proxy") for a in archs]),
-              (f"halving_r{top}", [_psnr(a, "halving", top) for a in archs])]
-    truth = [a["long_mean_psnr_db"] for a in archs]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), constrained_layout=True)
-    for ax, (key, xs) in zip(axes, panels):
-        pts = [(x, y, a) for x, y, a in zip(xs, truth, archs) if x is not None and y is not None
-               and math.isfinite(x) and math.isfinite(y)]
-        cand = [(x, y) for x, y, a in pts if not a["reference"]]
-        refs = [(x, y, a) for x, y, a in pts if a["reference"]]
-        if cand:
-            ax.scatter(*zip(*cand), s=22, color="tab:blue", alpha=0.8, label="sampled candidates")
-        if refs:
-            ax.scatter([p[0] for p in refs], [p[1] for p in refs], s=46, color="tab:red", marker="D",
-                       label="references")
-            for x, y, a in refs:
-                ax.annotate(a["name"], (x, y), textcoords="offset points", xytext=(5, 4), fontsize=9)
-        p = st[key]
-        ax.set_title(f"{p['label'].replace('`', '')}\nρ = {_fmt(p['spearman'], 2)}, τ = {_fmt(p['kendall'], 2)}, "
-                     f"top-10 % = {_fmt(p['top10_overlap'], 2)}", fontsize=10)
-        ax.set_xlabel(("fixed proxy" if key == "proxy" else "top-rung halving") + " validation PSNR (dB)")
-        ax.set_ylabel("long-run PSNR, mean of 2 seeds (dB)")
-        ax.grid(alpha=0.3)
-        if pts:
-            ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"Proxy fidelity x{result['settings']['scale']} ({result['settings']['tag']})", fontsize=11)
-    save_figure_atomic(fig, path, dpi=120)
 
 
 # ---------------------------------------------------------------------------------- entry point

@@ -43,8 +43,12 @@ Only some levers (names in ``LEVERS``), or a smoke run::
     .venv/bin/python benchmarks/zoo_fidelity.py --levers smoke --out-dir /tmp/zf --tag check
 
 Every finished unit (network x lever) is appended to ``<out-dir>/zoo_fidelity_<tag>.cache.jsonl``
-(the cache of ``benchmarks/fidelity.py``): a killed run resumes where it stopped. Outputs:
+(the cache of ``benchmarks/fidelity.py``, ``_units.Cache``): a killed run resumes where it stopped. Outputs:
 ``zoo_fidelity_<tag>.{json,md,png}`` in ``--out-dir`` (default ``results/benchmarks``).
+
+Code: this file defines the levers and the ground-truth set and computes the predictors; the
+unit cache and worker pool are ``_units.py``, the statistics ``_stats.py``, the ridge predictors
+and the calibration ``_ridge.py``, the Markdown and the plot ``_zoo_report.py``.
 """
 
 from __future__ import annotations
@@ -52,9 +56,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as _dt
-import itertools
 import json
-import math
 import os
 import platform
 import sys
@@ -63,11 +65,15 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
-from _common import finite_or_none, save_figure_atomic, write_atomic
-
-import fidelity as fid  # benchmarks/fidelity.py: the cache, the worker pool, Spearman / Kendall
+from _common import finite_or_none, fmt, write_atomic
+from _ridge import (ARCH_FEATURES, FEATURE_SETS, feature_matrix, fit_calibration,  # noqa: F401 - re-exported
+                    leave_one_family_out)
+from _stats import clear_pairs, score_predictor  # noqa: F401 - re-exported
+from _units import Cache, _unit_key, run_units
+from _zoo_report import render_markdown, render_png
 
 ROOT = Path(__file__).resolve().parents[1]
+_fmt = fmt  # pipeline_fidelity.py formats with zf._fmt
 
 
 # ---------------------------------------------------------------------------------- levers
@@ -91,141 +97,6 @@ def _levers() -> dict[str, Any]:
         "bicubic_skip_seed1": rep(base, name="bicubic_skip_seed1", skip="bicubic", seed=1, rungs=3),
         "smoke": ProxyProfile("smoke", iters=2, batch=2, lr_patch=16, val_max_side=96, rungs=3, eta=2),
     }
-
-
-# ---------------------------------------------------------------------------------- statistics
-def clear_pairs(pred: Sequence[float | None], truth: Sequence[float | None], min_gap: float = 0.1) -> dict[str, Any]:
-    """Share of the *clear pairs* that ``pred`` orders as ``truth`` does.
-
-    A clear pair is two items whose ``truth`` differs by at least ``min_gap`` (dB). The pair
-    counts 1 when ``pred`` orders it the same way, 0.5 when ``pred`` ties, 0 otherwise. Items with a
-    missing value (None / NaN) are left out.
-
-    Returns:
-        ``{"pairs": int, "correct": float, "share": float}``; ``share`` is NaN with no clear pair.
-
-    Raises:
-        ValueError: ``pred`` and ``truth`` differ in length, or ``min_gap < 0``.
-    """
-    if len(pred) != len(truth):
-        raise ValueError(f"pred and truth differ in length ({len(pred)} vs {len(truth)})")
-    if min_gap < 0:
-        raise ValueError(f"min_gap must be >= 0, got {min_gap}")
-    ok = [(float(p), float(t)) for p, t in zip(pred, truth)
-          if p is not None and t is not None and math.isfinite(p) and math.isfinite(t)]
-    pairs, correct = 0, 0.0
-    for (p1, t1), (p2, t2) in itertools.combinations(ok, 2):
-        if abs(t1 - t2) < min_gap - 1e-12:
-            continue
-        pairs += 1
-        if p1 == p2:
-            correct += 0.5
-        elif (p1 > p2) == (t1 > t2):
-            correct += 1.0
-    return {"pairs": pairs, "correct": correct, "share": correct / pairs if pairs else float("nan")}
-
-
-def score_predictor(pred: Sequence[float | None], truth: Sequence[float | None], min_gap: float = 0.1) -> dict[str, Any]:
-    """Spearman rho, Kendall tau-b (``fidelity.rank_stats``) and :func:`clear_pairs` of ``pred``."""
-    rs = fid.rank_stats(pred, truth)
-    cp = clear_pairs(pred, truth, min_gap)
-    return {"n": rs["n"], "spearman": rs["spearman"], "kendall": rs["kendall"], "clear_pairs": cp["pairs"],
-            "clear_share": cp["share"]}
-
-
-def leave_one_family_out(features: np.ndarray, truth: np.ndarray, families: Sequence[str],
-                         alpha: float = 1.0) -> np.ndarray:
-    """Ridge-regression predictions of ``truth``, each family predicted by a model fitted on the
-    other families only (scikit-learn ``Ridge`` on standardised features).
-
-    Args:
-        features: (n, k) array, one row per network.
-        truth: (n,) published PSNR (dB).
-        families: length n; the networks of one family are held out together.
-        alpha: ridge penalty.
-
-    Returns:
-        (n,) out-of-family predictions (dB); NaN for a family when the others leave fewer than
-        two networks to fit on.
-
-    Raises:
-        ValueError: shapes disagree.
-    """
-    from sklearn.linear_model import Ridge
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    features, truth = np.asarray(features, float), np.asarray(truth, float)
-    if features.ndim != 2 or len(features) != len(truth) or len(families) != len(truth):
-        raise ValueError(f"features {features.shape}, truth {truth.shape} and {len(families)} families disagree")
-    out = np.full(len(truth), np.nan)
-    fam = np.asarray(families)
-    for f in sorted(set(families)):
-        test = fam == f
-        train = ~test
-        if train.sum() < 2:
-            continue
-        model = make_pipeline(StandardScaler(), Ridge(alpha=alpha)).fit(features[train], truth[train])
-        out[test] = model.predict(features[test])
-    return out
-
-
-#: Feature sets of the fitted predictors (``nas.proxy.predict.FEATURES`` names; ``psnr`` first).
-FEATURE_SETS = (("psnr", "log10_params"), ("psnr", "depth"), ("psnr", "log10_params", "depth"),
-                ("psnr", "log10_mult_adds", "depth"))
-ARCH_FEATURES = ("log10_params", "depth")
-
-
-def feature_matrix(archs: list[dict], psnr: Sequence[float] | None, names: Sequence[str]) -> np.ndarray:
-    """(n, k) features of ``archs`` (``nas.proxy.predict.feature_vector``), ``psnr`` the rung's
-    PSNR per network (dB; needed only when ``names`` has ``psnr``)."""
-    from nas.proxy.predict import feature_vector
-
-    rows = []
-    for i, a in enumerate(archs):
-        f = feature_vector(psnr[i] if psnr is not None else math.nan, a["params"], a["mult_adds"], a["depth"])
-        rows.append([f[n] for n in names])
-    return np.array(rows, float)
-
-
-def fit_calibration(archs: list[dict], lever: str, prof: Any, names: Sequence[str], data: str, scale: int,
-                    gt_set: str, alpha: float = 1.0) -> dict[str, Any]:
-    """A ``nas.proxy.predict`` calibration: per rung of ``lever``, a ridge regression of the
-    published PSNR on ``names`` fitted on every network, written as a plain linear model on raw
-    features (standardisation folded in), with its leave-one-family-out RMS error as
-    ``sigma_db`` and LOFO Spearman / clear-pair share for the record, and the fitting set's
-    applicability domain (``nas.proxy.predict.fit_domain`` on log10 params, depth, log2 nf)."""
-    from sklearn.linear_model import Ridge
-    from sklearn.preprocessing import StandardScaler
-
-    y = np.array([a["published_db"] for a in archs], float)
-    fams = [a["family"] for a in archs]
-    models = {}
-    for r, stop in enumerate(prof.rung_stops):
-        psnr = [a["curves"][lever][r][1] for a in archs]
-        X = feature_matrix(archs, psnr, names)
-        sc = StandardScaler().fit(X)
-        m = Ridge(alpha=alpha).fit(sc.transform(X), y)
-        coef = m.coef_ / sc.scale_
-        intercept = float(m.intercept_ - np.sum(m.coef_ * sc.mean_ / sc.scale_))
-        lofo = leave_one_family_out(X, y, fams, alpha)
-        st = score_predictor(list(lofo), list(y))
-        models[str(stop)] = {"intercept": intercept, "coef": [float(c) for c in coef],
-                             "x_min": [float(v) for v in X.min(axis=0)], "x_max": [float(v) for v in X.max(axis=0)],
-                             "sigma_db": float(np.sqrt(np.mean((lofo - y) ** 2))),
-                             "lofo_spearman": st["spearman"], "lofo_clear_share": st["clear_share"],
-                             "n": len(archs)}
-    protocol = {k: v for k, v in prof.to_dict().items() if k not in ("name", "rungs")}
-    from nas.proxy.predict import feature_vector, fit_domain
-
-    domain = fit_domain([feature_vector(math.nan, a["params"], a["mult_adds"], a["depth"], a["config"]["nf"])
-                         for a in archs], [a["name"] for a in archs])
-    return {"scale": scale, "protocol": protocol, "data": data,
-            "horizon": f"{gt_set} x{scale} Y-PSNR after the papers' full training",
-            "features": list(names), "models": models, "domain": domain.to_dict(),
-            "source": f"benchmarks/zoo_fidelity.py, lever {lever}, {len(archs)} published networks "
-                      f"({', '.join(a['name'] for a in archs)}), ridge alpha {alpha}; "
-                      f"{_dt.date.today().isoformat()}"}
 
 
 # ---------------------------------------------------------------------------------- the zoo
@@ -263,7 +134,7 @@ def ground_truth_set(scale: int, gt_set: str) -> list[dict[str, Any]]:
 
 
 def make_units(archs: list[dict], levers: dict[str, Any], data_key: str) -> list[dict[str, Any]]:
-    """Every (network, lever) unit as ``fidelity.run_unit`` takes it, most expensive first."""
+    """Every (network, lever) unit as ``_units.run_unit`` takes it, most expensive first."""
     units = []
     for a in archs:
         for name, prof in levers.items():
@@ -274,13 +145,13 @@ def make_units(archs: list[dict], levers: dict[str, Any], data_key: str) -> list
     return units
 
 
-def curves(archs: list[dict], levers: dict[str, Any], data_key: str, cache: "fid.Cache") -> None:
+def curves(archs: list[dict], levers: dict[str, Any], data_key: str, cache: Cache) -> None:
     """Attach ``arch["curves"][lever] = [(steps, dB, train_s), ...]`` from the cache (missing
     levers left out)."""
     for a in archs:
         a["curves"] = {}
         for name, prof in levers.items():
-            rec = cache.units.get(fid._unit_key(a["arch_id"], "halving", prof.to_dict(), data_key))
+            rec = cache.units.get(_unit_key(a["arch_id"], "halving", prof.to_dict(), data_key))
             if rec and not rec.get("error"):
                 a["curves"][name] = [(r["iters"], r["psnr_db"], r["train_s"]) for r in rec["rungs"]]
 
@@ -360,96 +231,6 @@ def seed_noise(archs: list[dict], lever: str, other: str, q: float = 75.0) -> di
     return {s: float(np.percentile(d, q)) for s, d in sorted(out.items()) if len(d) >= 3}
 
 
-# ---------------------------------------------------------------------------------- outputs
-def _fmt(x: Any, nd: int = 3) -> str:
-    return "–" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
-
-
-def render_markdown(result: dict[str, Any]) -> str:
-    s, preds, archs = result["settings"], result["predictors"], result["archs"]
-    lines = [f"# Proxy fidelity against full training: {len(archs)} published networks x{s['scale']}, "
-             f"{s['gt_set']} PSNR as published", "",
-             f"Training data of the proxies: {s['data_source']}. {s['jobs']} worker(s) x {s['threads_per_job']} "
-             f"torch thread(s), device {s['device']}; {s['date']}. Clear pairs: published PSNR apart by at least "
-             f"{s['clear_db']} dB. Train s: mean training seconds per network (1 thread) to reach that predictor.", "",
-             "| predictor | kind | n | Spearman ρ | Kendall τ | clear pairs in order | train s / net |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    for p in preds.values():
-        share = "–" if p["clear_share"] is None else f"{100 * p['clear_share']:.0f} % of {p['clear_pairs']}"
-        lines.append(f"| {p['label']} | {p['kind']} | {p['n']} | {_fmt(p['spearman'], 2)} | {_fmt(p['kendall'], 2)} | "
-                     f"{share} | {_fmt(p['train_s_per_net'], 1)} |")
-    noise = result.get("seed_noise_db") or {}
-    if noise:
-        lines += ["", "Seed-to-seed noise (75th percentile over the networks of |seed 0 - seed 1|, `halving` vs "
-                  "`halving_seed1`): "
-                  + ", ".join(f"{v:.3f} dB at {k} steps" for k, v in noise.items()) + "."]
-    levers = s["levers"]
-    lines += ["", "## Levers", "", "| lever | batch | LR patch | lr | seed | rungs (steps) |", "|---|---:|---:|---:|---:|---|"]
-    for name, prof in levers.items():
-        lines.append(f"| `{name}` | {prof['batch']} | {prof['lr_patch']} | {prof['lr']:g} | {prof['seed']} | "
-                     f"{' / '.join(str(x) for x in prof['rung_stops'])} |")
-    lines += ["", "## Networks, by published PSNR", "",
-              "| network | family | published dB | params (deploy) | Mult-Adds G | depth | "
-              + " | ".join(f"`{n}` dB" for n in levers) + " |",
-              "|---|---|---:|---:|---:|---:|" + "---|" * len(levers)]
-    for a in sorted(archs, key=lambda a: -a["published_db"]):
-        cells = []
-        for n in levers:
-            c = a["curves"].get(n)
-            cells.append(" / ".join(f"{p[1]:.2f}" for p in c) if c else "–")
-        lines.append(f"| {a['name']} | {a['family']} | {a['published_db']:.2f} | {a['params']:,} | "
-                     f"{a['mult_adds'] / 1e9:.2f} | {a['depth']} | " + " | ".join(cells) + " |")
-    lines += ["", "Sources of the published PSNRs:", ""]
-    lines += [f"- {a['name']}: {a['psnr_source']}" for a in archs]
-    lines += ["", f"Regenerate: `{s['command']}`."]
-    return "\n".join(lines) + "\n"
-
-
-def render_png(result: dict[str, Any], path: Path, keys: Sequence[str]) -> None:
-    """Scatter plots of chosen predictors against the published PSNR (dB)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    archs, preds = result["archs"], result["predictors"]
-    keys = [k for k in keys if k in preds][:3]
-    if not keys:
-        return
-    fig, axes = plt.subplots(1, len(keys) + 1, figsize=(4.6 * (len(keys) + 1), 4.4), constrained_layout=True,
-                             squeeze=False)
-    truth = [a["published_db"] for a in archs]
-    # rho against training seconds per network: what a longer proxy buys, and what a predictor adds
-    ax = axes[0][-1]
-    markers = {"rung": "o", "extrapolation": "^", "fitted (LOFO)": "s"}
-    for kind, marker in markers.items():
-        pts = [(p["train_s_per_net"], p["spearman"]) for p in preds.values()
-               if p["kind"] == kind and p.get("train_s_per_net") and p.get("spearman") is not None]
-        if pts:
-            ax.scatter(*zip(*pts), marker=marker, s=26, alpha=0.75, label=kind)
-    ax.axhline(0.8, color="grey", lw=0.8, ls="--")
-    ax.set_xscale("log")
-    ax.set_xlabel("training s per network (1 thread, mean)")
-    ax.set_ylabel(f"Spearman ρ vs published {result['settings']['gt_set']} PSNR")
-    ax.set_title("ranking quality against proxy compute", fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    for ax, key in zip(axes[0], keys):
-        p = preds[key]
-        for x, y, a in zip(p["values"], truth, archs):
-            if x is None or not math.isfinite(x):
-                continue
-            ax.scatter([x], [y], s=30, color=f"C{sorted({b['family'] for b in archs}).index(a['family'])}")
-            ax.annotate(a["name"], (x, y), textcoords="offset points", xytext=(4, 3), fontsize=8)
-        share = p["clear_share"]
-        ax.set_title(f"{p['label'].replace('`', '')}\nρ = {_fmt(p['spearman'], 2)}, τ = {_fmt(p['kendall'], 2)}, "
-                     f"clear pairs {'–' if share is None else f'{100 * share:.0f} %'}", fontsize=9)
-        ax.set_xlabel("predictor")
-        ax.set_ylabel(f"published {result['settings']['gt_set']} PSNR (dB)")
-        ax.grid(alpha=0.3)
-    save_figure_atomic(fig, path, dpi=110)
-
-
 # ---------------------------------------------------------------------------------- entry point
 def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -500,7 +281,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     data_key = f"scale={args.scale}|" + ("builtin" if args.data is None else f"{args.data}") + \
         (f"|val={args.val_data}" if args.val_data else "")
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    cache = fid.Cache(args.out_dir / f"zoo_fidelity_{args.tag}.cache.jsonl")
+    cache = Cache(args.out_dir / f"zoo_fidelity_{args.tag}.cache.jsonl")
     torch.set_num_threads(max(1, min(os.cpu_count() or 1, args.jobs * args.threads_per_job)))
 
     archs = ground_truth_set(args.scale, args.gt_set)
@@ -510,11 +291,11 @@ def main(argv: Iterable[str] | None = None) -> int:
         print(f"  {a['name']:>12} {a['published_db']:.2f} dB {a['params']:>9,} params {a['mult_adds'] / 1e9:7.2f} G "
               f"depth {a['depth']:>3}  {a['summary']}", flush=True)
     units = make_units(archs, levers, data_key)
-    pending = [u for u in units if fid._unit_key(u["arch_id"], u["protocol"], u["profile"], data_key) not in cache.units]
+    pending = [u for u in units if _unit_key(u["arch_id"], u["protocol"], u["profile"], data_key) not in cache.units]
     print(f"{len(units)} units: {len(units) - len(pending)} cached in {cache.path}, {len(pending)} to train", flush=True)
     failed = 0
     if pending and not args.no_train:
-        failed = fid.run_units(pending, cache, args, len(units), t_start)
+        failed = run_units(pending, cache, args, len(units), t_start)
 
     curves(archs, levers, data_key, cache)
     sources = sorted({rec["data_source"] for rec in cache.units.values() if rec.get("data") == data_key
