@@ -99,49 +99,19 @@ def _init(scale: int, data_dir: str | None, val_dir: str | None) -> None:
 
 
 def measure(unit: dict[str, Any]) -> dict[str, Any]:
-    """One network at one seed: costs, zero-cost proxies before and after the proxy run, the run's
-    per-step losses and its validation PSNR (dB), with the seconds each took."""
+    """One network at one seed (``nas.scoring.calibrate.measure_network``, what ``nas calibrate``
+    measures, with the zero-cost proxies before and after the proxy run)."""
     import dataclasses
 
-    import torch
-
-    from nas.arch import ArchConfig
-    from nas.models.depth import conv_depth
     from nas.proxy.data import load_proxy_data
-    from nas.proxy.features import proxy_batch, trajectory_features, zero_cost_proxies
     from nas.proxy.profiles import get_profile
-    from nas.proxy.train import DivergedError, _to_y, train_segment, with_skip
-    from nas.scoring.evaluate import cheap_scores
+    from nas.scoring.calibrate import measure_network
 
     profile = dataclasses.replace(get_profile(PROFILE), seed=unit["seed"])
     if _W["data"] is None:
         _W["data"] = load_proxy_data(_W["scale"], profile, _W["data_dir"], _W["val_dir"])
-    data = _W["data"]
-    cfg = ArchConfig.from_dict(unit["config"])
-    t0 = time.perf_counter()
-    params, _train_params, macs, model, deploy, _ = cheap_scores(cfg, profile.seed)
-    rec: dict[str, Any] = {"key": unit["key"], "name": unit["name"], "seed": unit["seed"], "params": params,
-                           "mult_adds": macs, "depth": conv_depth(deploy, cfg.colors), "data_source": data.source}
-    lr, hr = proxy_batch(data, profile)
-    if cfg.colors == 1:
-        lr, hr = _to_y(lr), _to_y(hr)
-    t = time.perf_counter()
-    rec.update(zero_cost_proxies(model, lr, hr, with_skip(model, profile.skip, cfg.scale)))
-    rec["zc_s"] = time.perf_counter() - t
-    losses: list[float] = []
-    try:
-        result, _ = train_segment(model, data, profile, start=0, stop=profile.iters,
-                                  on_step=lambda _i, loss: losses.append(loss))
-        rec.update(psnr=result.psnr_db, train_s=result.train_s, val_s=result.val_s, error=None)
-    except DivergedError as err:
-        rec.update(psnr=None, error=str(err))
-    rec["losses"] = losses
-    rec.update(trajectory_features(losses))
-    t = time.perf_counter()
-    rec.update({f"{k}_t": v for k, v in zero_cost_proxies(model, lr, hr, with_skip(model, profile.skip, cfg.scale)).items()})
-    rec["zc_t_s"] = time.perf_counter() - t
-    rec["unit_s"] = time.perf_counter() - t0
-    return rec
+    rec = measure_network(unit["config"], profile, _W["data"], zero_cost=True)
+    return {"key": unit["key"], "name": unit["name"], "seed": unit["seed"], **rec}
 
 
 def run_measurements(nets: list[dict], seeds: list[int], args: argparse.Namespace, cache_path: Path) -> dict[str, dict]:

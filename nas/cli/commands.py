@@ -49,8 +49,9 @@ def search(
     data: Optional[Path] = typer.Option(None, help="Training images: DIV2K-style folder (default: built-in photographs)."),
     val_data: Optional[Path] = typer.Option(None, help="Validation folder, Set5/Set14 style."),
     profile: str = typer.Option("default", help="Proxy profile: default (zoo-predicted where it has a "
-                                "calibration: x4 and x2, Y-PSNR, 20 iters, 1 thread; else halving; a resumed study "
-                                "keeps the one it was created with), zoo-predicted (20 iters over a proxy-only "
+                                "calibration: shipped for x2 / x3 / x4, Y- and RGB-PSNR, 20 iters, or yours from nas "
+                                "calibrate; else it stops with the command that makes one, see --calibrate; a "
+                                "resumed study keeps the one it was created with), zoo-predicted (20 iters over a proxy-only "
                                 "bicubic skip, ranked by the predicted fully-trained Set5 PSNR of the zoo-gt "
                                 "calibration, candidates outside its domain pruned), bicubic-predicted (the same, "
                                 "ranked by the older zoo-skip calibration), halving (successive halving 20 -> 60 -> 180 iters, eta "
@@ -89,6 +90,12 @@ def search(
                                          "ESR); part of the protocol."),
     min_psnr: Optional[float] = typer.Option(None, help="Reject candidates whose PSNR objective is below this "
                                              "(dB; predicted full-training PSNR when the profile has a predictor)."),
+    calibration: Optional[Path] = typer.Option(None, help="A calibration file (nas calibrate --out) searched first "
+                                               "for this scale and protocol (default: <out>/calibration.json if "
+                                               "there)."),
+    calibrate: str = typer.Option("never", help="never | auto: where the default profile finds no calibration, "
+                                  "auto runs nas calibrate first (when it trains at most a quarter of --budget "
+                                  "networks); never stops with the command that makes one."),
     log_format: LogFormat = typer.Option(LogFormat.auto, "--log-format", help=LOG_FORMAT_HELP + " The bar: "
                                          "trials done / budget, elapsed, ETA, the front's size, hypervolume and "
                                          "best PSNR; the per-trial lines print in every format."),
@@ -113,8 +120,10 @@ def search(
         references=(None if references is None else
                     tuple(r.strip() for r in references.split(",") if r.strip() and r.strip().lower() != "none")),
         outputs=outputs, objectives=objectives, preset=preset, metric=metric, min_psnr=min_psnr,
+        calibration=str(calibration) if calibration else None, calibrate=calibrate,
     )
     jobs = jobs or _default_jobs(device)
+    settings.jobs = jobs
     console, bar = console_for(log_format, err)
     log = lambda m: console.print(m, highlight=False, markup=False, soft_wrap=True)  # noqa: E731
     progress = SearchProgress(console, enabled=bar)
@@ -158,6 +167,64 @@ def search(
         _fail("; ".join(failed) + " (the study is intact: run the same command again to check or resume)", code=1)
 
 
+@app.command()
+def calibrate(
+    scale: int = typer.Option(4, help="Upscaling factor: 2, 3 or 4 (where the ground truth has enough networks)."),
+    metric: Optional[str] = typer.Option(None, help="Validation PSNR of the proxy: y or rgb (as nas search)."),
+    profile: str = typer.Option("zoo-predicted", help="Proxy profile whose protocol is calibrated (zoo-predicted: "
+                                "the default search's)."),
+    iters: Optional[int] = typer.Option(None, help="Override the profile's proxy iterations (as nas search --iters)."),
+    threads: Optional[int] = typer.Option(None, help="torch threads of the training (as nas search --threads)."),
+    data: Optional[Path] = typer.Option(None, help="Training images of the proxy (default: built-in photographs)."),
+    val_data: Optional[Path] = typer.Option(None, help="Validation folder of the proxy, Set5/Set14 style."),
+    device: str = typer.Option("auto", help="auto | cpu | cuda."),
+    jobs: int = typer.Option(0, envvar="NAS_JOBS", help="Processes training at once (0: one per core on CPU)."),
+    out_file: Path = typer.Option(Path("calibration.json"), "--out", help="Calibration file to write (an entry "
+                             "of that name in it is replaced, others kept); its cache lies beside it."),
+    name: Optional[str] = typer.Option(None, help="The calibration's name (default calibrated-x<scale>-<metric>-<iters>)."),
+    networks: Optional[str] = typer.Option(None, help="Only these published networks (comma-separated; default: "
+                                           "every one with a fully-trained Set5 PSNR at --scale)."),
+) -> None:
+    """Fit a predictor of the fully-trained PSNR for one proxy protocol: train the published
+    networks of the ground truth by it, fit, write the calibration with its out-of-family
+    statistics. `nas search --calibration FILE` ranks by it; a killed run resumes."""
+    from nas.models.device import resolve_device
+    from nas.scoring.calibrate import CalibrationSettings
+    from nas.scoring.calibrate import calibrate as run_calibration
+
+    if scale not in (2, 3, 4, 8):
+        _fail(f"--scale must be 2, 3, 4 or 8, got {scale}")
+    if jobs < 0:
+        _fail(f"--jobs must be at least 0 (0: one per core), got {jobs}")
+    dev = str(resolve_device(device))
+    s = CalibrationSettings(scale=scale, profile=profile, iters=iters, threads=threads, metric=metric,
+                            data=str(data) if data else None, val_data=str(val_data) if val_data else None,
+                            out=str(out_file), name=name, jobs=jobs or _default_jobs(device), device=dev,
+                            networks=None if networks is None else tuple(n.strip() for n in networks.split(",")
+                                                                         if n.strip()))
+    path, cal_name, summ = run_calibration(s, log=lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True))
+    table = Table(title=f"{cal_name}: out-of-family predictions (leave one family out)")
+    for col in ("network", "family", "params", "depth", "proxy PSNR", "predicted", "published"):
+        table.add_column(col, justify="left" if col in ("network", "family") else "right")
+    for r in sorted(summ["rows"], key=lambda r: r["truth"]):
+        table.add_row(r["name"], r["family"], f"{r['params']:,}", str(r["depth"]),
+                      "diverged" if r["proxy_psnr"] is None else f"{r['proxy_psnr']:.2f}",
+                      "" if r["predicted"] is None else f"{r['predicted']:.2f}", f"{r['truth']:.2f}")
+    out.print(table)
+    ci, mci = summ["spearman_ci"], summ["mae_ci"]
+    err.print(f"{cal_name} -> {path}: {summ['n']} networks of {summ['families']} families; out of family Spearman "
+              f"{summ['spearman']:.2f} [95 % {ci[0]:.2f}, {ci[1]:.2f}], Kendall {summ['kendall']:.2f}, clear pairs "
+              f"{summ['clear_pairs']:.0%}, MAE {summ['mae_db']:.3f} dB [{mci[0]:.3f}, {mci[1]:.3f}], sigma "
+              f"{summ['sigma_db']:.3f} dB; params + depth alone on the same folds: Spearman "
+              f"{summ['spearman_params_depth']:.2f} (the proxy adds {summ['paired_vs_params_depth']['diff']:+.2f}, "
+              f"95 % [{summ['paired_vs_params_depth']['lo']:+.2f}, {summ['paired_vs_params_depth']['hi']:+.2f}])"
+              + (f"; diverged: {', '.join(summ['diverged'])}" if summ["diverged"] else ""),
+              highlight=False)
+    err.print(f"use it: nas search --scale {scale}" + (f" --profile {profile}" if profile != "zoo-predicted" else "")
+              + (f" --metric {metric}" if metric else "")
+              + (f" --iters {iters}" if iters else "") + f" --calibration {path}", highlight=False, markup=False)
+
+
 def _default_jobs(device: str) -> int:
     """``--jobs 0``: one process per usable core on CPU (the proxy's small tensors use one core
     each best, results/benchmarks/workers_load.md), one on CUDA (pass --jobs N to share a GPU)."""
@@ -184,7 +251,8 @@ def _search_args(s) -> list[str]:
                         ("--iters", s.iters), ("--threads", s.threads), ("--max-params", s.max_params),
                         ("--max-mult-adds", s.max_mult_adds), ("--max-latency-ms", s.max_latency_ms),
                         ("--checkpoint-dir", s.checkpoint_dir), ("--objectives", s.objectives),
-                        ("--preset", s.preset), ("--metric", s.metric), ("--min-psnr", s.min_psnr)):
+                        ("--preset", s.preset), ("--metric", s.metric), ("--min-psnr", s.min_psnr),
+                        ("--calibration", s.calibration)):
         if value is not None:
             args += [flag, str(value)]
     return args
@@ -268,6 +336,7 @@ def _print_front(out_dir, study_name, storage, sort: str, fmt: str = "table", sh
         sys.stdout.write(df.to_json(orient="records", indent=2) + "\n")
         return
     out.print(front_table(df, f"{st.study_name}: Pareto front (+ references)" if not show_all else st.study_name))
+    out.print(f"PSNR: {data.facts.psnr_basis}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -38,7 +38,7 @@ from nas.errors import NasError
 
 __all__ = ["FEATURES", "DOMAIN_FEATURES", "BOX_FEATURES", "Prediction", "Domain", "BoxDomain", "fit_box_domain",
            "Calibration", "load_calibrations",
-           "find_calibration", "feature_vector", "fit_domain", "resolve_profile"]
+           "find_calibration", "feature_vector", "fit_domain", "resolve_profile", "NoCalibrationError"]
 
 CALIBRATION_FILE = Path(__file__).with_name("calibrations.json")
 
@@ -353,7 +353,6 @@ def _domain_from_dict(d: Mapping[str, Any]) -> Domain | BoxDomain:
     return BoxDomain.from_dict(d) if d.get("rule") == "box" else Domain.from_dict(d)
 
 
-@lru_cache(maxsize=4)
 def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibration]:
     """Every calibration in ``path`` (``{}`` when the file does not exist).
 
@@ -363,6 +362,12 @@ def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibrat
     path = Path(path)
     if not path.is_file():
         return {}
+    st = path.stat()
+    return _load_calibrations(path, st.st_mtime_ns, st.st_size)  # re-read when the file changes
+
+
+@lru_cache(maxsize=8)
+def _load_calibrations(path: Path, _mtime_ns: int, _size: int) -> dict[str, Calibration]:
     try:
         raw = json.loads(path.read_text())
         out = {}
@@ -374,44 +379,74 @@ def load_calibrations(path: str | Path = CALIBRATION_FILE) -> dict[str, Calibrat
                 domain=_domain_from_dict(c["domain"]) if c.get("domain") else None,
                 version=hashlib.sha256(json.dumps(c, sort_keys=True).encode()).hexdigest()[:12])
         return out
-    except (ValueError, KeyError, TypeError) as err:
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise NasError(f"{path}: not a valid calibration file ({err})") from None
 
 
-def find_calibration(name: str, scale: int, profile: Any) -> Calibration | None:
+def find_calibration(name: str, scale: int, profile: Any, files: Sequence[str | Path] = ()) -> Calibration | None:
     """The calibration for predictor ``name`` at ``scale`` and ``profile``'s protocol (a
     ``ProxyProfile`` or its dict; the ``predictor`` field is ignored), else ``None``.
 
-    ``name`` is a calibration's key (``zoo-x4``, fitted at one scale) or a family of them, one
-    per scale, keyed ``<name>-x<scale>`` (``zoo-skip`` finds ``zoo-skip-x4`` at x4 and
-    ``zoo-skip-x2`` at x2)."""
+    ``files`` (a user's calibration files, ``nas calibrate --out``) are searched first, in order:
+    their first calibration at ``scale`` whose protocol matches is returned, whatever its name.
+    The shipped ones (:data:`CALIBRATION_FILE`) are then matched by name: ``name`` is a
+    calibration's key (``zoo-x4``, fitted at one scale) or a family of them keyed
+    ``<name>-x<scale>`` (``zoo-skip`` finds ``zoo-skip-x4`` at x4) or ``<name>-x<scale>-<variant>``
+    (``zoo-gt`` finds ``zoo-gt-x4-rgb`` for an RGB-PSNR protocol).
+
+    Raises:
+        NasError: a file of ``files`` is missing or not a calibration file (names it).
+    """
+    for f in files:
+        if not Path(f).is_file():
+            raise NasError(f"{f}: --calibration: no such file (make one with nas calibrate --out {f})")
+        for cal in load_calibrations(Path(f)).values():
+            if cal.scale == scale and _matches(cal, profile):
+                return cal
+    cals = load_calibrations()
+    keys = [name, f"{name}-x{scale}"] + sorted(k for k in cals if k.startswith(f"{name}-x{scale}-"))
+    for key in keys:
+        cal = cals.get(key)
+        if cal is not None and cal.scale == scale and _matches(cal, profile):
+            return cal
+    return None
+
+
+def _matches(cal: Calibration, profile: Any) -> bool:
     from nas.proxy.profiles import same_protocol
 
-    cals = load_calibrations()
-    cal = cals.get(name)
-    if cal is None or cal.scale != scale:
-        cal = cals.get(f"{name}-x{scale}")
-    if cal is None or cal.scale != scale:
-        return None
     # the PSNR at a given step depends on batch, patch, lr, seed, augmentation and the warm-restart
     # segments (iters, eta), not on how many rungs follow it: models are keyed by steps. The
     # training thread count changes the float summation order, hence the PSNR by ~0.1 dB, which
     # moves a prediction by under 0.005 dB (the PSNR weight is 0.017 dB per dB at x4): not compared
-    return cal if same_protocol(profile, cal.protocol, ignore=("predictor", "rungs", "threads")) else None
+    return same_protocol(profile, cal.protocol, ignore=("predictor", "rungs", "threads"))
+
+
+class NoCalibrationError(NasError):
+    """``--profile default`` found no calibration for the study's scale and protocol
+    (:func:`resolve_profile`); ``profile`` is the protocol one would have to be made for."""
+
+    def __init__(self, message: str, profile: Any) -> None:
+        super().__init__(message)
+        self.profile = profile
 
 
 def resolve_profile(name: str, scale: int, iters: int | None = None, threads: int | None = None,
-                    metric: str | None = None, stored: Any = None) -> tuple[Any, str | None]:
+                    metric: str | None = None, stored: Any = None,
+                    files: Sequence[str | Path] = ()) -> tuple[Any, str | None]:
     """The profile (``nas.proxy.profiles.ProxyProfile``) ``name`` stands for in a study at
     ``scale``, and a note saying why when ``default`` did not resolve to its first choice.
 
-    ``default`` is the first of ``nas.proxy.profiles.DEFAULT_CHOICES`` whose predictor has a calibration for
-    ``scale`` and the protocol after the overrides (:func:`find_calibration`),
-    else the last. ``stored`` (a resumed study's stored protocol) wins when it is one of the
-    choices: a study keeps the default it was created with, whatever the default is now.
+    ``default`` is the first of ``nas.proxy.profiles.DEFAULT_CHOICES`` but the last whose predictor
+    has a calibration for ``scale`` and the protocol after the overrides (:func:`find_calibration`,
+    the user's ``files`` first). ``stored`` (a resumed study's stored protocol) wins when it is one
+    of the choices: a study keeps the default it was created with, whatever the default is now
+    (the last choice, ``halving``, is reached only that way: issue 32, a search never ranks by raw
+    proxy PSNR unless asked to).
 
     Raises:
-        NasError: as ``nas.proxy.profiles.get_profile``.
+        NoCalibrationError: ``default`` and no calibration fits (the caller says how to make one).
+        NasError: as ``nas.proxy.profiles.get_profile``, or a file of ``files`` unreadable.
     """
     from nas.proxy.profiles import DEFAULT_CHOICES, get_profile, same_protocol
 
@@ -423,9 +458,8 @@ def resolve_profile(name: str, scale: int, iters: int | None = None, threads: in
             if same_protocol(prof, stored):
                 return prof, f"default profile: {prof.name}, the protocol this study was created with"
     for prof in choices[:-1]:
-        if prof.predictor == "none" or find_calibration(prof.predictor, scale, prof) is not None:
+        if prof.predictor == "none" or find_calibration(prof.predictor, scale, prof, files) is not None:
             return prof, None
     first = choices[0]
-    return choices[-1], (f"note: the default profile is {first.name} where its predictor {first.predictor!r} has a "
-                         f"calibration; none fits x{scale} with this protocol (metric {first.metric}, "
-                         f"{first.iters} iters), so the default here is {choices[-1].name} (raw proxy PSNR)")
+    raise NoCalibrationError(f"no calibration fits x{scale} with this protocol (metric {first.metric}, "
+                             f"{first.iters} steps): the default ranks by a predicted fully-trained PSNR only", first)

@@ -745,7 +745,15 @@ def _psnr_basis(trials: list[FrozenTrial], ua: dict[str, Any] | None = None) -> 
     for t in trials:
         pred = t.user_attrs.get("prediction")
         if isinstance(pred, dict) and pred.get("horizon"):
-            return f"predicted {pred['horizon']} (predictor {pred.get('method')!r}; raw proxy PSNR in psnr_proxy_db)"
+            cal = (ua or {}).get("calibration")
+            stats = ""
+            if isinstance(cal, dict) and cal.get("spearman") is not None:
+                ci = cal.get("spearman_ci") or [float("nan")] * 2
+                stats = (f"; it ranks its {cal.get('n', '?')} published networks at Spearman {cal['spearman']:.2f} "
+                         f"[95 % {ci[0]:.2f}, {ci[1]:.2f}] out of family, mean absolute error "
+                         f"{cal.get('mae_db', float('nan')):.2f} dB")
+            return (f"predicted {pred['horizon']} (predictor {pred.get('method')!r}{stats}; raw proxy PSNR in "
+                    "psnr_proxy_db)")
     prof = (ua or {}).get("profile")
     metric = prof.get("metric", "y") if isinstance(prof, dict) else "y"
     return ("validation RGB-PSNR (the NTIRE ESR convention) of the proxy at the top rung" if metric == "rgb"

@@ -24,7 +24,7 @@ import optuna
 from nas.arch import SEARCH_REFERENCES
 from nas.errors import NasError, StudyError
 from nas.metrics.quiet import activate_gate, usable_cores
-from nas.proxy.predict import resolve_profile
+from nas.proxy.predict import NoCalibrationError, resolve_profile
 from nas.proxy.profiles import psnr_noise_db
 from nas.proxy.train import bicubic_psnr
 from nas.scoring.objectives import OBJECTIVES
@@ -32,6 +32,8 @@ from nas.search.settings import (
     DEFAULT_RUNS_DIR,
     SearchSettings,
     _fmt_limit,
+    calibrate_command,
+    calibration_file,
     default_references,
     default_study_name,
 )
@@ -112,7 +114,18 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     study_name = s.study or default_study_name(space.name, s.scale)
     out_dir = Path(s.out) if s.out else Path(DEFAULT_RUNS_DIR) / study_name
     storage_url = s.storage or f"sqlite:///{(out_dir / 'study.db').as_posix()}"
-    profile, profile_note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric)
+    cal_files = [f for f in [calibration_file(s, out_dir)] if f is not None]
+    auto_calibrate = False
+    try:
+        profile, profile_note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, files=cal_files)
+    except NoCalibrationError as err:
+        stored = _stored_profile(storage_url, study_name)
+        if stored is not None:
+            profile, profile_note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored)
+        elif s.calibrate == "auto" and not s.calibration:
+            profile, profile_note, auto_calibrate = err.profile, None, True
+        else:
+            raise NasError(no_calibration_message(s, out_dir, str(err))) from None
     ref_names = tuple(s.references) if s.references is not None else default_references(s.scale)
     ref_params = reference_params(space, s.scale, ref_names)
     if s.storage:
@@ -126,10 +139,13 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     device = resolve_device(s.device)
     data = load_proxy_data(s.scale, profile, s.data, s.val_data)  # fail on bad data before touching any file
     _check_out_dir_owner(out_dir, study_name, storage_url if not s.storage else None)
+    if auto_calibrate:
+        cal_files = [_auto_calibrate(s, out_dir, profile, str(device), log)]
     if s.profile == "default":  # a resumed study keeps the default it was created with
         stored = _stored_profile(storage_url, study_name)
         if stored is not None:
-            kept, note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored)
+            kept, note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored,
+                                         files=cal_files)
             if kept != profile:
                 profile, profile_note = kept, note
                 data = load_proxy_data(s.scale, profile, s.data, s.val_data)
@@ -190,17 +206,23 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     if tuple(o.name for o in objectives) != ("psnr_db", "params", "mult_adds", "latency_ms"):
         log("objectives: " + ", ".join(f"{o.name} ({o.direction[:3]}, {o.unit})" for o in objectives))
     calibration = None
-    if profile.predictor != "none":
+    if profile.predictor != "none" or s.calibration:
         from nas.proxy.predict import find_calibration
 
-        calibration = find_calibration(profile.predictor, s.scale, profile)
+        calibration = find_calibration(profile.predictor if profile.predictor != "none" else "", s.scale, profile,
+                                       cal_files)
+        if calibration is None and s.calibration:
+            raise NasError(f"{s.calibration}: --calibration holds no calibration for x{s.scale} and profile "
+                           f"{profile.name}'s protocol (metric {profile.metric}, {profile.iters} steps); make one with "
+                           f"`{calibrate_command(s, s.calibration)}`")
         _pin_calibration(study, calibration, created, log)
         if calibration is None:
             log(f"note: predictor {profile.predictor!r} has no calibration for x{s.scale} and this protocol: "
                 "candidates are ranked by their validation PSNR at each rung")
         else:
-            log(f"PSNR objective: {calibration.horizon}, predicted by {calibration.name!r} from each rung's "
-                "validation PSNR, params, Mult-Adds and depth (the raw PSNR is kept as psnr_raw_db)")
+            log(f"PSNR objective: {calibration.horizon}, predicted by {calibration.name!r} from "
+                f"{', '.join(calibration.features)} (psnr: each rung's validation PSNR, kept as psnr_raw_db)")
+            log("calibration: " + describe_calibration(calibration, profile.top_iters))
             if calibration.domain is not None:
                 dom = calibration.domain
                 rule = (f"outside {dom.describe()}" if hasattr(dom, "describe") else
@@ -214,13 +236,16 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
         log(f"note: none of the default references ({', '.join(SEARCH_REFERENCES)}) exists at x{s.scale}: "
             "this front has no reference points")
     if s.min_psnr is not None:
-        basis = "predicted fully-trained PSNR" if calibration is not None else \
-            "proxy PSNR at each candidate's first rung (an early-training number, far below a full-training one)"
-        log(f"threshold: candidates with a {basis} below {s.min_psnr:g} dB ({profile.metric.upper()}) are rejected "
+        basis = (f"predicted {calibration.horizon}" if calibration is not None else
+                 f"proxy {profile.metric.upper()}-PSNR at each candidate's first rung (an early-training number, far "
+                 "below a full-training one)")
+        log(f"threshold: candidates with a {basis} below {s.min_psnr:g} dB are rejected "
             "(constraint min_psnr; the references are exempt)")
     elif s.preset == "ntire-esr":
         log("note: the challenge's threshold (26.90 dB RGB-PSNR on DIV2K_LSDIR_valid after full training) is not "
-            "applied: the proxy's PSNR is an early-training number (set --min-psnr to apply one)")
+            "applied: " + (f"the predictor predicts {calibration.horizon}, not that metric" if calibration is not None
+                           else "the proxy's PSNR is an early-training number")
+            + " (set --min-psnr to apply one to the PSNR objective)")
     limits = s.limits()
     if limits:
         log("limits: " + ", ".join(f"{k} <= {_fmt_limit(k, v)}" for k, v in limits.items())
@@ -234,6 +259,62 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
                          out_dir=out_dir, created=created, ref_params=ref_params, grace_s=grace_s,
                          sampler_seed=sampler_seed, calibration=calibration, limits=limits, ckpt_dir=ckpt_dir,
                          worker=worker, objectives=objectives)
+
+
+def no_calibration_message(s: SearchSettings, out_dir: Path, what: str) -> str:
+    """The one line ``nas search`` refuses with where ``--profile default`` has no calibration:
+    what is missing, the ``nas calibrate`` command that makes it, and the alternatives."""
+    from nas.scoring.calibrate import MIN_NETWORKS, ground_truth_networks
+
+    try:
+        n = len(ground_truth_networks(s.scale))
+    except NasError:
+        return (f"{what}, and x{s.scale} has fewer than {MIN_NETWORKS} published networks with a fully-trained "
+                "PSNR to calibrate one on: rank by raw proxy PSNR with --profile halving")
+    out = Path(out_dir) / "calibration.json"
+    return (f"{what}: make one with `{calibrate_command(s, out)}` (it trains the {n} published networks of the "
+            f"ground truth by this protocol), or add --calibrate auto to do that first, or rank by raw proxy PSNR "
+            "with --profile halving")
+
+
+def _auto_calibrate(s: SearchSettings, out_dir: Path, profile, device: str, log: Callable[[str], None]) -> Path:
+    """``--calibrate auto``: run ``nas calibrate`` for ``profile``'s protocol into
+    ``<out_dir>/calibration.json`` (resumable: its cache lies beside it), when it trains at most
+    :data:`nas.search.settings.AUTO_CALIBRATE_SHARE` of ``--budget`` networks.
+
+    Raises:
+        NasError: too few published networks at the scale, or too many for the budget (with the
+            command to run separately).
+    """
+    from nas.scoring.calibrate import CalibrationSettings, calibrate, ground_truth_networks
+    from nas.search.settings import AUTO_CALIBRATE_SHARE
+
+    path = Path(out_dir) / "calibration.json"
+    n = len(ground_truth_networks(s.scale))
+    if n > AUTO_CALIBRATE_SHARE * s.budget:
+        raise NasError(f"--calibrate auto: calibrating trains {n} published networks, more than "
+                       f"{AUTO_CALIBRATE_SHARE * 100:g} % of --budget {s.budget}; run `{calibrate_command(s, path)}` first "
+                       f"(or raise --budget)")
+    log(f"calibrate auto: no calibration fits this protocol; training the {n} published networks of the ground "
+        f"truth by it first (about {n} trials' worth, {100 * n / s.budget:.0f} % of the budget) into {path}")
+    cs = CalibrationSettings(scale=s.scale, profile=profile.name, iters=s.iters, threads=s.threads,
+                             metric=profile.metric, data=s.data, val_data=s.val_data, out=str(path),
+                             jobs=max(1, s.jobs), device=device)
+    _, name, summary = calibrate(cs, log)
+    log(f"calibration {name!r} written to {path}: Spearman {summary['spearman']:.2f} out of family, "
+        f"sigma {summary['sigma_db']:.2f} dB")
+    return path
+
+
+def describe_calibration(cal, steps: int) -> str:
+    """A calibration's out-of-family statistics at ``steps`` in words, for logs and reports."""
+    m = cal.models.get(int(steps), {})
+    ci = m.get("lofo_spearman_ci") or [float("nan")] * 2
+    if m.get("lofo_spearman") is None:
+        return f"{cal.name!r}: no out-of-family statistics recorded; error {m.get('sigma_db', float('nan')):.2f} dB"
+    return (f"{cal.name!r} ranks its {m.get('n', '?')} published networks at Spearman {m['lofo_spearman']:.2f} "
+            f"[{ci[0]:.2f}, {ci[1]:.2f}] out of family, mean absolute error {m.get('lofo_mae_db', float('nan')):.2f} dB, "
+            f"sigma {m['sigma_db']:.2f} dB (fingerprint {cal.version})")
 
 
 def _study_objectives(s: SearchSettings, storage, study_name: str) -> tuple:
@@ -353,7 +434,11 @@ def _pin_calibration(study, calibration, created: bool, log) -> None:
     """
     mine = {"name": calibration.name, "version": calibration.version} if calibration is not None else None
     stored = study.user_attrs.get("calibration")
+    if stored is not None and mine is not None and {k: stored.get(k) for k in mine} == mine:
+        return
     if stored is None:
+        if mine is not None:  # with its out-of-family statistics, for nas show and the report (issue 32)
+            mine.update(calibration_stats(calibration))
         if mine is not None:
             study.set_user_attr("calibration", mine)
             if not created:
@@ -365,6 +450,15 @@ def _pin_calibration(study, calibration, created: bool, log) -> None:
         raise StudyError(f"study {study.study_name!r} was ranked by calibration {stored.get('name')} version "
                          f"{stored.get('version')}, and this nas has {now}: its predicted PSNRs would not be "
                          "comparable; resume it with the nas that made it, or start a new study (--out / --study)")
+
+
+def calibration_stats(cal) -> dict[str, Any]:
+    """The out-of-family statistics a calibration recorded for its top model (``n``, ``spearman``,
+    ``spearman_ci``, ``mae_db``, ``sigma_db``; those recorded only), and its ``source``."""
+    model = cal.models.get(max(cal.models), {}) if cal.models else {}
+    keys = {"n": "n", "lofo_spearman": "spearman", "lofo_spearman_ci": "spearman_ci", "lofo_mae_db": "mae_db",
+            "sigma_db": "sigma_db"}
+    return {v: model[k] for k, v in keys.items() if model.get(k) is not None} | {"source": cal.source}
 
 
 def _fidelity_text(profile) -> str:

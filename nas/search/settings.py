@@ -15,7 +15,8 @@ from nas.errors import NasError
 from nas.search.study import DEFAULT_HEARTBEAT_S, SAMPLERS
 
 __all__ = ["SearchSettings", "SearchOutcome", "DEFAULT_RUNS_DIR", "default_study_name", "default_references",
-           "check_settings", "apply_preset", "PRESETS"]
+           "check_settings", "apply_preset", "PRESETS", "AUTO_CALIBRATE_SHARE", "calibration_file",
+           "calibrate_command"]
 
 
 @dataclass
@@ -29,7 +30,8 @@ class SearchSettings:
         data / val_data: dataset folders (``None`` = built-in photographs).
         profile / iters: proxy profile name and optional iteration override; ``default`` is
             resolved per study (``nas.proxy.predict.resolve_profile``: ``zoo-predicted``
-            where a calibration fits the scale and protocol, else ``halving``; a resumed study
+            where a calibration fits the scale and protocol, else a refusal naming the ``nas
+            calibrate`` command, or with ``calibrate="auto"`` that calibration first; a resumed study
             keeps the one it was created with).
         sampler / seed: Optuna sampler and its seed.
         device: ``auto`` | ``cpu`` | ``cuda``.
@@ -67,6 +69,13 @@ class SearchSettings:
         preset: ``ntire-esr`` (:data:`PRESETS`) fills the settings left unset.
         ntire_year: the NTIRE ESR ranking (baseline, weights) of the report's ``ntire_score``
             column (``None``: no column; the ``ntire-esr`` preset sets the latest, 2026).
+        calibration: a calibration file (``nas calibrate --out``) searched before the shipped ones
+            for the study's scale and protocol (``None``: ``<out>/calibration.json`` when it exists).
+        calibrate: ``never`` or ``auto``: where ``--profile default`` finds no calibration, ``auto``
+            runs ``nas calibrate`` for the protocol first (into ``<out>/calibration.json``) when
+            it trains at most :data:`AUTO_CALIBRATE_SHARE` of ``budget`` networks; ``never``
+            refuses with the command that makes one.
+        jobs: processes on this machine (``--jobs``; the calibration of ``--calibrate auto`` uses them).
         objectives: the study's objectives (comma-separated names of
             :data:`nas.scoring.objectives.OBJECTIVE_REGISTRY`, ``psnr_db`` first); ``None``: the
             stored ones when resuming, else ``psnr_db,params,mult_adds,latency_ms``.
@@ -100,6 +109,9 @@ class SearchSettings:
     min_psnr: float | None = None
     preset: str | None = None
     ntire_year: int | None = None
+    calibration: str | None = None
+    calibrate: str = "never"
+    jobs: int = 1
 
     def limits(self) -> dict[str, float]:
         """The cost limits given, by objective name (``params``, ``mult_adds``, ``latency_ms``)."""
@@ -210,10 +222,41 @@ def check_settings(s: SearchSettings) -> None:
         raise NasError(f"--metric must be y or rgb, got {s.metric!r}")
     if s.min_psnr is not None and not (0 < s.min_psnr < 100 and math.isfinite(s.min_psnr)):
         raise NasError(f"--min-psnr must be a PSNR in dB (0-100), got {s.min_psnr}")
+    if s.calibrate not in ("never", "auto"):
+        raise NasError(f"--calibrate must be never or auto, got {s.calibrate!r}")
     if s.ntire_year is not None:
         from nas.scoring.ntire import ntire_baseline
 
         ntire_baseline(s.ntire_year)
+
+
+#: ``--calibrate auto`` calibrates first only when the published networks it trains number at most
+#: this share of ``--budget`` (each costs about one trial of the search: x4, 24 networks, 12 % of 200).
+AUTO_CALIBRATE_SHARE = 0.25
+
+
+def calibration_file(s: SearchSettings, out_dir: Path) -> Path | None:
+    """The user calibration file a search at ``out_dir`` looks in: ``--calibration``, else
+    ``<out_dir>/calibration.json`` when it exists (where ``--calibrate auto`` writes)."""
+    if s.calibration:
+        return Path(s.calibration)
+    auto = Path(out_dir) / "calibration.json"
+    return auto if auto.is_file() else None
+
+
+def calibrate_command(s: SearchSettings, out: str | Path) -> str:
+    """The ``nas calibrate`` command line that makes the calibration a search with ``s`` lacks
+    (its scale, metric, steps and data), writing ``out``."""
+    parts = ["nas calibrate", f"--scale {s.scale}"]
+    if s.metric:
+        parts.append(f"--metric {s.metric}")
+    if s.iters:
+        parts.append(f"--iters {s.iters}")
+    if s.data:
+        parts.append(f"--data {s.data}")
+    if s.val_data:
+        parts.append(f"--val-data {s.val_data}")
+    return " ".join(parts + [f"--out {out}"])
 
 
 def _fmt_limit(name: str, value: float) -> str:

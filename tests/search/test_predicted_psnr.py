@@ -156,7 +156,9 @@ def test_a_study_keeps_the_calibration_it_was_ranked_by(tmp_path, predicting_pro
     run_search(s, log=lambda m: None)
     url = f"sqlite:///{tmp_path / 'run' / 'study.db'}"
     study = load_existing_study(None, url)
-    assert study.user_attrs["calibration"] == {"name": "test-cal", "version": "aaaaaaaaaaaa"}
+    pinned = study.user_attrs["calibration"]
+    assert {k: pinned[k] for k in ("name", "version")} == {"name": "test-cal", "version": "aaaaaaaaaaaa"}
+    assert pinned["sigma_db"] == 0.15  # its statistics travel with it (issue 32: nas show, the report)
     n = len(study.trials)
     changed = dataclasses.replace(cal, version="bbbbbbbbbbbb")
     monkeypatch.setattr(predict_mod, "load_calibrations", lambda *a, **k: {"test-cal": changed})

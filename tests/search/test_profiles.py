@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from nas.errors import NasError
-from nas.proxy.predict import resolve_profile
+from nas.proxy.predict import NoCalibrationError, resolve_profile
 from nas.proxy.profiles import PROFILES, get_profile
 from nas.proxy.profiles import protocol_fields as _protocol
 from nas.search.study import _profile_hint
 
 
-def test_default_is_zoo_predicted_where_calibrated_and_halving_elsewhere():
-    """Issues 18 and 31: `default` resolves per study to the first protocol that has a calibration
-    for its scale and protocol (zoo-gt: x4 / x3 / x2, Y-PSNR, 20 iterations), else to successive
-    halving."""
+def test_default_is_zoo_predicted_where_calibrated_and_refused_elsewhere():
+    """Issues 18, 31 and 32: `default` resolves per study to the first protocol that has a calibration
+    for its scale and protocol (zoo-gt: x4 / x3 / x2, Y- and RGB-PSNR, 20 iterations), else it
+    raises NoCalibrationError (halving only by name, or for a study created with it)."""
     for scale in (4, 3, 2):
         d, note = resolve_profile("default", scale)
         assert d.name == "zoo-predicted" and d.skip == "bicubic" and d.predictor == "zoo-gt" and note is None
@@ -22,10 +22,14 @@ def test_default_is_zoo_predicted_where_calibrated_and_halving_elsewhere():
     # the same training as bicubic-predicted, ranked by another calibration
     assert {**_protocol(get_profile("zoo-predicted").to_dict()), "predictor": "zoo-skip"} == \
         _protocol(get_profile("bicubic-predicted").to_dict())
-    for scale, kw in ((4, {"metric": "rgb"}), (4, {"iters": 40})):
-        d, note = resolve_profile("default", scale, **kw)
-        assert d.name == "halving" and d.multi_fidelity and d.rung_stops[-1] == 9 * d.iters
-        assert "none fits" in note and f"x{scale}" in note
+    for scale in (4, 3, 2):  # RGB-PSNR calibrations (nas calibrate --metric rgb) are shipped too
+        d, note = resolve_profile("default", scale, metric="rgb")
+        assert d.name == "zoo-predicted" and d.metric == "rgb" and note is None
+    # elsewhere no default: the caller says how to make a calibration (issue 32: never raw PSNR silently)
+    for scale, kw in ((4, {"iters": 40}), (8, {})):
+        with pytest.raises(NoCalibrationError, match=f"no calibration fits x{scale}") as err:
+            resolve_profile("default", scale, **kw)
+        assert err.value.profile.name == "zoo-predicted"
     # the training thread count does not move the 20-step PSNR enough to matter to the prediction
     assert resolve_profile("default", 4, threads=2)[0].name == "zoo-predicted"
     with pytest.raises(NasError, match="resolve_profile"):  # it depends on the study
