@@ -55,7 +55,9 @@ def search(
                                 "bicubic skip, ranked by the predicted fully-trained Set5 PSNR of the zoo-gt "
                                 "calibration, candidates outside its domain pruned), bicubic-predicted (the same, "
                                 "ranked by the older zoo-skip calibration), halving (successive halving 20 -> 60 -> 180 iters, eta "
-                                "3, raw proxy PSNR), predicted, fixed (60 iters each), fast, long, smoke, smoke-halving."),
+                                "3, raw proxy PSNR), accelerator (for a GPU: halving 1 K -> 3 K -> 9 K steps, batch 32, bf16, "
+                                "ranked by a calibration made with nas calibrate --profile accelerator), predicted, "
+                                "fixed (60 iters each), fast, long, smoke, smoke-halving."),
     iters: Optional[int] = typer.Option(None, help="Override the profile's proxy iterations (rung 0 with successive halving)."),
     sampler: str = typer.Option("tpe", help="tpe | nsga2 | random | gp."),
     seed: int = typer.Option(0, help="Sampler seed."),
@@ -94,8 +96,9 @@ def search(
                                                "for this scale and protocol (default: <out>/calibration.json if "
                                                "there)."),
     calibrate: str = typer.Option("never", help="never | auto: where the default profile finds no calibration, "
-                                  "auto runs nas calibrate first (when it trains at most a quarter of --budget "
-                                  "networks); never stops with the command that makes one."),
+                                  "or only one fitted on other data, auto runs nas calibrate on this protocol and "
+                                  "data first (when it trains at most a quarter of --budget networks); never stops "
+                                  "where none fits, with the command that makes one."),
     log_format: LogFormat = typer.Option(LogFormat.auto, "--log-format", help=LOG_FORMAT_HELP + " The bar: "
                                          "trials done / budget, elapsed, ETA, the front's size, hypervolume and "
                                          "best PSNR; the per-trial lines print in every format."),

@@ -251,8 +251,9 @@ def train_segment(model: nn.Module, data: ProxyData, profile: ProxyProfile,
         data: proxy data.
         profile: batch, patch, learning rate, seed, augmentation, torch threads (set for the
             segment, then restored) and the proxy-only ``skip`` (:func:`with_skip`: the
-            validation PSNR is the wrapped network's; ``model`` itself stays unwrapped);
-            ``profile.iters`` unused.
+            validation PSNR is the wrapped network's; ``model`` itself stays unwrapped), the
+            mixed precision ``amp`` (``bf16``: forward and loss under ``torch.autocast``;
+            validation in fp32); ``profile.iters`` unused.
         device: torch device.
         start / stop: global step range, ``0 <= start < stop``.
         optimizer_state: Adam ``state_dict`` at ``start`` (``None``: fresh Adam).
@@ -292,6 +293,7 @@ def _train_segment(model, data, profile, device, start, stop, optimizer_state, o
     tail = max(1, n // 10)
     tail_losses: list[float] = []
     y_only = model_colors(model) == 1
+    amp = getattr(profile, "amp", "none") == "bf16"  # the forward and loss in bfloat16; weights stay fp32
     t0 = time.perf_counter()
     for step in range(start, stop):
         lr, hr = data.batch(step, profile.batch, profile.lr_patch, profile.seed, profile.augment)
@@ -301,7 +303,8 @@ def _train_segment(model, data, profile, device, start, stop, optimizer_state, o
         # one step = one unit of the machine-wide gate: a latency timing elsewhere waits for it
         with gate().work():
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(lr), hr)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                loss = loss_fn(model(lr), hr)
             value = loss.item()
             if not math.isfinite(value):
                 raise DivergedError(f"loss became {value} at step {step + 1}/{stop}")

@@ -139,16 +139,32 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     device = resolve_device(s.device)
     data = load_proxy_data(s.scale, profile, s.data, s.val_data)  # fail on bad data before touching any file
     _check_out_dir_owner(out_dir, study_name, storage_url if not s.storage else None)
+    stored = _stored_profile(storage_url, study_name)  # None: a new study
+    if s.profile == "default" and stored is not None:  # a resumed study keeps the default it was created with
+        kept, note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored,
+                                     files=cal_files)
+        if kept != profile:
+            profile, profile_note = kept, note
+            data = load_proxy_data(s.scale, profile, s.data, s.val_data)
+    why = "no calibration fits this protocol"
+    if s.calibrate == "auto" and stored is None and not s.calibration and profile.predictor != "none" \
+            and not auto_calibrate:  # a calibration fitted on other data than the study's: refit on this data
+        from nas.proxy.predict import find_calibration
+
+        found = find_calibration(profile.predictor, s.scale, profile, cal_files)
+        if found is None:
+            auto_calibrate = True
+        elif found.data != data.source:
+            auto_calibrate, why = True, f"{found.name!r} was fitted on other data ({found.data})"
+    elif stored is None and not auto_calibrate and profile.predictor != "none" and s.profile != "default":
+        from nas.proxy.predict import find_calibration
+
+        if find_calibration(profile.predictor, s.scale, profile, cal_files) is None:  # a predicting profile named
+            raise NasError(no_calibration_message(  # where it has no calibration: never raw PSNR silently
+                s, out_dir, f"profile {profile.name} ranks by its predictor {profile.predictor!r}, which has no "
+                f"calibration for x{s.scale} with this protocol (metric {profile.metric}, {profile.iters} steps)"))
     if auto_calibrate:
-        cal_files = [_auto_calibrate(s, out_dir, profile, str(device), log)]
-    if s.profile == "default":  # a resumed study keeps the default it was created with
-        stored = _stored_profile(storage_url, study_name)
-        if stored is not None:
-            kept, note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored,
-                                         files=cal_files)
-            if kept != profile:
-                profile, profile_note = kept, note
-                data = load_proxy_data(s.scale, profile, s.data, s.val_data)
+        cal_files = [_auto_calibrate(s, out_dir, profile, str(device), log, why)]
     if s.checkpoint_dir and Path(s.checkpoint_dir).exists() and not Path(s.checkpoint_dir).is_dir():
         raise NasError(f"{s.checkpoint_dir}: --checkpoint-dir exists and is not a folder")
 
@@ -277,10 +293,12 @@ def no_calibration_message(s: SearchSettings, out_dir: Path, what: str) -> str:
             "with --profile halving")
 
 
-def _auto_calibrate(s: SearchSettings, out_dir: Path, profile, device: str, log: Callable[[str], None]) -> Path:
-    """``--calibrate auto``: run ``nas calibrate`` for ``profile``'s protocol into
-    ``<out_dir>/calibration.json`` (resumable: its cache lies beside it), when it trains at most
-    :data:`nas.search.settings.AUTO_CALIBRATE_SHARE` of ``--budget`` networks.
+def _auto_calibrate(s: SearchSettings, out_dir: Path, profile, device: str, log: Callable[[str], None],
+                    why: str = "no calibration fits this protocol") -> Path:
+    """``--calibrate auto``: run ``nas calibrate`` for ``profile``'s protocol and the study's data
+    into ``<out_dir>/calibration.json`` (resumable: its cache lies beside it), when it trains at
+    most :data:`nas.search.settings.AUTO_CALIBRATE_SHARE` of ``--budget`` networks. ``why``: the
+    reason, for the log (no calibration at all, or one fitted on other data).
 
     Raises:
         NasError: too few published networks at the scale, or too many for the budget (with the
@@ -295,7 +313,7 @@ def _auto_calibrate(s: SearchSettings, out_dir: Path, profile, device: str, log:
         raise NasError(f"--calibrate auto: calibrating trains {n} published networks, more than "
                        f"{AUTO_CALIBRATE_SHARE * 100:g} % of --budget {s.budget}; run `{calibrate_command(s, path)}` first "
                        f"(or raise --budget)")
-    log(f"calibrate auto: no calibration fits this protocol; training the {n} published networks of the ground "
+    log(f"calibrate auto: {why}; training the {n} published networks of the ground "
         f"truth by it first (about {n} trials' worth, {100 * n / s.budget:.0f} % of the budget) into {path}")
     cs = CalibrationSettings(scale=s.scale, profile=profile.name, iters=s.iters, threads=s.threads,
                              metric=profile.metric, data=s.data, val_data=s.val_data, out=str(path),

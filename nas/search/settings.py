@@ -71,10 +71,12 @@ class SearchSettings:
             column (``None``: no column; the ``ntire-esr`` preset sets the latest, 2026).
         calibration: a calibration file (``nas calibrate --out``) searched before the shipped ones
             for the study's scale and protocol (``None``: ``<out>/calibration.json`` when it exists).
-        calibrate: ``never`` or ``auto``: where ``--profile default`` finds no calibration, ``auto``
-            runs ``nas calibrate`` for the protocol first (into ``<out>/calibration.json``) when
-            it trains at most :data:`AUTO_CALIBRATE_SHARE` of ``budget`` networks; ``never``
-            refuses with the command that makes one.
+        calibrate: ``never`` or ``auto``: where ``--profile default`` finds no calibration, or the
+            one it finds was fitted on other data than the study's, ``auto`` runs ``nas
+            calibrate`` for the protocol and data first (into ``<out>/calibration.json``) when it
+            trains at most :data:`AUTO_CALIBRATE_SHARE` of ``budget`` networks; ``never`` refuses
+            where none fits, with the command that makes one (a new study only: a resumed one
+            keeps its calibration).
         jobs: processes on this machine (``--jobs``; the calibration of ``--calibrate auto`` uses them).
         objectives: the study's objectives (comma-separated names of
             :data:`nas.scoring.objectives.OBJECTIVE_REGISTRY`, ``psnr_db`` first); ``None``: the
@@ -248,6 +250,8 @@ def calibrate_command(s: SearchSettings, out: str | Path) -> str:
     """The ``nas calibrate`` command line that makes the calibration a search with ``s`` lacks
     (its scale, metric, steps and data), writing ``out``."""
     parts = ["nas calibrate", f"--scale {s.scale}"]
+    if s.profile not in ("default", "zoo-predicted"):
+        parts.append(f"--profile {s.profile}")
     if s.metric:
         parts.append(f"--metric {s.metric}")
     if s.iters:

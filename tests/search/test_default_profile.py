@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import json
+import shutil
 
 from nas.errors import NasError, StudyError
 from nas.report import write_outputs
@@ -68,6 +69,25 @@ def test_calibrate_auto_calibrates_first_then_ranks_by_it_and_a_resume_finds_it(
     again = _search(tmp_path, log, iters=2)
     assert again.user_attrs["calibration"] == study.user_attrs["calibration"]
     assert not any("calibrate auto" in m for m in log)
+    # a new study on other data: the calibration found was fitted on the built-in photographs, so
+    # --calibrate auto refits it on the study's own data
+    from PIL import Image
+    from skimage import data as skdata
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("astronaut", "coffee", "chelsea"):
+        Image.fromarray(getattr(skdata, name)()[:192, :192]).save(photos / f"{name}.png")
+    out2 = tmp_path / "run2"
+    out2.mkdir()
+    shutil.copy(cal_file, out2 / "calibration.json")
+    log.clear()
+    _run_search(SearchSettings(budget=1, references=TINY_REF, out=str(out2), seed=0, sampler="random", iters=2,
+                               calibrate="auto", data=str(photos), val_data=str(photos)),
+                log=log.append, write_outputs=write_outputs)
+    assert any("was fitted on other data" in m for m in log)
+    refit = json.loads((out2 / "calibration.json").read_text())["calibrated-x4-y-2"]
+    assert str(photos) in refit["data"] and refit["data"] != json.loads(cal_file.read_text())["calibrated-x4-y-2"]["data"]
 
 
 def test_an_old_default_study_resumes_with_the_protocol_it_was_created_with(tmp_path):

@@ -1,0 +1,56 @@
+"""The accelerator profile (issue 32 §3): real-share rungs, bf16 autocast, a calibration per rung,
+built and tested on CPU with tiny settings."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nas.arch.ground_truth import GROUND_TRUTH
+from nas.errors import NasError
+from nas.models import build_model
+from nas.proxy import get_profile
+from nas.proxy.data import load_proxy_data
+from nas.proxy.profiles import ProxyProfile, same_protocol
+from nas.proxy.train import train_segment
+from nas.search import SearchSettings, run_search
+
+
+def test_the_accelerator_profile_is_a_real_share_of_the_papers_schedule():
+    p = get_profile("accelerator")
+    assert p.rung_stops == [1000, 3000, 9000] and p.batch == 32 and p.lr_patch == 48
+    assert p.amp == "bf16" and p.skip == "bicubic" and p.predictor == "zoo-gt"
+    # amp is part of the protocol; a study stored before it existed trained in fp32
+    fp32 = get_profile("smoke").to_dict()
+    old = {k: v for k, v in fp32.items() if k != "amp"}
+    assert same_protocol(old, fp32)
+    assert not same_protocol({**fp32, "amp": "bf16"}, fp32)
+    with pytest.raises(NasError, match="amp must be one of none, bf16"):
+        ProxyProfile("x", iters=1, amp="fp8")
+
+
+def test_bf16_autocast_trains_in_mixed_precision_and_keeps_fp32_weights():
+    cfg = GROUND_TRUTH["ecbsr_m4c16_rgb"].build(4)
+    prof = get_profile("accelerator", iters=2)
+    data = load_proxy_data(4, prof)
+    runs = {}
+    for amp in ("none", "bf16"):
+        torch.manual_seed(0)
+        model = build_model(cfg)
+        losses: list[float] = []
+        res, _ = train_segment(model, data, ProxyProfile(**{**prof.to_dict(), "amp": amp}), start=0, stop=2,
+                               on_step=lambda _i, v: losses.append(v))
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+        assert 10 < res.psnr_db < 60
+        runs[amp] = losses
+    # the same weights and patches: the first loss differs only by the bf16 forward
+    assert runs["none"][0] != runs["bf16"][0]
+    assert runs["none"][0] == pytest.approx(runs["bf16"][0], rel=0.05)
+
+
+def test_a_predicting_profile_without_a_calibration_refuses_with_the_command(tmp_path):
+    s = SearchSettings(budget=1, profile="accelerator", iters=2, references=("imdn_rtc",), out=str(tmp_path / "r"))
+    with pytest.raises(NasError, match=r"profile accelerator ranks by its predictor 'zoo-gt', which has no calibration "
+                                       r"for x4.*`nas calibrate --scale 4 --profile accelerator --iters 2 --out "):
+        run_search(s, log=lambda m: None)
+    assert not (tmp_path / "r").exists()
