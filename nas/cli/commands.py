@@ -205,7 +205,14 @@ def calibrate(
                             out=str(out_file), name=name, jobs=jobs or _default_jobs(device), device=dev,
                             networks=None if networks is None else tuple(n.strip() for n in networks.split(",")
                                                                          if n.strip()))
-    path, cal_name, summ = run_calibration(s, log=lambda m: err.print(m, highlight=False, markup=False, soft_wrap=True))
+    _sigterm_as_interrupt()
+    try:
+        path, cal_name, summ = run_calibration(s, log=lambda m: err.print(m, highlight=False, markup=False,
+                                                                          soft_wrap=True))
+    except KeyboardInterrupt:
+        err.print(f"interrupted: the networks finished so far are kept in {out_file}.cache.jsonl; run the same "
+                  "command again to resume", highlight=False, markup=False)
+        raise typer.Exit(130) from None
     table = Table(title=f"{cal_name}: out-of-family predictions (leave one family out)")
     for col in ("network", "family", "params", "depth", "proxy PSNR", "predicted", "published"):
         table.add_column(col, justify="left" if col in ("network", "family") else "right")

@@ -112,3 +112,17 @@ def test_bad_input_is_one_line_naming_the_flag_or_file(tmp_path):
         calibrate(CalibrationSettings(profile="smoke", out=str(tmp_path), networks=SUBSET))
     with pytest.raises(NasError, match="--profile: name the protocol"):
         calibrate(CalibrationSettings(profile="default", out=str(bad)))
+
+
+def test_the_command_line_gives_one_line_and_exit_2_on_bad_input(tmp_path):
+    import subprocess
+    import sys
+
+    for args, culprit in ((["--scale", "8"], "x8: only"), (["--networks", "imdn,nope"], "--networks: nope"),
+                          (["--metric", "cmyk"], "--metric must be y or rgb"), (["--jobs", "-1"], "--jobs"),
+                          (["--data", str(tmp_path / "missing")], "missing")):
+        r = subprocess.run([sys.executable, "-m", "nas.cli", "calibrate", *args, "--out", str(tmp_path / "c.json")],
+                           capture_output=True, text=True, timeout=120)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert r.returncode == 2 and len(lines) == 1 and culprit in lines[0], (args, r.stderr)
+        assert not (tmp_path / "c.json").exists()

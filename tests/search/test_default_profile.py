@@ -64,6 +64,10 @@ def test_calibrate_auto_calibrates_first_then_ranks_by_it_and_a_resume_finds_it(
     assert any("calibrate auto" in m for m in log) and any("out of family" in m for m in log)
     done = [t for t in study.trials if t.state.name == "COMPLETE"]
     assert done and all("psnr_raw_db" in t.user_attrs for t in done)  # ranked by the prediction
+    from nas.report import build_report_data
+
+    basis = build_report_data(study, tmp_path / "run", with_hypervolume=False).facts.psnr_basis
+    assert "'calibrated-x4-y-2'" in basis and "published networks at Spearman" in basis  # nas show, the report
     # resumed without the flag: <out>/calibration.json is found, nothing is trained again
     log.clear()
     again = _search(tmp_path, log, iters=2)
