@@ -26,6 +26,7 @@ The result is a ``calibrations.json``-format file that ``nas search --calibratio
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import hashlib
@@ -245,44 +246,164 @@ def _finite(v: Any) -> Any:
     return v if not isinstance(v, float) or math.isfinite(v) else None
 
 
-def measure_all(nets: Sequence[GroundTruthNetwork], profile: Any, s: CalibrationSettings, data_source: str,
-                cache_path: Path, log: Callable[[str], None] = print) -> dict[str, dict]:
-    """Measure every network not yet in ``cache_path`` (``s.jobs`` processes) and return one record
-    per network name. Records are appended as they finish, keyed by the network's config, the
-    protocol fingerprint and the data, so an interrupted run resumes where it stopped and a
-    changed protocol never reuses a stale number."""
-    fp = protocol_fingerprint(profile, s.scale, data_source)
-    keys = {n.name: hashlib.sha256(f"{json.dumps(n.config, sort_keys=True)}|{fp}".encode()).hexdigest()[:16]
-            for n in nets}
-    cache = _read_cache(cache_path)
-    todo = [{"key": keys[n.name], "name": n.name, "config": n.config} for n in nets if keys[n.name] not in cache]
-    if todo:
-        log(f"training {len(todo)} of {len(nets)} published networks by the protocol "
-            f"({len(nets) - len(todo)} already in {cache_path}), {max(1, s.jobs)} process(es)")
-        args = (profile.to_dict(), s.scale, s.data, s.val_data, s.device)
-        t0 = time.perf_counter()
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        torn = cache_path.is_file() and cache_path.stat().st_size and not cache_path.read_bytes().endswith(b"\n")
-        with cache_path.open("a") as fh:
-            if torn:  # a run killed mid-line: the next record starts a line of its own
-                fh.write("\n")
-            def keep(i: int, rec: dict) -> None:
+#: A claim by a process on another machine (not checkable) counts as abandoned after this long (s).
+CLAIM_STALE_S = 2 * 3600.0
+
+
+class _Claims:
+    """Which process trains which network, for every ``nas calibrate`` writing the same cache (on
+    one machine, or several sharing the folder): claims are JSON lines in ``<cache>.claims``,
+    and claims and cache records are written under an exclusive ``flock`` of ``<cache>.lock``, so
+    two processes never train the same network at once nor interleave a line. A claim is live
+    while its process runs (same host: its pid exists) or, from another host, for
+    :data:`CLAIM_STALE_S`; a dead process's networks are claimed again."""
+
+    def __init__(self, cache_path: Path) -> None:
+        import socket
+
+        self.cache = cache_path
+        self.path = cache_path.with_name(cache_path.name + ".claims")
+        self.lock_path = cache_path.with_name(cache_path.name + ".lock")
+        self.host, self.pid = socket.gethostname(), os.getpid()
+
+    @contextlib.contextmanager
+    def locked(self):
+        import fcntl
+
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.lock_path.open("a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _live(self) -> dict[str, dict]:
+        live: dict[str, dict] = {}
+        for c in _read_lines(self.path):
+            alive = (c.get("pid") == self.pid or _pid_alive(c.get("pid"))) if c.get("host") == self.host else \
+                time.time() - float(c.get("time", 0)) < CLAIM_STALE_S
+            if alive:
+                live[c["key"]] = c
+            else:
+                live.pop(c["key"], None)
+        return live
+
+    def claim(self, order: Sequence[str], mine: set[str]) -> tuple[str | None, dict[str, dict]]:
+        """The first key of ``order`` neither in the cache nor claimed by a live process (now
+        claimed by this one), else ``None``; and the cache as read under the lock."""
+        with self.locked():
+            cache = _read_cache(self.cache)
+            live = self._live()
+            for k in order:
+                if k in cache or k in mine or (k in live and live[k].get("pid") != self.pid):
+                    continue
+                with self.path.open("a") as fh:
+                    fh.write(json.dumps({"key": k, "host": self.host, "pid": self.pid, "time": time.time()}) + "\n")
+                return k, cache
+            return None, cache
+
+    def append(self, rec: dict) -> None:
+        """Append a finished network's record to the cache (a torn last line is closed first)."""
+        with self.locked():
+            torn = self.cache.is_file() and self.cache.stat().st_size and not self.cache.read_bytes().endswith(b"\n")
+            with self.cache.open("a") as fh:
+                if torn:  # a run killed mid-line: this record starts a line of its own
+                    fh.write("\n")
                 fh.write(json.dumps({k: _finite(v) for k, v in rec.items()}) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
-                cache[rec["key"]] = rec
-                psnr = "diverged" if rec.get("psnr") is None else f"{rec['psnr']:.2f} dB"
-                log(f"[{i}/{len(todo)}] {rec['name']}: {psnr} at {profile.top_iters} steps, "
-                    f"{rec['params']:,} params ({rec['unit_s']:.1f} s; {time.perf_counter() - t0:.0f} s in all)")
 
-            if s.jobs <= 1:
-                _init_worker(*args, own_process=False)
-                for i, unit in enumerate(todo, 1):
-                    keep(i, _measure_unit(unit))
-            else:
-                with mp.get_context("spawn").Pool(s.jobs, _init_worker, args) as pool:
-                    for i, rec in enumerate(pool.imap_unordered(_measure_unit, todo), 1):
-                        keep(i, rec)
+
+def _pid_alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_lines(path: Path) -> list[dict]:
+    out = []
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and "key" in rec:
+                out.append(rec)
+    return out
+
+
+def measure_all(nets: Sequence[GroundTruthNetwork], profile: Any, s: CalibrationSettings, data_source: str,
+                cache_path: Path, log: Callable[[str], None] = print) -> dict[str, dict]:
+    """Measure every network not yet in ``cache_path`` and return one record per network name.
+
+    ``s.jobs`` processes train at once; other ``nas calibrate`` runs on the same cache share the
+    work (:class:`_Claims`: each network is claimed before it is trained, and a run waits for the
+    networks another live run is training). Records are appended as they finish, keyed by the
+    network's config, the protocol fingerprint and the data, so an interrupted run resumes where
+    it stopped and a changed protocol never reuses a stale number."""
+    import queue
+
+    fp = protocol_fingerprint(profile, s.scale, data_source)
+    keys = {n.name: hashlib.sha256(f"{json.dumps(n.config, sort_keys=True)}|{fp}".encode()).hexdigest()[:16]
+            for n in nets}
+    units = {keys[n.name]: {"key": keys[n.name], "name": n.name, "config": n.config} for n in nets}
+    order = [keys[n.name] for n in nets]
+    claims = _Claims(cache_path)
+    cache = _read_cache(cache_path)
+    todo = [k for k in order if k not in cache]
+    if todo:
+        log(f"training {len(todo)} of {len(nets)} published networks by the protocol "
+            f"({len(nets) - len(todo)} already in {cache_path}), {max(1, s.jobs)} process(es)")
+    args = (profile.to_dict(), s.scale, s.data, s.val_data, s.device)
+    t0 = time.perf_counter()
+    jobs = max(1, s.jobs)
+    pool = mp.get_context("spawn").Pool(jobs, _init_worker, args) if jobs > 1 and todo else None
+    if pool is None and todo:
+        _init_worker(*args, own_process=False)
+    finished: queue.Queue = queue.Queue()
+    in_flight: set[str] = set()
+    waited = False
+    try:
+        while True:
+            while len(in_flight) < jobs:
+                k, cache = claims.claim(order, in_flight)
+                if k is None:
+                    break
+                in_flight.add(k)
+                if pool is None:
+                    finished.put(_measure_unit(units[k]))
+                else:
+                    pool.apply_async(_measure_unit, (units[k],), callback=finished.put, error_callback=finished.put)
+            if not in_flight:
+                cache = _read_cache(cache_path)
+                if all(k in cache for k in order):
+                    break
+                if not waited:
+                    log(f"waiting for {sum(k not in cache for k in order)} network(s) another nas calibrate is "
+                        f"training ({claims.path})")
+                    waited = True
+                time.sleep(2.0)
+                continue
+            rec = finished.get()
+            if isinstance(rec, BaseException):
+                raise rec
+            claims.append(rec)
+            in_flight.discard(rec["key"])
+            cache[rec["key"]] = rec
+            n_done = sum(k in cache for k in order)
+            psnr = "diverged" if rec.get("psnr") is None else f"{rec['psnr']:.2f} dB"
+            log(f"[{n_done}/{len(order)}] {rec['name']}: {psnr} at {profile.top_iters} steps, "
+                f"{rec['params']:,} params ({rec['unit_s']:.1f} s; {time.perf_counter() - t0:.0f} s in all)")
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     return {n.name: cache[keys[n.name]] for n in nets}
 
 

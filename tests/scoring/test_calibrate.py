@@ -130,3 +130,47 @@ def test_the_command_line_gives_one_line_and_exit_2_on_bad_input(tmp_path):
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
         assert r.returncode == 2 and len(lines) == 1 and culprit in lines[0], (args, r.stderr)
         assert not (tmp_path / "c.json").exists()
+
+
+def test_two_calibrate_processes_share_the_work_and_train_each_network_once(tmp_path):
+    """Issue 32 §1: several processes share one calibration. Two `nas calibrate` runs on the same
+    --out claim networks one at a time: every network is trained by exactly one of them, and both
+    fit the same calibration from the shared cache."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "shared.json"
+    cmd = [sys.executable, "-m", "nas.cli", "calibrate", "--profile", "smoke", "--networks", ",".join(SUBSET),
+           "--jobs", "1", "--out", str(out)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [r[1] for r in results]
+    records = [json.loads(line) for line in out.with_name(out.name + ".cache.jsonl").read_text().splitlines()]
+    assert sorted(r["name"] for r in records) == sorted(SUBSET)  # each once
+    claims = [json.loads(line) for line in out.with_name(out.name + ".cache.jsonl.claims").read_text().splitlines()]
+    assert len(claims) == len(SUBSET) and {c["pid"] for c in claims} <= {p.pid for p in procs}  # one claim each
+    assert json.loads(out.read_text())["calibrated-x4-y-4"]["models"]["4"]["n"] == len(SUBSET)
+
+
+def test_networks_claimed_by_a_dead_process_are_taken_over(tmp_path, monkeypatch):
+    """A run killed after claiming every network (its pid gone) does not block the next one."""
+    import socket
+
+    out = tmp_path / "c.json"
+    dead = 2 ** 22 + 12345  # above Linux's largest pid_max: no such process
+    real = cal_mod._Claims.claim
+    planted: list[bool] = []
+
+    def claim_after_a_dead_run(self, order, mine):
+        if not planted:  # the claims a killed run left behind, for every network of the protocol
+            with self.locked(), self.path.open("a") as fh:
+                for k in order:
+                    fh.write(json.dumps({"key": k, "host": socket.gethostname(), "pid": dead, "time": 0}) + "\n")
+            planted.append(True)
+        return real(self, order, mine)
+
+    monkeypatch.setattr(cal_mod._Claims, "claim", claim_after_a_dead_run)
+    logs: list[str] = []
+    calibrate(CalibrationSettings(profile="smoke", out=str(out), networks=SUBSET, n_boot=50), log=logs.append)
+    assert planted and not any("waiting" in m for m in logs)
+    assert len(out.with_name(out.name + ".cache.jsonl").read_text().splitlines()) == len(SUBSET)
