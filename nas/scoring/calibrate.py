@@ -229,17 +229,8 @@ def _measure_unit(unit: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_cache(path: Path) -> dict[str, dict]:
-    """The cache's records by key; a torn last line (a run killed mid-write) is ignored."""
-    out: dict[str, dict] = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict) and "key" in rec:
-                out[rec["key"]] = rec
-    return out
+    """The cache's records by key (:func:`_read_lines`: a torn line, from a run killed mid-write, is skipped)."""
+    return {rec["key"]: rec for rec in _read_lines(path)}
 
 
 def _finite(v: Any) -> Any:
@@ -326,6 +317,7 @@ def _pid_alive(pid: Any) -> bool:
 
 
 def _read_lines(path: Path) -> list[dict]:
+    """The JSON objects with a ``key`` in the JSON-lines file ``path``, in order; unreadable lines skipped."""
     out = []
     if path.is_file():
         for line in path.read_text().splitlines():

@@ -116,10 +116,10 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     storage_url = s.storage or f"sqlite:///{(out_dir / 'study.db').as_posix()}"
     cal_files = [f for f in [calibration_file(s, out_dir)] if f is not None]
     auto_calibrate = False
+    stored = _stored_profile(storage_url, study_name)  # None: a new study (read once, never created here)
     try:
         profile, profile_note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, files=cal_files)
     except NoCalibrationError as err:
-        stored = _stored_profile(storage_url, study_name)
         if stored is not None:
             profile, profile_note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored)
         elif s.calibrate == "auto" and not s.calibration:
@@ -139,7 +139,6 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
     device = resolve_device(s.device)
     data = load_proxy_data(s.scale, profile, s.data, s.val_data)  # fail on bad data before touching any file
     _check_out_dir_owner(out_dir, study_name, storage_url if not s.storage else None)
-    stored = _stored_profile(storage_url, study_name)  # None: a new study
     if s.profile == "default" and stored is not None:  # a resumed study keeps the default it was created with
         kept, note = resolve_profile(s.profile, s.scale, s.iters, s.threads, s.metric, stored=stored,
                                      files=cal_files)
