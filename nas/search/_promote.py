@@ -56,27 +56,24 @@ def run_promotion(ctx, t, rung: int) -> None:
             progress.step(i, target)
         if time.monotonic() - beat["t"] >= s.heartbeat:
             beat["t"] = time.monotonic()
-            rungs.heartbeat(study, t.number, rung, ctx.worker)
+            with sig.held():  # a storage write: never cut by a signal
+                rungs.heartbeat(study, t.number, rung, ctx.worker)
 
     t0 = time.perf_counter()
-    sig.defer = False
     try:
-        sig.check()
         if progress is not None:
             progress.trial(t.number, f"{label} -> rung {rung} ({target} iters)")
-        res = continue_rung(config, ctx.data, profile, rung, ctx.device,
-                            checkpoint=ctx.ckpt_dir / f"trial_{t.number:05d}.pt", on_step=on_step)
+        with sig.interruptible():
+            res = continue_rung(config, ctx.data, profile, rung, ctx.device,
+                                checkpoint=ctx.ckpt_dir / f"trial_{t.number:05d}.pt", on_step=on_step)
     except KeyboardInterrupt:
-        sig.defer = True
         rungs.release(study, t.number, rung)
         raise
     except Exception as err:  # the continuation fails; the candidate stays at the rung below
-        sig.defer = True
         reason = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
         rungs.record_failure(study, t.number, rung, reason, ctx.worker)
         log(f"trial {t.number} rung {rung} FAILED: {reason} ({label})")
         return
-    sig.defer = True
     pred = predict(ctx.calibration, res.iters, res.psnr_db, trial_metric(t, "params", ctx.objectives),
                    trial_metric(t, "mult_adds", ctx.objectives), ua.get("depth"))
     rungs.record_result(study, t.number, rung, res.psnr_db, res.iters, res.train_s, res.val_s,

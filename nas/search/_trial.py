@@ -56,8 +56,7 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
     paused0 = gate().paused_s
     ctx.current["trial_id"] = trial._trial_id
     try:
-        sig.defer = False
-        sig.check()
+        sig.check()  # a signal is held outside training and timing (storage writes are never cut)
         trial.set_user_attr("worker", ctx.worker)
         if decide(trial.number, None, s.budget, claims(study)).verdict == "yield":
             prune(trial, BUDGET_REASON)  # cheap early exit; the real check is admit() below
@@ -78,15 +77,20 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
             trial.set_constraint(UNBUILDABLE, 1.0)  # infeasible: the sampler learns to avoid it
             prune(trial, f"unbuildable: {err}")
         trial.set_user_attr("admission", PENDING)  # after arch_id: see nas.search.admission
-        verdict = admit(study, trial.number, config.arch_id, s.budget)
+        verdict = admit(study, trial.number, config.arch_id, s.budget, sleep=sig.sleep)
         if verdict.verdict != "admit":
             prune(trial, verdict.reason)
         trial.set_user_attr("admission", ADMITTED)
         pre["build_s"] = time.perf_counter() - t0  # building + admission
         if progress is not None:
             progress.trial(trial.number, ref or config.summary())
-        costs = measure_costs(config, profile.seed, ctx.latency, ctx.device, ctx.objectives, model=model,
-                              before_latency=lambda partial: _check_domain(ctx, trial, config, partial, ref))
+        def domain(partial) -> None:  # stores the leverage / prunes: a storage write
+            with sig.held():
+                _check_domain(ctx, trial, config, partial, ref)
+
+        with sig.interruptible():
+            costs = measure_costs(config, profile.seed, ctx.latency, ctx.device, ctx.objectives, model=model,
+                                  before_latency=domain)
         _record_load(trial, costs[0].latency_load, ctx.warned, ctx.log)
         trial.set_user_attr("costs", costs[0].metrics())
         limits = ctx.limits
@@ -100,8 +104,9 @@ def run_trial(ctx, trial: Trial) -> tuple[float, ...]:
             trial.set_user_attr("over_limits", over)
         on_step = (lambda i, _l: progress.step(i, profile.iters)) if progress is not None else None
         ckpt = ctx.ckpt_dir / f"trial_{trial.number:05d}.pt" if profile.multi_fidelity else None
-        scores = evaluate(config, ctx.data, profile, ctx.device, ctx.latency, on_step=on_step, costs=costs,
-                          checkpoint=ckpt, zero_cost=getattr(ctx.calibration, "features", ()) or ())
+        with sig.interruptible():
+            scores = evaluate(config, ctx.data, profile, ctx.device, ctx.latency, on_step=on_step, costs=costs,
+                              checkpoint=ckpt, zero_cost=getattr(ctx.calibration, "features", ()) or ())
     except optuna.TrialPruned:
         raise
     except Exception as err:  # the trial FAILS with the reason; the search goes on

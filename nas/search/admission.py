@@ -127,12 +127,15 @@ def claims(study: optuna.Study) -> list[Claim]:
 
 
 def admit(study: optuna.Study, number: int, arch_id: str | None, budget: int, timeout_s: float = 30.0,
-          poll_s: float = 0.1, snapshot: Callable[[optuna.Study], list[Claim]] = claims) -> Decision:
+          poll_s: float = 0.1, snapshot: Callable[[optuna.Study], list[Claim]] = claims,
+          sleep: Callable[[float], None] = time.sleep) -> Decision:
     """Run :func:`decide` until it admits or yields (the caller has written ``pending``).
 
     Args:
         timeout_s: seconds to wait for higher-numbered pending trials before yielding.
         poll_s: seconds between two reads while waiting.
+        sleep: waits ``poll_s`` seconds (the search passes one that SIGINT may interrupt; the
+            reads in between are not).
 
     Returns:
         An ``admit`` or ``yield`` :class:`Decision`.
@@ -144,4 +147,4 @@ def admit(study: optuna.Study, number: int, arch_id: str | None, budget: int, ti
             return d
         if time.monotonic() > deadline:
             return Decision("yield", f"undecided contention with trial(s) {', '.join(map(str, d.wait_for))}")
-        time.sleep(poll_s)
+        sleep(poll_s)

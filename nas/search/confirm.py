@@ -18,6 +18,7 @@ The protocol is pinned on the study (``confirm_profile``): another ``--profile``
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -28,6 +29,7 @@ from typing import Any, Callable
 from nas.errors import NasError, StudyError
 from nas.proxy.profiles import get_profile, same_protocol
 from nas.search import rungs
+from nas.search.signals import Signals
 from nas.search.study import DEFAULT_HEARTBEAT_S, GRACE_FACTOR, _same_source, setup_lock, trial_config
 
 __all__ = ["CONFIRM_STAGE", "ConfirmSettings", "confirm_targets", "confirm_results", "run_confirm"]
@@ -98,9 +100,10 @@ def _free_if_dead_here(study, number: int) -> None:
 
 
 def _train_one(study, number: int, t, point, profile, data, device, worker: dict, beat_every: float,
-               log: Callable[[str], None], progress=None) -> None:
+               log: Callable[[str], None], progress=None, sig: Signals | None = None) -> None:
     """Train trial ``number``'s architecture from scratch with ``profile`` and store the result
-    (or the failure) under ``confirm:<number>:0``. SIGINT gives the claim back and re-raises."""
+    (or the failure) under ``confirm:<number>:0``. SIGINT gives the claim back and re-raises;
+    with ``sig`` it interrupts the training only, never a storage write."""
     import torch
 
     from nas.models import build_model
@@ -113,13 +116,15 @@ def _train_one(study, number: int, t, point, profile, data, device, worker: dict
             progress.step(i)
         if time.monotonic() - beat["t"] >= beat_every:
             beat["t"] = time.monotonic()
-            rungs.heartbeat(study, number, 0, worker, claim_prefix=CONFIRM_STAGE[1])
+            with sig.held() if sig is not None else contextlib.nullcontext():
+                rungs.heartbeat(study, number, 0, worker, claim_prefix=CONFIRM_STAGE[1])
 
     t0 = time.perf_counter()
     try:
         torch.manual_seed(profile.seed)
         model = build_model(trial_config(t))
-        curve = train_rungs(model, data, profile, profile.rung_stops, device, on_step=on_step)
+        with sig.interruptible() if sig is not None else contextlib.nullcontext():
+            curve = train_rungs(model, data, profile, profile.rung_stops, device, on_step=on_step)
         res = curve[-1]
     except KeyboardInterrupt:
         rungs.release(study, number, 0, claim_prefix=CONFIRM_STAGE[1])
@@ -162,7 +167,8 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print, *,
     Raises:
         NasError: bad ``top_k``, unknown profile, or data that is not the study's.
         StudyError: no such study, or confirmation results made with another protocol.
-        KeyboardInterrupt: SIGINT (the claim is given back first).
+        KeyboardInterrupt: SIGINT / SIGTERM during a training or a wait (held over storage
+            writes; the claim is given back first).
     """
     from nas.proxy.data import load_proxy_data
     from nas.models.device import resolve_device
@@ -214,8 +220,12 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print, *,
     pending = [n for n in targets if n not in done]
     if progress is not None:
         progress.start(len(targets), profile.top_iters, len(targets) - len(pending))
+    sig = Signals()
+    sig.install()  # a signal interrupts training and waiting only, never a storage write
+    sig.defer = True
     try:
         while pending:
+            sig.check()
             trained_one = False
             for number in pending:
                 if number in confirm_results(study.user_attrs):
@@ -227,7 +237,8 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print, *,
                 if progress is not None:
                     progress.network(by_number[number].name)
                 _train_one(study, number, trials[number], by_number[number], profile, data, device, worker,
-                           beat_every, log, progress)
+                           beat_every, log, progress, sig)
+                sig.check()
                 if progress is not None:
                     progress.done(sum(1 for n in targets if n in confirm_results(study.user_attrs)))
             done = confirm_results(study.user_attrs)
@@ -235,8 +246,9 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print, *,
             if progress is not None:
                 progress.done(len(targets) - len(pending))
             if pending and not trained_one:  # the rest are claimed by live workers: wait for them
-                time.sleep(min(5.0, beat_every / 2))
+                sig.sleep(min(5.0, beat_every / 2))
     finally:
+        sig.uninstall()
         if progress is not None:
             progress.stop()
     return confirm_results(study.user_attrs)

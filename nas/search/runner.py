@@ -18,8 +18,11 @@ same command run again, marks it FAILED and re-queues its configuration.
 
 SIGINT / SIGTERM: the running trial is marked FAILED (``fail_reason`` "interrupted (SIGINT)"),
 the outputs are written and ``KeyboardInterrupt`` propagates (the CLI exits 130). A signal that
-arrives while Optuna is creating or closing a trial is held until that storage write is done, so
-no trial is left RUNNING without a heartbeat.
+is raised at once only inside training, latency timing and waiting (``_Signals.interruptible``);
+anywhere else, and around the storage writes made from inside those (a rung heartbeat, the
+domain check), it is held until the write is done. A signal landing inside a storage write had
+left a connection holding SQLite's write lock, and the other jobs' heartbeats then failed with
+"database is locked" (CI, stop 35).
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import signal
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -42,6 +43,7 @@ from nas.search._promote import others_busy, promote_one
 from nas.search._setup import SearchContext, open_search
 from nas.search._trial import UNBUILDABLE, run_trial
 from nas.search.admission import BUDGET_REASON
+from nas.search.signals import Signals as _Signals
 from nas.search.settings import (
     DEFAULT_RUNS_DIR,
     SearchOutcome,
@@ -71,43 +73,6 @@ def _quiet_optuna() -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     logging.getLogger("fvcore").setLevel(logging.ERROR)
-
-
-class _Signals:
-    """SIGINT / SIGTERM -> ``KeyboardInterrupt("SIGINT")``, held back while ``defer`` is set.
-
-    Only installed in the main thread (elsewhere signals stay Python's business). A second
-    signal while one is held raises at once.
-    """
-
-    def __init__(self) -> None:
-        self.defer = False
-        self.pending: str | None = None
-        self._old: dict[int, object] = {}
-
-    def install(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._old[sig] = signal.signal(sig, self._handle)
-
-    def uninstall(self) -> None:
-        for sig, handler in self._old.items():
-            signal.signal(sig, handler)
-        self._old.clear()
-
-    def _handle(self, signum, frame) -> None:  # noqa: ARG002
-        name = signal.Signals(signum).name
-        if self.defer and self.pending is None:
-            self.pending = name
-            return
-        raise KeyboardInterrupt(name)
-
-    def check(self) -> None:
-        """Raise the held signal, if any."""
-        if self.pending is not None:
-            name, self.pending = self.pending, None
-            raise KeyboardInterrupt(name)
 
 
 def run_search(s: SearchSettings, log: Callable[[str], None] = print, progress: Any = None,
@@ -177,6 +142,7 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
         _show_front(ctx)
     failed_with: BaseException | None = None
     sig.install()
+    sig.defer = True  # signals interrupt only training, timing and waiting (see _Signals)
     try:
         waiting_logged = False
         while True:
@@ -189,11 +155,8 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
                     for name in enqueue_references(study, ref_params):
                         log(f"reference {name} has no COMPLETE, running or queued trial "
                             "(interrupted or killed): queued again")
-            sig.defer = True
-            try:
-                promoted = promote_one(ctx)
-            finally:
-                sig.defer = False
+            sig.check()
+            promoted = promote_one(ctx)
             sig.check()
             if promoted:
                 files = writer(study) or files
@@ -207,7 +170,7 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
                     if not waiting_logged:
                         log("budget reached; waiting for other workers' trials and promotions")
                         waiting_logged = True
-                    time.sleep(min(2.0, float(s.heartbeat)))
+                    sig.sleep(min(2.0, float(s.heartbeat)))
                     continue
                 if profile.multi_fidelity:
                     _remove_checkpoints(ctx.ckpt_dir, log)
@@ -220,12 +183,11 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
                     log(f"waiting for {running} running trial(s) to finish or go stale "
                         f"(grace period {grace_s} s)")
                     waiting_logged = True
-                time.sleep(min(2.0, float(s.heartbeat)))
+                sig.sleep(min(2.0, float(s.heartbeat)))
                 continue
             waiting_logged = False
             before = {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
             current.clear()
-            sig.defer = True
             try:
                 # no gc_after_trial: a full gc.collect() took 0.27 s a trial (cProfile of a 60-trial
                 # search), 8 % of a rung-0 trial; reference counting frees the models and Python's
@@ -241,7 +203,7 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
                 log(f"warning: trial {study._storage.get_trial(mine).number} of this worker was marked "
                     f"stale while it ran ({err}); its result is dropped, its configuration re-queued")
             finally:
-                sig.defer = False
+                sig.defer = True
             sig.check()
             trials = study.get_trials(deepcopy=False)
             new = [t for t in trials if t.state.is_finished() and t.number not in before]
