@@ -23,8 +23,13 @@ install: $(STAMP)
 search: install
 	$(BIN)/nas search --budget $(BUDGET) --out $(OUT) $(ARGS)
 
+# Two phases: everything but the timing-sensitive tests on parallel workers (one per core, at most
+# 4), then those (tests/robustness: heartbeats of 1 s, signals, several jobs, PostgreSQL) alone, so
+# that no other test competes with their clocks. Each pytest's exit code fails the target.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --maxprocesses 4 -m "not serial" tests
+	$(BIN)/python -m pytest -q -p no:xdist -m serial tests
 
 # The documentation site (mkdocs + material + mkdocstrings, the `docs` extra) into site/, strict:
 # a broken link, a missing page or a docstring mkdocstrings cannot read fails the build.
