@@ -18,7 +18,6 @@ The protocol is pinned on the study (``confirm_profile``): another ``--profile``
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import time
@@ -100,10 +99,10 @@ def _free_if_dead_here(study, number: int) -> None:
 
 
 def _train_one(study, number: int, t, point, profile, data, device, worker: dict, beat_every: float,
-               log: Callable[[str], None], progress=None, sig: Signals | None = None) -> None:
+               log: Callable[[str], None], sig: Signals, progress=None) -> None:
     """Train trial ``number``'s architecture from scratch with ``profile`` and store the result
-    (or the failure) under ``confirm:<number>:0``. SIGINT gives the claim back and re-raises;
-    with ``sig`` it interrupts the training only, never a storage write."""
+    (or the failure) under ``confirm:<number>:0``. SIGINT (``sig``: it interrupts the training,
+    never a storage write) gives the claim back and re-raises."""
     import torch
 
     from nas.models import build_model
@@ -116,14 +115,14 @@ def _train_one(study, number: int, t, point, profile, data, device, worker: dict
             progress.step(i)
         if time.monotonic() - beat["t"] >= beat_every:
             beat["t"] = time.monotonic()
-            with sig.held() if sig is not None else contextlib.nullcontext():
+            with sig.held():
                 rungs.heartbeat(study, number, 0, worker, claim_prefix=CONFIRM_STAGE[1])
 
     t0 = time.perf_counter()
     try:
         torch.manual_seed(profile.seed)
         model = build_model(trial_config(t))
-        with sig.interruptible() if sig is not None else contextlib.nullcontext():
+        with sig.interruptible():
             curve = train_rungs(model, data, profile, profile.rung_stops, device, on_step=on_step)
         res = curve[-1]
     except KeyboardInterrupt:
@@ -222,7 +221,6 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print, *,
         progress.start(len(targets), profile.top_iters, len(targets) - len(pending))
     sig = Signals()
     sig.install()  # a signal interrupts training and waiting only, never a storage write
-    sig.defer = True
     try:
         while pending:
             sig.check()
@@ -237,7 +235,7 @@ def run_confirm(s: ConfirmSettings, log: Callable[[str], None] = print, *,
                 if progress is not None:
                     progress.network(by_number[number].name)
                 _train_one(study, number, trials[number], by_number[number], profile, data, device, worker,
-                           beat_every, log, progress, sig)
+                           beat_every, log, sig, progress)
                 sig.check()
                 if progress is not None:
                     progress.done(sum(1 for n in targets if n in confirm_results(study.user_attrs)))

@@ -141,8 +141,7 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
         progress.start(s.budget, min(n_complete, s.budget))
         _show_front(ctx)
     failed_with: BaseException | None = None
-    sig.install()
-    sig.defer = True  # signals interrupt only training, timing and waiting (see _Signals)
+    sig.install()  # from here signals interrupt only training, timing and waiting
     try:
         waiting_logged = False
         while True:
@@ -202,8 +201,6 @@ def _run_loop(ctx: SearchContext, progress, on_ready, write_outputs) -> SearchOu
                     raise
                 log(f"warning: trial {study._storage.get_trial(mine).number} of this worker was marked "
                     f"stale while it ran ({err}); its result is dropped, its configuration re-queued")
-            finally:
-                sig.defer = True
             sig.check()
             trials = study.get_trials(deepcopy=False)
             new = [t for t in trials if t.state.is_finished() and t.number not in before]

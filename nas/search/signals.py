@@ -29,6 +29,9 @@ class Signals:
         self._old: dict[int, object] = {}
 
     def install(self) -> None:
+        """Take over SIGINT / SIGTERM and hold them from now on (raised inside
+        :meth:`interruptible` blocks and at :meth:`check`)."""
+        self.defer = True
         if threading.current_thread() is not threading.main_thread():
             return
         for sig in (signal.SIGINT, signal.SIGTERM):
