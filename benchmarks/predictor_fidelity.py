@@ -67,7 +67,7 @@ def ground_truth(scale: int, gt_set: str) -> tuple[list[dict[str, Any]], list[tu
     if gt is not None:
         for e in gt.GROUND_TRUTH.values():
             truth = e.psnr.get(scale, {}).get(gt_set)
-            if truth is None:
+            if truth is None or e.protocol.startswith("retrain:"):  # a config already in the set
                 continue
             nets.append({"name": e.name, "family": e.family, "lineage": e.lineage, "protocol": e.protocol,
                          "truth": truth, "source": e.source, "config": e.build(scale).to_dict()})
