@@ -396,16 +396,17 @@ _add(
 )
 
 
-def _span_nf(nf: int, name: str) -> Callable[[int], ArchConfig]:
-    """SPAN's NTIRE form (``REFERENCES['span_ntire']``: SPAN30, 6 SPABs) at width ``nf``."""
+def _at_width(reference: str, nf: int, name: str) -> Callable[[int], ArchConfig]:
+    """A zoo reference's config at width ``nf``, named ``name`` (``span_ntire``: SPAN30 with 6
+    SPABs; ``erfdn``: 4 RFDBs, ESA of nf // 4)."""
     def build(scale: int) -> ArchConfig:
-        return REFERENCES["span_ntire"].build(scale).replace(nf=nf, name=name)
+        return REFERENCES[reference].build(scale).replace(nf=nf, name=name)
 
     return build
 
 
 _add(
-    GroundTruth("dscf_ntire25", _span_nf(26, "dscf_ntire25"), family="span", lineage="span",
+    GroundTruth("dscf_ntire25", _at_width("span_ntire", 26, "dscf_ntire25"), family="span", lineage="span",
                 psnr={4: _m(31.746, 28.342, 27.405)},
                 source=_CONVERT.format(name="dscf_ntire25", how="--reference span_ntire --deploy",
                                        w="team23_DSCF.pth",
@@ -421,16 +422,9 @@ _add(
 
 
 
-def _erfdn_nf(nf: int, name: str) -> Callable[[int], ArchConfig]:
-    """The released E-RFDN (``REFERENCES['erfdn']``: 4 RFDBs with ESA of nf // 4) at width ``nf``."""
-    def build(scale: int) -> ArchConfig:
-        return REFERENCES["erfdn"].build(scale).replace(nf=nf, name=name)
-
-    return build
-
-
 _add(
-    GroundTruth("erfdn_nf40_ntire22", _erfdn_nf(40, "erfdn_nf40_ntire22"), family="rfdn", lineage="distillation",
+    GroundTruth("erfdn_nf40_ntire22", _at_width("erfdn", 40, "erfdn_nf40_ntire22"), family="rfdn",
+                lineage="distillation",
                 psnr={4: _m(32.207, 28.628, 27.603)},
                 source=_CONVERT.format(name="erfdn_nf40_ntire22", how="--reference erfdn --pixel-range 1",
                                        w="team22_rep_rfdn.pth",
@@ -448,7 +442,7 @@ _add(
 # (protocol ``retrain:<entry>``); the PSNR gap to ``<entry>`` is the label noise any predictor of
 # fully-trained PSNR inherits from the field's differing training recipes.
 _add(
-    GroundTruth("erfdn_ntire22_t06", _erfdn_nf(50, "erfdn_ntire22_t06"), family="rfdn", lineage="distillation",
+    GroundTruth("erfdn_ntire22_t06", _at_width("erfdn", 50, "erfdn_ntire22_t06"), family="rfdn", lineage="distillation",
                 psnr={4: _m(32.092, 28.559, 27.557)},
                 source=_CONVERT.format(name="erfdn_ntire22_t06", how="--reference erfdn --pixel-range 1",
                                        w="team06_v1.pth",
@@ -457,7 +451,7 @@ _add(
                 protocol="retrain:erfdn", params={4: 433_448}, train_data="NTIRE 2022 entry (team's own training)",
                 notes="E-RFDN's exact config (433,448 params), retrained by an NTIRE 2022 team; [0, 1] input. "
                       "0.067 dB below the AIM 2020 weights on Set5 (Set14 0.086, B100 0.051)."),
-    GroundTruth("spantiny_ntire24", _span_nf(26, "spantiny_ntire24"), family="span", lineage="span",
+    GroundTruth("spantiny_ntire24", _at_width("span_ntire", 26, "spantiny_ntire24"), family="span", lineage="span",
                 psnr={4: _m(31.739, 28.333, 27.399)},
                 source=_CONVERT.format(name="spantiny_ntire24", how="--reference span_ntire --deploy",
                                        w="team39_spantiny_ch26_slim.pth",
