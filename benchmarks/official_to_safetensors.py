@@ -12,7 +12,9 @@ Two cases the ground truth (``nas/arch/ground_truth.py``) needs:
   builds its config): keys renamed with a reference's key map (``--reference``), or with
   explicit ``--rename 'REGEX=>REPLACEMENT'`` rules (applied in order, first match wins, before the
   reference's map when both are given), at ``--pixel-range`` (the range the authors' test code
-  feeds, 1 or 255).
+  feeds, 1 or 255);
+* a BasicSR training checkpoint (``{"params": ..., "params_ema": ...}``): ``--entry`` names the
+  state dict the authors' test code loads.
 
 The keys are renamed with the reference's official key map (``nas.checkpoints.official``) and
 loaded strictly (every key, every shape); the pixel range is the reference's unless given. Nothing
@@ -37,7 +39,7 @@ from nas.models.deploy import PixelRange, deploy_model
 
 def convert(reference: str | None, scale: int, weights: Path, out: Path, deploy: bool = False,
             config: ArchConfig | None = None, rename: list[tuple[str, str]] = (),
-            pixel_range: float | None = None) -> Path:
+            pixel_range: float | None = None, entry: str | None = None) -> Path:
     """Write ``out`` (safetensors with config and pixel range) from the authors' ``weights``.
 
     Raises:
@@ -48,7 +50,7 @@ def convert(reference: str | None, scale: int, weights: Path, out: Path, deploy:
     model = build_model(cfg)
     if deploy:
         model = deploy_model(model)
-    state = read_state_dict(weights)
+    state = read_state_dict(weights, entry=entry)
     if rename:
         rules = [(re.compile(p), r) for p, r in rename]
 
@@ -78,6 +80,9 @@ def main() -> None:
     ap.add_argument("--scale", type=int, required=True)
     ap.add_argument("--weights", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--entry", default=None,
+                    help="take this entry of a training checkpoint (params_ema, params: the one the authors' "
+                         "test code loads)")
     ap.add_argument("--deploy", action="store_true", help="the checkpoint holds the re-parameterised form")
     ap.add_argument("--config-from", default=None,
                     help="build the config with this reference's builder at --scale even where it does not "
@@ -92,7 +97,7 @@ def main() -> None:
         ap.error("give --reference, --config-from or --ground-truth")
     rename = [tuple(r.split("=>", 1)) for r in args.rename]
     print(convert(args.reference, args.scale, args.weights, args.out, deploy=args.deploy, config=cfg, rename=rename,
-                  pixel_range=args.pixel_range))
+                  pixel_range=args.pixel_range, entry=args.entry))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from nas.errors import ArchConfigError
 from nas.textfiles import parse_yaml_or_json, read_text
@@ -82,6 +82,8 @@ ATTENTIONS = ("esa", "cca", "none")
 
 Activation = Literal["lrelu", "relu", "prelu", "silu", "gelu"]
 Attention = Literal["esa", "cca", "none"]
+#: The RFDB also takes ``pfa`` (SPAN's parameter-free attention, which needs the block input).
+RFDBAttention = Literal["esa", "cca", "none", "pfa"]
 
 
 class _Strict(BaseModel):
@@ -166,8 +168,19 @@ class RFDBConfig(_DistillationBlock):
     type: Literal["rfdb"] = "rfdb"
     builder: ClassVar[str] = "nas.primitives.rfdb:build_block"
     distill_ratio: float = Field(0.5, gt=0.0, le=1.0)
-    attention: Attention = "esa"
+    #: ``pfa``: SPAN's parameter-free attention in place of ESA, ``(h + x) * (sigmoid(h) - 0.5)``
+    #: on the 1x1 fusion output h and the block input x (Wan et al. 2024, Eq. 4-5; the RFDB_PFA of
+    #: NTIRE 2026 ESR team 09, Amazingren/NTIRE2026_ESR ``models/team09_RFDN_SPAN.py``). It adds
+    #: the block input itself, so it excludes ``residual``.
+    attention: RFDBAttention = "esa"
     residual: bool = False
+
+    @field_validator("residual")
+    @classmethod
+    def _pfa_has_its_own_residual(cls, residual: bool, info: ValidationInfo) -> bool:
+        if residual and info.data.get("attention") == "pfa":
+            raise ValueError("attention 'pfa' already adds the block input; set residual: false")
+        return residual
 
 
 @register_block
@@ -475,7 +488,9 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"] if not (isinstance(p, str) and p in BLOCK_TYPES))
     msg = first["msg"]
-    if first["type"] == "extra_forbidden":
+    if first["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    elif first["type"] == "extra_forbidden":
         msg = "unknown key"
     elif first["type"] == "union_tag_invalid":
         msg = f"unknown block type {first.get('input', {}).get('type')!r} (known: {', '.join(BLOCK_TYPES)})"

@@ -437,6 +437,33 @@ _add(
 )
 
 
+def _erfdn_pfa(nf: int, name: str) -> Callable[[int], ArchConfig]:
+    """E-RFDN at width ``nf`` with SPAN's parameter-free attention in place of each RFDB's ESA
+    (the RFDN_SPAN of NTIRE 2026 ESR team 09, ``models/team09_RFDN_SPAN.py``)."""
+    def build(scale: int) -> ArchConfig:
+        cfg = REFERENCES["erfdn"].build(scale)
+        blocks = [b.model_copy(update={"attention": "pfa"}) for b in cfg.blocks]
+        return cfg.replace(nf=nf, name=name, blocks=blocks)
+
+    return build
+
+
+_add(
+    GroundTruth("rfdn_pfa_ntire26", _erfdn_pfa(46, "rfdn_pfa_ntire26"), family="rfdn", lineage="distillation",
+                psnr={4: _m(31.932, 28.548, 27.541)},
+                source=_CONVERT.format(name="rfdn_pfa_ntire26", how="--reference erfdn --pixel-range 1 "
+                                                                              "--entry params_ema",
+                                       w="team09_RFDN_SPAN.pth",
+                                       repo="Amazingren/NTIRE2026_ESR model_zoo/team09_RFDN_SPAN.pth (team 09, "
+                                            "models/team09_RFDN_SPAN.py RFDN_SPAN, built there at nf 46)"),
+                params={4: 346_152}, train_data="NTIRE 2026 entry (team's own training)",
+                notes="E-RFDN at nf 46 with each RFDB's ESA replaced by SPAN's parameter-free attention "
+                      "(h + x) * (sigmoid(h) - 0.5); [0, 1] input (test_demo data_range 1.0); the checkpoint's "
+                      "params_ema entry (the one test_demo loads), 346,152 params. Output equals the authors' "
+                      "RFDN_SPAN module's exactly (float64, checked once). NTIRE 2026 lists it at 26.91 dB "
+                      "(DIV2K_LSDIR_valid, RGB). 0.23 dB under E-RFDN on Set5 at 80 % of its parameters."),
+)
+
 # ------------------------------------------------------------------ retrainings
 # The same config trained again by someone else: not a new design, so not fitted on or ranked
 # (protocol ``retrain:<entry>``); the PSNR gap to ``<entry>`` is the label noise any predictor of
@@ -600,6 +627,17 @@ NOT_CLAIMED: list[NotClaimed] = [
                "upsampler (SPAN)"),
     NotClaimed("IMDN+ (NTIRE 2022, Zheng222/IMDN README: x4 Set5 32.11)",
                "not expressible: IMDB+ with re-parameterised branches (no primitive)"),
+    NotClaimed("NTIRE 2026 team00 SPAN (Amazingren/NTIRE2026_ESR model_zoo/team00_SPAN.pth, the baseline)",
+               "the NTIRE 2024 team38 span_ch28_slim weights again (every tensor identical): span_ntire"),
+    NotClaimed("NTIRE 2026 PDS (team01), PKDSR (team16), DSCF_Fused (team15), DISP (team18), ERRN2 (team20), "
+               "SPANV2 (team22)",
+               "not expressible: five SPABs with a nearest-repeat skip concatenated into a 1x1 + Conv3XC tail "
+               "(PDS, PKDSR); the head conv fused with the first SPAB conv (DSCF_Fused); an extra conv block per "
+               "SPAB (DISP); four re-parameterised convs per block (ERRN2); guidance-map and depthwise convs "
+               "(SPANV2)"),
+    NotClaimed("NTIRE 2026 HAESR, HFENet, VSCINet, ZenoSR, AMCANet, SAFMN_Deep15, DWMamba, BVIESR, SPANMamba",
+               "not expressible: large-kernel / spatial-channel attention, feed-forward, window-attention and Mamba "
+               "blocks without a primitive (the SPANMamba checkpoint is also empty in the repository)"),
 ]
 
 

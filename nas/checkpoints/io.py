@@ -75,15 +75,27 @@ def _check_flat(obj: Any, path: Path | str) -> dict[str, torch.Tensor]:
     return dict(obj)
 
 
-def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+def read_state_dict(path: str | Path, entry: str | None = None) -> dict[str, torch.Tensor]:
     """Read a flat ``{name: tensor}`` state dict (an official ``.pth``).
 
+    Args:
+        path: the ``.pth`` file.
+        entry: take this entry of a training checkpoint instead of the whole file (BasicSR's
+            ``params`` / ``params_ema``: the one the authors' test code loads).
+
     Raises:
-        CheckpointError: missing file, not a torch file, or not a flat mapping of tensors (names
-            the file; a nested training checkpoint is named as such, not unwrapped silently).
+        CheckpointError: missing file, not a torch file, ``entry`` absent, or not a flat mapping of
+            tensors (names the file; a nested training checkpoint is named as such, not unwrapped
+            silently).
     """
     path = Path(path)
-    return _check_flat(_torch_load(path), path)
+    obj = _torch_load(path)
+    if entry is None:
+        return _check_flat(obj, path)
+    if not isinstance(obj, Mapping) or entry not in obj:
+        have = _fmt_keys([str(k) for k in obj]) if isinstance(obj, Mapping) else type(obj).__name__
+        raise CheckpointError(f"{path}: no entry {entry!r} (it holds {have})")
+    return _check_flat(obj[entry], f"{path} [{entry}]")
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -22,8 +22,11 @@ class RFDB(nn.Module):
     ``d_i = act(c{i}_d(r))`` (1x1 conv C -> D, the distilled part) and
     ``r = act(c{i}_r(r) + r)`` (the SRB: 3x3 conv C -> C plus identity). Then
     ``d_last = act(c{stages+1}(r))`` (3x3 conv C -> D), concatenation of all (stages + 1) * D
-    channels, ``c{stages+2}`` 1x1 conv -> C, attention (ESA in E-RFDN, CCA in the paper), and the
-    block input added back if ``residual`` (the paper form; the released code drops it).
+    channels, ``c{stages+2}`` 1x1 conv -> C giving h, attention (ESA in E-RFDN, CCA in the paper),
+    and the block input added back if ``residual`` (the paper form; the released code drops it).
+    With ``pfa`` (SPAN's parameter-free attention, Wan et al. 2024 Eq. 4-5, as the RFDB_PFA of
+    NTIRE 2026 ESR team 09, Amazingren/NTIRE2026_ESR ``models/team09_RFDN_SPAN.py``) the output is
+    ``(h + x) * (sigmoid(h) - 0.5)``: no parameters, and the block input is already in it.
     With the defaults the names are those of the official code: ``c1_d, c1_r, ..., c3_r, c4, c5,
     esa``.
 
@@ -31,7 +34,8 @@ class RFDB(nn.Module):
         channels: C (the official ``in_channels``).
         stages: number of distillation steps (3 in RFDN).
         distill_ratio: D = round(C * distill_ratio); the released code fixes D = C // 2 (0.5).
-        attention: ``esa`` | ``cca`` | ``none``, applied after the 1x1 fusion, on C channels.
+        attention: ``esa`` | ``cca`` | ``none`` | ``pfa``, applied after the 1x1 fusion, on C
+            channels.
         cca_reduction: CCA squeeze ratio (the paper counts need 4).
         residual: add the block input to the output.
         act: activation name (``lrelu`` = LeakyReLU(0.05) in RFDN).
@@ -43,7 +47,8 @@ class RFDB(nn.Module):
     + (stages + 1) D C + C; ``RFDB(50)`` with ESA = 94,450.
 
     Raises:
-        ValueError: D rounds to 0, or the attention gets too few channels.
+        ValueError: D rounds to 0, the attention gets too few channels, or ``pfa`` with
+            ``residual`` (PFA adds the block input itself).
     """
 
     def __init__(
@@ -60,6 +65,8 @@ class RFDB(nn.Module):
         dc = distilled_channels(channels, distill_ratio)
         if dc < 1:
             raise ValueError(f"RFDB: distill_ratio {distill_ratio} gives 0 distilled channels at {channels}")
+        if attention == "pfa" and residual:
+            raise ValueError("RFDB: attention 'pfa' already adds the block input; residual must be False")
         self.stages = stages
         self.residual = residual
         self.attention = attention
@@ -74,7 +81,7 @@ class RFDB(nn.Module):
         acts[f"c{stages + 1}"] = make_activation(act, dc)
         self.add_module(f"c{stages + 2}", conv(dc * (stages + 1), channels, 1))
         self.act = nn.ModuleDict(acts)
-        if attention != "none":
+        if attention not in ("none", "pfa"):
             self.add_module(attention, make_attention(attention, channels, cca_reduction))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -87,6 +94,8 @@ class RFDB(nn.Module):
         last = f"c{self.stages + 1}"
         distilled.append(self.act[last](m[last](r)))
         out = m[f"c{self.stages + 2}"](torch.cat(distilled, dim=1))
+        if self.attention == "pfa":
+            return (out + x) * (torch.sigmoid(out) - 0.5)
         if self.attention != "none":
             out = m[self.attention](out)
         return out + x if self.residual else out

@@ -233,7 +233,7 @@ def check_settings(s: SearchSettings) -> None:
 
 
 #: ``--calibrate auto`` calibrates first only when the published networks it trains number at most
-#: this share of ``--budget`` (each costs about one trial of the search: x4, 25 networks, 12.5 % of 200).
+#: this share of ``--budget`` (each costs about one trial of the search: x4, 26 networks, 13 % of 200).
 AUTO_CALIBRATE_SHARE = 0.25
 
 

@@ -28,6 +28,8 @@ def test_reference_roundtrips_yaml_and_json(tmp_path, name):
         ({"scale": 5}, "scale"),
         ({"blocks": []}, "blocks"),
         ({"blocks": [{"type": "rfdb", "attention": "se"}]}, "blocks.0.attention"),
+        ({"blocks": [{"type": "rfdb", "attention": "pfa", "residual": True}]}, "blocks.0.residual"),
+        ({"blocks": [{"type": "imdb", "attention": "pfa"}]}, "blocks.0.attention"),
         ({"blocks": [{"type": "convnext"}]}, "blocks.0"),
         ({"blocks": [{"type": "rfdb", "stages": -1}]}, "blocks.0.stages"),
         ({"upsampler": "deconv"}, "upsampler"),

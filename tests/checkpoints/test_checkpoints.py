@@ -24,6 +24,7 @@ from nas.checkpoints import (
     save_checkpoint,
     save_safetensors,
 )
+from nas.checkpoints.io import read_state_dict
 from nas.errors import CheckpointError
 from nas.models import build_model
 from tests.shared_paths import SHARED
@@ -156,6 +157,18 @@ def test_torch_file_that_is_not_a_state_dict(tmp_path):
     torch.save({"state_dict": {"a": torch.zeros(1)}, "epoch": 3}, nested)
     with pytest.raises(CheckpointError, match="training checkpoint holding 'state_dict'"):
         load_official_weights(build_model(reference_config("imdn", 2)), nested, "imdn")
+
+
+def test_an_entry_of_a_training_checkpoint_is_read_only_when_named(tmp_path):
+    """BasicSR checkpoints hold ``params`` and ``params_ema``: the converter takes the one the
+    authors' test code loads (``--entry``), and a missing entry names the file and what it holds."""
+    path = tmp_path / "basicsr.pth"
+    torch.save({"params": {"w": torch.zeros(2)}, "params_ema": {"w": torch.ones(2)}}, path)
+    with pytest.raises(CheckpointError, match="training checkpoint holding 'params'"):
+        read_state_dict(path)
+    assert torch.equal(read_state_dict(path, entry="params_ema")["w"], torch.ones(2))
+    with pytest.raises(CheckpointError, match=r"basicsr\.pth: no entry 'ema' \(it holds 'params', 'params_ema'\)"):
+        read_state_dict(path, entry="ema")
 
 
 def test_missing_file(tmp_path):

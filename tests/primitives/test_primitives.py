@@ -110,6 +110,23 @@ def test_rfdb_paper_form_and_stages():
         RFDB(8, distill_ratio=0.01)
 
 
+def test_rfdb_pfa_is_spans_parameter_free_attention_on_the_fusion():
+    """``pfa`` (NTIRE 2026 team 09's RFDB_PFA): out = (h + x) * (sigmoid(h) - 0.5), h the 1x1
+    fusion output; no parameters beyond the attention-free block, and no extra residual."""
+    torch.manual_seed(0)
+    block = RFDB(16, attention="pfa").eval()
+    assert n_params(block) == n_params(RFDB(16, attention="none"))
+    x = torch.randn(2, 16, 9, 11)
+    fused = {}
+    block.c5.register_forward_hook(lambda mod, inp, out: fused.setdefault("h", out))
+    with torch.no_grad():
+        y = block(x)
+    h = fused["h"]
+    torch.testing.assert_close(y, (h + x) * (torch.sigmoid(h) - 0.5))
+    with pytest.raises(ValueError, match="already adds the block input"):
+        RFDB(16, attention="pfa", residual=True)
+
+
 def test_imdb_defaults_are_the_imdn_block():
     block = IMDB(64)
     assert n_params(block) == 104020
