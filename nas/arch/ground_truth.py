@@ -396,11 +396,15 @@ _add(
 )
 
 
-def _at_width(reference: str, nf: int, name: str) -> Callable[[int], ArchConfig]:
+def _at_width(reference: str, nf: int, name: str, **block_fields: object) -> Callable[[int], ArchConfig]:
     """A zoo reference's config at width ``nf``, named ``name`` (``span_ntire``: SPAN30 with 6
-    SPABs; ``erfdn``: 4 RFDBs, ESA of nf // 4)."""
+    SPABs; ``erfdn``: 4 RFDBs, ESA of nf // 4), with ``block_fields`` set on every block (validated
+    as a block config, e.g. ``attention="pfa"``)."""
     def build(scale: int) -> ArchConfig:
-        return REFERENCES[reference].build(scale).replace(nf=nf, name=name)
+        cfg = REFERENCES[reference].build(scale)
+        if block_fields:
+            cfg = cfg.replace(blocks=[type(b).model_validate({**b.model_dump(), **block_fields}) for b in cfg.blocks])
+        return cfg.replace(nf=nf, name=name)
 
     return build
 
@@ -421,7 +425,6 @@ _add(
 )
 
 
-
 _add(
     GroundTruth("erfdn_nf40_ntire22", _at_width("erfdn", 40, "erfdn_nf40_ntire22"), family="rfdn",
                 lineage="distillation",
@@ -437,19 +440,9 @@ _add(
 )
 
 
-def _erfdn_pfa(nf: int, name: str) -> Callable[[int], ArchConfig]:
-    """E-RFDN at width ``nf`` with SPAN's parameter-free attention in place of each RFDB's ESA
-    (the RFDN_SPAN of NTIRE 2026 ESR team 09, ``models/team09_RFDN_SPAN.py``)."""
-    def build(scale: int) -> ArchConfig:
-        cfg = REFERENCES["erfdn"].build(scale)
-        blocks = [b.model_copy(update={"attention": "pfa"}) for b in cfg.blocks]
-        return cfg.replace(nf=nf, name=name, blocks=blocks)
-
-    return build
-
-
 _add(
-    GroundTruth("rfdn_pfa_ntire26", _erfdn_pfa(46, "rfdn_pfa_ntire26"), family="rfdn", lineage="distillation",
+    GroundTruth("rfdn_pfa_ntire26", _at_width("erfdn", 46, "rfdn_pfa_ntire26", attention="pfa"), family="rfdn",
+                lineage="distillation",
                 psnr={4: _m(31.932, 28.548, 27.541)},
                 source=_CONVERT.format(name="rfdn_pfa_ntire26", how="--reference erfdn --pixel-range 1 "
                                                                               "--entry params_ema",
@@ -463,6 +456,7 @@ _add(
                       "RFDN_SPAN module's exactly (float64, checked once). NTIRE 2026 lists it at 26.91 dB "
                       "(DIV2K_LSDIR_valid, RGB). 0.23 dB under E-RFDN on Set5 at 80 % of its parameters."),
 )
+
 
 # ------------------------------------------------------------------ retrainings
 # The same config trained again by someone else: not a new design, so not fitted on or ranked
