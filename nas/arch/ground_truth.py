@@ -621,6 +621,9 @@ NOT_CLAIMED: list[NotClaimed] = [
                "upsampler (SPAN)"),
     NotClaimed("IMDN+ (NTIRE 2022, Zheng222/IMDN README: x4 Set5 32.11)",
                "not expressible: IMDB+ with re-parameterised branches (no primitive)"),
+    NotClaimed("NTIRE 2023 team 13 PRFDN (yindaheng98/NTIRE2023_ESR model_zoo/PRFDN_28.992.pth)",
+               "not expressible: several E-RFDNs run side by side through concatenated convs (RFDB_P, ESA_P), "
+               "stored as a pickled module, not a state dict"),
     NotClaimed("NTIRE 2026 team00 SPAN (Amazingren/NTIRE2026_ESR model_zoo/team00_SPAN.pth, the baseline)",
                "the NTIRE 2024 team38 span_ch28_slim weights again (every tensor identical): span_ntire"),
     NotClaimed("NTIRE 2026 PDS (team01), PKDSR (team16), DSCF_Fused (team15), DISP (team18), ERRN2 (team20), "
