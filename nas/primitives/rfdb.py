@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from nas.primitives.layers import check_attention, conv, distilled_channels, make_activation, make_attention
+from nas.primitives.span import parameter_free_attention
 
 __all__ = ["RFDB", "build_block"]
 
@@ -95,7 +96,7 @@ class RFDB(nn.Module):
         distilled.append(self.act[last](m[last](r)))
         out = m[f"c{self.stages + 2}"](torch.cat(distilled, dim=1))
         if self.attention == "pfa":
-            return (out + x) * (torch.sigmoid(out) - 0.5)
+            return parameter_free_attention(out, x)
         if self.attention != "none":
             out = m[self.attention](out)
         return out + x if self.residual else out

@@ -19,7 +19,7 @@ from torch import nn
 
 from nas.primitives.layers import make_activation
 
-__all__ = ["Conv3XC", "SPAB", "build_block"]
+__all__ = ["Conv3XC", "SPAB", "build_block", "parameter_free_attention"]
 
 
 class Conv3XC(nn.Module):
@@ -103,6 +103,19 @@ class Conv3XC(nn.Module):
         return fused
 
 
+def parameter_free_attention(h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """SPAN's parameter-free attention (Wan et al. 2024, Eq. 4-5): ``(h + x) * (sigmoid(h) - 0.5)``.
+
+    Args:
+        h: the block's last features, (N, C, H, W).
+        x: the block input, (N, C, H, W).
+
+    Returns:
+        (N, C, H, W): the residual sum weighted by the symmetric activation of ``h``.
+    """
+    return (h + x) * (torch.sigmoid(h) - 0.5)
+
+
 class SPAB(nn.Module):
     """Swift parameter-free attention block: three Conv3XC and a parameter-free attention.
 
@@ -135,7 +148,7 @@ class SPAB(nn.Module):
     def forward(self, x: torch.Tensor, return_mid: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         h1 = self.act["c1_r"](self.c1_r(x))
         h = self.c3_r(self.act["c2_r"](self.c2_r(h1)))
-        out = (h + x) * (torch.sigmoid(h) - 0.5)
+        out = parameter_free_attention(h, x)
         return (out, h1) if return_mid else out
 
 
