@@ -243,7 +243,9 @@ class RLFBConfig(BlockConfigBase):
     ``model/block.py`` ``RLFB``).
 
     Three 3x3 convs nf -> M -> M -> nf, each followed by the activation, the block input added,
-    a 1x1 conv nf -> nf and RLFN's slim ESA (no ``conv_max`` / ``conv3_``) of ``esa_channels``.
+    a 1x1 conv nf -> nf and RLFN's slim ESA (no ``conv_max`` / ``conv3_``) of ``esa_channels``
+    (``attention``: ``esa``; ``esa_no_conv_f`` drops the ESA's 1x1 ``conv_f``, as NTIRE 2024 team 21's
+    SlimRLFN does; ``none``).
     ``mid_channels`` M is nf when ``None`` (RLFN, RLFN-S); the NTIRE 2022 entry uses 48 at nf 46.
     """
 
@@ -251,11 +253,12 @@ class RLFBConfig(BlockConfigBase):
     builder: ClassVar[str] = "nas.primitives.rlfb:build_block"
     mid_channels: int | None = Field(None, ge=1, le=512)
     esa_channels: int = Field(16, ge=1, le=128)
-    attention: Literal["esa", "none"] = "esa"
+    attention: Literal["esa", "esa_no_conv_f", "none"] = "esa"
     act: Activation = "lrelu"
 
     def label(self) -> str:
-        att = f"esa{self.esa_channels}" if self.attention == "esa" else "none"
+        att = {"esa": f"esa{self.esa_channels}", "esa_no_conv_f": f"esa{self.esa_channels}-nof"}.get(
+            self.attention, "none")
         return f"rlfb(m{self.mid_channels or 'nf'},{att})"
 
 

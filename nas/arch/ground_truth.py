@@ -349,15 +349,18 @@ def _imdn_kair(nb: int, name: str) -> Callable[[int], ArchConfig]:
     return build
 
 
-def _rlfn_cut(nf: int, mid: int, name: str, input_skip: str = "none") -> Callable[[int], ArchConfig]:
+def _rlfn_cut(nf: int, mid: int | None, name: str, input_skip: str = "none", n_blocks: int = 4,
+              attention: str = "esa") -> Callable[[int], ArchConfig]:
     def build(scale: int) -> ArchConfig:
-        block = RLFBConfig(mid_channels=mid, esa_channels=16, attention="esa", act="lrelu")
-        return ArchConfig(name=name, scale=scale, nf=nf, blocks=[block] * 4, fusion="conv3x3", global_residual=True,
-                          input_skip=input_skip)
+        block = RLFBConfig(mid_channels=mid, esa_channels=16, attention=attention, act="lrelu")
+        return ArchConfig(name=name, scale=scale, nf=nf, blocks=[block] * n_blocks, fusion="conv3x3",
+                          global_residual=True, input_skip=input_skip)
 
     return build
 
 
+_SLIMRLFN_RENAME = ("--rename '^conv_1\\.=>fea_conv.' --rename '^block_list\\.=>blocks.' --rename '^conv_2\\.=>LR_conv.' "
+                    "--rename '^upsampler\\.upsample_conv\\.=>upsampler.0.'")
 _CONVERT = ("measured: benchmarks/official_to_safetensors.py --ground-truth {name} --scale 4 {how} --weights {w}, "
             "then nas eval on the .safetensors (Set5 / Set14 / B100); weights {repo}")
 _KAIR_IMDN_RENAME = ("--rename '^model\\.0\\.=>fea_conv.' --rename '^model\\.1\\.sub\\.{nb}\\.=>LR_conv.' "
@@ -393,6 +396,17 @@ _add(
                 params={4: 265_988}, train_data="NTIRE 2024 entry (team's own training)",
                 notes="RLFN_cut at nf 36 (mid 48, 4 RLFBs) plus a bilinear input skip, [0, 1] input (test_demo "
                       "data_range 1.0). Output equals the authors' LightRLFN module's (checked once)."),
+    GroundTruth("slimrlfn_ntire24", _rlfn_cut(30, None, "slimrlfn_ntire24", n_blocks=6, attention="esa_no_conv_f"),
+                family="rlfn", lineage="distillation",
+                psnr={4: _m(31.975, 28.594, 27.545)},
+                source=_CONVERT.format(name="slimrlfn_ntire24", how=_SLIMRLFN_RENAME + " --pixel-range 255",
+                                       w="team21_slimrlfn.pth",
+                                       repo="Amazingren/NTIRE2024_ESR model_zoo/team21_slimrlfn.pth (team 21, "
+                                            "models/team21_SlimRLFN.py SlimRLFN(), the unpruned form test_demo.py loads)"),
+                params={4: 207_774}, train_data="NTIRE 2024 entry (team's own training)",
+                notes="RLFN at nf 30 with 6 RLFBs whose slim ESA has no conv_f (the skip c1_ enters conv4 directly), "
+                      "[0, 255] input (test_demo data_range 255). Output equals the authors' SlimRLFN module's (checked "
+                      "once, float64)."),
 )
 
 
@@ -602,7 +616,6 @@ NOT_CLAIMED: list[NotClaimed] = [
     NotClaimed("NTIRE 2022 team40 RFDN pruned (E-RFDN at nf 40)",
                "its ESA keeps 12 channels at nf 40 (nf // 4 = 10 in our RFDB); an esa_channels option on rfdb would "
                "change every stored RFDB arch_id"),
-    NotClaimed("NTIRE 2024 team21 SlimRLFN", "its ESA has no conv_f (RLFN's slim ESA has one)"),
     NotClaimed("other NTIRE 2022-2025 entries (SPANF, ESRNet, RLFN_mogai, IMDN+, FMEN, ...)",
                "not checked one by one or not expressible (shift convs, grouped Conv3XC, learned activations, "
                "feed-forward blocks, re-parameterised branches without a primitive)"),

@@ -42,6 +42,8 @@ class ESA(nn.Module):
     ``v = relu(conv_max(v))``; ``c3 = relu(conv3(v))``; ``c3 = conv3_(c3)`` (3x3 convs,
     padding 1); ``c3`` is bilinearly resized to H x W (align_corners=False);
     ``m = sigmoid(conv4(c3 + conv_f(c1_)))`` (1x1 convs, f -> f and f -> C); output ``x * m``.
+    Without ``conv_f`` (``conv_f=False``) the skip is ``c1_`` itself: ``m = sigmoid(conv4(c3 + c1_))``
+    (NTIRE 2024 team 21's SlimRLFN, Amazingren/NTIRE2024_ESR ``models/team21_SlimRLFN.py`` ``ESA``).
     The slim form of RLFN has no ``conv_max`` / ``conv3_`` and no ReLU: ``c3 = conv3(v)``.
     BSRN's form replaces 3x3 convs by BSConv-U (:class:`~nas.primitives.bsconv.BSConvU`, same
     stride and padding) and ReLU by GELU.
@@ -54,6 +56,8 @@ class ESA(nn.Module):
         bsconv: which 3x3 convs are BSConv-U, one of :data:`ESA_BSCONV` (``none``: RFDN / RLFN,
             ``all``: BSRN, ``unstrided``: BSRN-S).
         pw_bias: bias on the BSConv-U pointwise convs (BSRN-S).
+        conv_f: the 1x1 ``conv_f`` on the skip (every published ESA but SlimRLFN's); ``False``
+            drops it (f^2 + f fewer parameters).
 
     Shape:
         (N, C, H, W) -> (N, C, H, W) with H, W >= :data:`ESA_MIN_SIZE` (15).
@@ -70,7 +74,7 @@ class ESA(nn.Module):
     """
 
     def __init__(self, channels: int, esa_channels: int | None = None, slim: bool = False,
-                 act: str = "relu", bsconv: str = "none", pw_bias: bool = False) -> None:
+                 act: str = "relu", bsconv: str = "none", pw_bias: bool = False, conv_f: bool = True) -> None:
         super().__init__()
         f = channels // 4 if esa_channels is None else esa_channels
         if f < 1:
@@ -90,7 +94,9 @@ class ESA(nn.Module):
             return nn.Conv2d(f, f, 3, stride=stride, padding=padding)
 
         self.conv1 = nn.Conv2d(channels, f, 1)
-        self.conv_f = nn.Conv2d(f, f, 1)
+        self.has_conv_f = conv_f
+        if conv_f:
+            self.conv_f = nn.Conv2d(f, f, 1)
         if not slim:
             self.conv_max = conv3x3(1, 1, bsconv != "none")
         self.conv2 = conv3x3(2, 0, bsconv == "all")
@@ -120,5 +126,6 @@ class ESA(nn.Module):
             c3 = act(self.conv3(v))
             c3 = self.conv3_(c3)
         c3 = F.interpolate(c3, size=(h, w), mode="bilinear", align_corners=False)
-        m = torch.sigmoid(self.conv4(c3 + self.conv_f(c1_)))
+        skip = self.conv_f(c1_) if self.has_conv_f else c1_
+        m = torch.sigmoid(self.conv4(c3 + skip))
         return x * m

@@ -14,7 +14,10 @@ from torch import nn
 from nas.primitives.esa import ESA
 from nas.primitives.layers import conv, make_activation
 
-__all__ = ["RLFB", "build_block"]
+__all__ = ["RLFB", "RLFB_ATTENTIONS", "build_block"]
+
+#: What follows ``c5``: RLFN's slim ESA, the same without ``conv_f`` (SlimRLFN), or nothing.
+RLFB_ATTENTIONS = ("esa", "esa_no_conv_f", "none")
 
 
 class RLFB(nn.Module):
@@ -29,14 +32,16 @@ class RLFB(nn.Module):
         channels: C (the official ``in_channels`` = ``out_channels``).
         mid_channels: M; ``None`` for C (RLFN, RLFN-S); 48 at C = 46 in the NTIRE 2022 entry.
         esa_channels: f of the slim ESA (16 in every RLFN).
-        attention: ``esa`` (RLFN) or ``none`` (no attention after ``c5``).
+        attention: ``esa`` (RLFN), ``esa_no_conv_f`` (the slim ESA without its 1x1 ``conv_f``:
+            NTIRE 2024 team 21's SlimRLFN, Amazingren/NTIRE2024_ESR ``models/team21_SlimRLFN.py``)
+            or ``none`` (no attention after ``c5``).
         act: activation name (``lrelu`` = LeakyReLU(0.05) in RLFN).
 
     Shape:
         (N, C, H, W) -> (N, C, H, W); with ESA, H and W >= 15.
 
     Params (without PReLU): 9 C M + M + 9 M^2 + M + 9 M C + C + C^2 + C
-    + slim ESA (2 C f + C + 19 f^2 + 4 f); ``RLFB(46, 48)`` = 69,230.
+    + slim ESA (2 C f + C + 19 f^2 + 4 f; without ``conv_f`` 18 f^2 + 3 f); ``RLFB(46, 48)`` = 69,230.
 
     Raises:
         ValueError: M or f < 1, or an unknown attention.
@@ -54,15 +59,15 @@ class RLFB(nn.Module):
         mid = channels if mid_channels is None else mid_channels
         if mid < 1:
             raise ValueError(f"RLFB needs at least 1 middle channel, got {mid}")
-        if attention not in ("esa", "none"):
-            raise ValueError(f"RLFB attention must be 'esa' or 'none', got {attention!r}")
+        if attention not in RLFB_ATTENTIONS:
+            raise ValueError(f"RLFB attention must be one of {', '.join(RLFB_ATTENTIONS)}, got {attention!r}")
         self.attention = attention
         self.c1_r = conv(channels, mid, 3)
         self.c2_r = conv(mid, mid, 3)
         self.c3_r = conv(mid, channels, 3)
         self.c5 = conv(channels, channels, 1)
-        if attention == "esa":
-            self.esa = ESA(channels, esa_channels=esa_channels, slim=True)
+        if attention != "none":
+            self.esa = ESA(channels, esa_channels=esa_channels, slim=True, conv_f=attention == "esa")
         self.act = nn.ModuleDict({
             "c1_r": make_activation(act, mid),
             "c2_r": make_activation(act, mid),
@@ -74,7 +79,7 @@ class RLFB(nn.Module):
         out = self.act["c2_r"](self.c2_r(out))
         out = self.act["c3_r"](self.c3_r(out))
         out = self.c5(out + x)
-        return self.esa(out) if self.attention == "esa" else out
+        return out if self.attention == "none" else self.esa(out)
 
 
 def build_block(cfg, nf: int, path: str, weight_norm: bool) -> RLFB:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from nas.arch import ArchConfig, RLFBConfig, SPABConfig, reference_config
@@ -108,6 +109,25 @@ def test_slim_esa_drops_conv_max_and_conv3_():
     assert slim(x).shape == x.shape
     with pytest.raises(ValueError, match="at least 15x15"):
         slim(torch.rand(1, 46, 14, 20))
+
+
+def test_esa_without_conv_f_adds_c1_directly():
+    """SlimRLFN's ESA (NTIRE 2024 team 21): ``sigmoid(conv4(up(conv3(pool(conv2(c1_)))) + c1_))``,
+    f^2 + f parameters fewer than RLFN's slim ESA."""
+    c, f = 30, 16
+    esa = ESA(c, esa_channels=f, slim=True, conv_f=False)
+    _randomise(esa)
+    assert not hasattr(esa, "conv_f")
+    assert n_params(esa) == n_params(ESA(c, esa_channels=f, slim=True)) - f * f - f == 2 * c * f + c + 18 * f * f + 3 * f
+    x = torch.randn(1, c, 17, 19)
+    with torch.no_grad():
+        c1_ = esa.conv1(x)
+        v = esa.conv3(F.max_pool2d(esa.conv2(c1_), kernel_size=7, stride=3))
+        v = F.interpolate(v, size=(17, 19), mode="bilinear", align_corners=False)
+        assert torch.allclose(esa(x), x * torch.sigmoid(esa.conv4(v + c1_)))
+    block = RLFB(c, attention="esa_no_conv_f")
+    assert not hasattr(block.esa, "conv_f")
+    assert RLFBConfig(attention="esa_no_conv_f").label() == "rlfb(mnf,esa16-nof)"
 
 
 def test_rlfb_counts_shapes_and_structure():
