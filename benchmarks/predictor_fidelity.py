@@ -67,7 +67,8 @@ def ground_truth(scale: int, gt_set: str) -> tuple[list[dict[str, Any]], list[tu
     if gt is not None:
         for e in gt.GROUND_TRUTH.values():
             truth = e.psnr.get(scale, {}).get(gt_set)
-            if truth is None or e.protocol.startswith("retrain:"):  # a config already in the set
+            # a config already in the set, or one fine-tuned from one in it: not an independent label
+            if truth is None or e.protocol.startswith(("retrain:", "derived:")):
                 continue
             nets.append({"name": e.name, "family": e.family, "lineage": e.lineage, "protocol": e.protocol,
                          "truth": truth, "source": e.source, "config": e.build(scale).to_dict()})

@@ -83,7 +83,7 @@ ATTENTIONS = ("esa", "cca", "none")
 Activation = Literal["lrelu", "relu", "prelu", "silu", "gelu"]
 Attention = Literal["esa", "cca", "none"]
 #: The RFDB also takes ``pfa`` (SPAN's parameter-free attention, which needs the block input).
-RFDBAttention = Literal["esa", "cca", "none", "pfa"]
+RFDBAttention = Literal["esa", "cca", "none", "pfa", "esa_no_conv_f"]
 
 
 class _Strict(BaseModel):
@@ -108,6 +108,19 @@ class BlockConfigBase(_Strict):
     #: ``"module:function"`` of the builder (resolved by ``nas.models`` when a network is built,
     #: so this module stays free of torch).
     builder: ClassVar[str] = ""
+    #: Fields added after block ids were first stored: left out of :meth:`compact_dump` (and so of
+    #: ``ArchConfig.to_dict`` and ``arch_id``) while they hold their default, so that every network
+    #: stored before the field existed keeps its id and its exported YAML.
+    omit_at_default: ClassVar[tuple[str, ...]] = ()
+
+    def compact_dump(self) -> dict[str, Any]:
+        """The fields as JSON values, without the :attr:`omit_at_default` ones at their default."""
+        d = self.model_dump(mode="json")
+        for key in self.omit_at_default:
+            default = type(self).model_fields[key].default
+            if d.get(key) == (list(default) if isinstance(default, tuple) else default):
+                d.pop(key, None)
+        return d
 
     def label(self) -> str:
         """Short description in summaries, e.g. ``rfdb(esa,d0.5,s3)``."""
@@ -174,6 +187,32 @@ class RFDBConfig(_DistillationBlock):
     #: the block input itself, so it excludes ``residual``.
     attention: RFDBAttention = "esa"
     residual: bool = False
+    #: ``srb``: each refine step is a 3x3 conv plus identity (RFDN's shallow residual block);
+    #: ``conv``: the 3x3 conv alone (NTIRE 2022 team 08's SFDN, ofsoundof/NTIRE2022_ESR
+    #: ``models/team08_sfdn.py``).
+    refine: Literal["srb", "conv"] = "srb"
+    #: Dilation of each refine conv, one per stage (``None``: all 1). NTIRE 2022 team 13's
+    #: RFDN_dilated: 1, 2, 5 (ofsoundof/NTIRE2022_ESR ``models/team13_rfdn_dilated/block.py``).
+    dilations: tuple[int, ...] | None = None
+    omit_at_default: ClassVar[tuple[str, ...]] = ("refine", "dilations")
+
+    @field_validator("dilations")
+    @classmethod
+    def _one_dilation_per_stage(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        stages = info.data.get("stages", 3)
+        if len(value) != stages:
+            raise ValueError(f"{len(value)} dilations for {stages} stages (one per refine conv)")
+        if any(d < 1 or d > 8 for d in value):
+            raise ValueError(f"each dilation must be 1 to 8, got {list(value)}")
+        return tuple(value)
+
+    def label(self) -> str:
+        base = super().label()
+        extra = ("" if self.refine == "srb" else ",conv") + (
+            "" if self.dilations is None else ",dil" + "-".join(map(str, self.dilations)))
+        return base[:-1] + extra + ")" if extra else base
 
     @field_validator("residual")
     @classmethod
@@ -334,17 +373,22 @@ class ResBlockConfig(BlockConfigBase):
     """Plain residual block of EDSR (Lim et al., CVPR-W 2017, Fig. 2; sanghyun-son/EDSR-PyTorch
     ``src/model/common.py`` ``ResBlock``): ``x + res_scale * conv3x3(act(conv3x3(x)))``, no batch
     norm, no attention. The field's standard control block (EDSR-baseline: 16 of them at nf 64,
-    ``res_scale`` 1; EDSR: 0.1).
+    ``res_scale`` 1; EDSR: 0.1). ``attention`` ``esa`` / ``esa_no_conv_f`` puts RFDN's ESA (f =
+    nf // 4; without its ``conv_f``) on the residual branch after the second conv, as NTIRE 2022
+    team 34's ESAN (ofsoundof/NTIRE2022_ESR ``models/team34_esan.py`` ``ResidualBlock_ESA``).
     """
 
     type: Literal["resblock"] = "resblock"
     builder: ClassVar[str] = "nas.primitives.resblock:build_block"
     act: Activation = "relu"
     res_scale: float = Field(1.0, gt=0.0, le=1.0)
+    attention: Literal["none", "esa", "esa_no_conv_f"] = "none"
+    omit_at_default: ClassVar[tuple[str, ...]] = ("attention",)
 
     def label(self) -> str:
         scale = f",x{self.res_scale:g}" if self.res_scale != 1.0 else ""
-        return f"res({self.act}{scale})"
+        att = "" if self.attention == "none" else f",{self.attention}"
+        return f"res({self.act}{scale}{att})"
 
 
 #: Any registered block config, told apart by ``type`` (built from :data:`BLOCK_REGISTRY`).
@@ -354,12 +398,17 @@ BLOCK_MODELS: dict[str, type[BlockConfigBase]] = BLOCK_REGISTRY
 BLOCK_TYPES = tuple(BLOCK_REGISTRY)
 
 
-def _block_canonical(block: BaseModel) -> dict[str, Any]:
-    """Fields of a block that change the network (CCA reduction only matters with CCA)."""
-    d = block.model_dump(mode="json")
+def _block_canonical(block: BlockConfigBase) -> dict[str, Any]:
+    """Fields of a block that change the network (CCA reduction only matters with CCA; fields
+    added later are absent at their default, :attr:`BlockConfigBase.omit_at_default`)."""
+    d = block.compact_dump()
     if d.get("attention", "cca") != "cca":
         d.pop("cca_reduction", None)
     return d
+
+
+#: Fields added after ids were first stored: omitted from ``to_dict`` / ``arch_id`` at ``None``.
+_OMITTED_WHEN_NONE = ("fusion_channels",)
 
 
 class ArchConfig(_Strict):
@@ -379,6 +428,11 @@ class ArchConfig(_Strict):
             local fusion; exactly four blocks) or ``bsrn`` (BSRN: ``concat`` with a BSConv-U in
             place of the 3x3 conv).
         fusion_act: activation after the 1x1 fusion conv (``concat`` and ``bsrn``; GELU in BSRN).
+        fusion_channels: output width of the ``span`` fusion's 1x1 conv, which the upsampler then
+            takes; ``None`` for nf (SPAN). NTIRE 2025 team 46's SPAN fuses to 20 of 28 channels
+            (Amazingren/NTIRE2025_ESR ``models/team46_SPAN.py`` ``conv_cat``). Left out of
+            :meth:`to_dict` and :attr:`arch_id` when ``None``, so the ids of every other network stay
+            as they were before the field existed.
         global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
         upsampler: ``pixelshuffle`` | ``ecb`` | ``awms`` | ``edsr``.
         input_skip: ``none`` | ``nearest`` | ``conv`` | ``bilinear``.
@@ -399,11 +453,21 @@ class ArchConfig(_Strict):
     blocks: list[BlockConfig] = Field(min_length=1, max_length=32)
     fusion: Literal["concat", "last", "conv1x1", "conv3x3", "span", "efdn", "bsrn"] = "concat"
     fusion_act: Activation = "lrelu"
+    fusion_channels: int | None = Field(None, ge=1, le=512)
     global_residual: bool = True
     upsampler: Literal["pixelshuffle", "ecb", "awms", "edsr"] = "pixelshuffle"
     input_skip: Literal["none", "nearest", "conv", "bilinear"] = "none"
     weight_norm: bool = False
     input_norm: Literal["none", "meanshift", "meansub255", "meanshift255"] = "none"
+
+    @field_validator("fusion_channels")
+    @classmethod
+    def _fusion_channels_only_with_span(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("fusion") != "span":
+            raise ValueError(f"only the span fusion has a width of its own; fusion is {info.data.get('fusion')!r}")
+        if value is not None and info.data.get("global_residual"):
+            raise ValueError("fusion_channels needs global_residual: false (the head output has nf channels)")
+        return value
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -428,8 +492,14 @@ class ArchConfig(_Strict):
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
-        """All fields as JSON-compatible Python values (defaults filled in)."""
-        return self.model_dump(mode="json")
+        """All fields as JSON-compatible Python values (defaults filled in; ``fusion_channels`` and
+        the blocks' :attr:`~BlockConfigBase.omit_at_default` fields only when set)."""
+        d = self.model_dump(mode="json")
+        for key in _OMITTED_WHEN_NONE:
+            if d.get(key) is None:
+                d.pop(key, None)
+        d["blocks"] = [b.compact_dump() for b in self.blocks]
+        return d
 
     def to_yaml(self) -> str:
         """The config as YAML text, fields in declaration order (the export format)."""
@@ -458,7 +528,8 @@ class ArchConfig(_Strict):
 
     def canonical(self) -> dict[str, Any]:
         """The fields that change the network, in a canonical form (no ``name``)."""
-        d = self.model_dump(mode="json", exclude={"name"})
+        d = self.to_dict()
+        d.pop("name", None)
         d["blocks"] = [_block_canonical(b) for b in self.blocks]
         if self.fusion not in ("concat", "bsrn"):
             d.pop("fusion_act")

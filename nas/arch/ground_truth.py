@@ -24,7 +24,9 @@ for a challenge entry, the team's full training: ``train_data`` says on what), a
 ``"ablation:<paper>-<table>"`` for a variant trained under an ablation table's own, often
 shorter, protocol, and ``"retrain:<entry>"`` for ``<entry>``'s exact config trained again by
 someone else (not a design of its own: the gap is label noise, and it is neither fitted on nor
-ranked). :data:`ABLATION_PAIRS` only pairs entries of one protocol.
+ranked), and ``"derived:<entry>"`` for a config one option away from ``<entry>`` whose weights
+were fine-tuned from ``<entry>``'s (not an independent training: neither fitted on nor ranked).
+:data:`ABLATION_PAIRS` only pairs entries of one protocol.
 
 No torch here (``nas.arch`` is read without it); the parameter counts are asserted by
 ``tests/arch/test_ground_truth.py``, which builds every entry.
@@ -70,7 +72,8 @@ class GroundTruth:
         psnr: ``{scale: {set: dB}}``, Y channel (BT.601), ``scale`` px shaved.
         source: where every number comes from: ``paper <table>``, ``secondary: <who quotes it>``,
             or ``measured: nas eval ... weights <repo>/<path>`` (per scale where they differ).
-        protocol: ``"main"``, ``"ablation:<paper>-<table>"`` or ``"retrain:<entry>"`` (``<entry>``'s
+        protocol: ``"main"``, ``"ablation:<paper>-<table>"``, ``"derived:<entry>"`` (fine-tuned from
+            ``<entry>``'s weights) or ``"retrain:<entry>"`` (``<entry>``'s
             config trained again by someone else).
         params: exact parameter count per scale, from the authors' code (train form: what
             ``build_model(config)`` holds), or ``None`` where no count was checked.
@@ -410,15 +413,18 @@ _add(
 )
 
 
-def _at_width(reference: str, nf: int, name: str, **block_fields: object) -> Callable[[int], ArchConfig]:
+def _at_width(reference: str, nf: int, name: str, fusion_channels: int | None = None,
+              **block_fields: object) -> Callable[[int], ArchConfig]:
     """A zoo reference's config at width ``nf``, named ``name`` (``span_ntire``: SPAN30 with 6
     SPABs; ``erfdn``: 4 RFDBs, ESA of nf // 4), with ``block_fields`` set on every block (validated
-    as a block config, e.g. ``attention="pfa"``)."""
+    as a block config, e.g. ``attention="pfa"``) and the ``span`` fusion's width where given."""
+    net_fields = {} if fusion_channels is None else {"fusion_channels": fusion_channels}
+
     def build(scale: int) -> ArchConfig:
         cfg = REFERENCES[reference].build(scale)
         if block_fields:
             cfg = cfg.replace(blocks=[type(b).model_validate({**b.model_dump(), **block_fields}) for b in cfg.blocks])
-        return cfg.replace(nf=nf, name=name)
+        return cfg.replace(nf=nf, name=name, **net_fields)
 
     return build
 
@@ -436,6 +442,24 @@ _add(
                       "(shared/reference_models.md §10), not a plain training of this network. Output equals the "
                       "authors' DSCF module's (checked once; their test_demo loads with strict=False, every key "
                       "matched)."),
+)
+
+
+_add(
+    GroundTruth("span_f20_ntire25", _at_width("span_ntire", 28, "span_f20_ntire25", fusion_channels=20),
+                family="span", lineage="span",
+                psnr={4: _m(31.736, 28.403, 27.439)},
+                source=_CONVERT.format(name="span_f20_ntire25", how="--reference span_ntire --deploy --entry params_ema",
+                                       w="team46_span.pth",
+                                       repo="Amazingren/NTIRE2025_ESR model_zoo/team46_span.pth (team 46; byte-identical "
+                                            "to team51_span.pth; models/team46_SPAN.py SPAN(3, 3, feature_channels=28))"),
+                protocol="derived:span_ntire", params={4: 629_688},
+                train_data="NTIRE 2025 entry (span_ntire's weights with a retrained tail)",
+                notes="SPAN at nf 28 (span_ntire's width) whose conv_cat fuses to 20 channels, so the upsampler "
+                      "takes 20 (fusion_channels: 20): 146,328 deploy parameters, 4,360 fewer than span_ntire. Every "
+                      "body tensor is within 2.6e-4 of span_ntire's weights (NTIRE 2024 team 38): only the fusion "
+                      "and the upsampler were trained again. Output equals the authors' module's (checked once, "
+                      "float64)."),
 )
 
 
@@ -472,6 +496,73 @@ _add(
 )
 
 
+def _esan(name: str) -> Callable[[int], ArchConfig]:
+    """NTIRE 2022 team 34's ESAN at level 1 (ofsoundof/NTIRE2022_ESR ``models/team34_esan.py``):
+    a 3x3 head to nf 32, 16 residual blocks conv-ReLU-conv-ESA (ESA without ``conv_f``) plus
+    identity, a 3x3 conv + pixel shuffle tail, and a second 3x3 conv + pixel shuffle on the input
+    added to the output; no long skip."""
+    def build(scale: int) -> ArchConfig:
+        block = ResBlockConfig(act="relu", res_scale=1.0, attention="esa_no_conv_f")
+        return ArchConfig(name=name, scale=scale, nf=32, blocks=[block] * 16, fusion="last", global_residual=False,
+                          upsampler="pixelshuffle", input_skip="conv")
+
+    return build
+
+
+_ESAN_RENAME = ("--rename '^conv_first\\.0\\.=>fea_conv.' --rename '^upconv\\.0\\.=>upsampler.0.' "
+                "--rename '^upconv0\\.=>skip.0.' "
+                "--rename '^recon_trunk\\.0\\.(\\d+)\\.conv1\\.=>blocks.\\1.body.0.' "
+                "--rename '^recon_trunk\\.0\\.(\\d+)\\.conv2\\.=>blocks.\\1.body.2.' "
+                "--rename '^recon_trunk\\.0\\.(\\d+)\\.ESA\\.conv3_1\\.=>blocks.\\1.esa.conv_max.' "
+                "--rename '^recon_trunk\\.0\\.(\\d+)\\.ESA\\.conv3_2\\.=>blocks.\\1.esa.conv3.' "
+                "--rename '^recon_trunk\\.0\\.(\\d+)\\.ESA\\.conv3_3\\.=>blocks.\\1.esa.conv3_.' "
+                "--rename '^recon_trunk\\.0\\.(\\d+)\\.ESA\\.=>blocks.\\1.esa.'")
+
+# NTIRE 2022 entries one option away from E-RFDN or from a plain residual stack (found in a survey of
+# every ofsoundof/NTIRE2022_ESR entry, session 22): the option was added and the renamed weights'
+# output compared with the authors' module before nas eval measured them.
+_add(
+    GroundTruth("rfdn_dilated_ntire22", _at_width("erfdn", 64, "rfdn_dilated_ntire22", dilations=(1, 2, 5)),
+                family="rfdn", lineage="distillation",
+                psnr={4: _m(32.216, 28.653, 27.617)},
+                source=_CONVERT.format(name="rfdn_dilated_ntire22", how="--reference erfdn --pixel-range 1",
+                                       w="team13_rfdn_dilated.pth",
+                                       repo="ofsoundof/NTIRE2022_ESR model_zoo/team13_rfdn_dilated.pth (team 13, "
+                                            "models/team13_rfdn_dilated/RFDN_dilated.py RFDN_dilated())"),
+                params={4: 704_560}, train_data="NTIRE 2022 entry (team's own training)",
+                notes="E-RFDN at nf 64 whose three refine convs per RFDB are dilated 1, 2, 5 (padding = dilation); "
+                      "[0, 1] input (test_demo data_range 1.0). Output equals the authors' module's (checked once, "
+                      "float64)."),
+    GroundTruth("sfdn_ntire22", _at_width("erfdn", 50, "sfdn_ntire22", attention="esa_no_conv_f"),
+                family="rfdn", lineage="distillation",
+                psnr={4: _m(32.160, 28.650, 27.608)},
+                source=_CONVERT.format(name="sfdn_ntire22", how="--reference erfdn --pixel-range 255",
+                                       w="team08_sfdn.pt",
+                                       repo="ofsoundof/NTIRE2022_ESR model_zoo/team08_sfdn.pt (team 08, "
+                                            "models/team08_sfdn.py RFDN())"),
+                protocol="derived:erfdn", params={4: 432_824},
+                train_data="NTIRE 2022 entry (fine-tuned from E-RFDN's AIM 2020 weights)",
+                notes="E-RFDN (nf 50) with ESA without conv_f (624 parameters fewer). Every shared tensor is within "
+                      "0.9 of the AIM 2020 E-RFDN weights (ofsoundof/NTIRE2022_ESR model_zoo/rfdn_baseline.pth): a "
+                      "fine-tune, not an independent training. The released weights are the training form: the "
+                      "team's forward has plain refine convs and a switch_to_deploy that folds the SRB identity into "
+                      "them, and test_demo.py (data_range 1.0, no fold) gives Set5 27.586 dB. With the SRB (our "
+                      "refine: srb, i.e. the fold) at [0, 255] input they give 32.160, E-RFDN's own 32.159: the "
+                      "configuration measured here. Output with refine: conv at [0, 1] equals the authors' module "
+                      "as released (checked once, float64)."),
+    GroundTruth("esan_ntire22", _esan("esan_ntire22"), family="edsr", lineage="edsr",
+                psnr={4: _m(32.099, 28.575, 27.547)},
+                source=_CONVERT.format(name="esan_ntire22", how=_ESAN_RENAME + " --pixel-range 255",
+                                       w="team34_esan.pt",
+                                       repo="ofsoundof/NTIRE2022_ESR model_zoo/team34_esan.pt (team 34, "
+                                            "models/team34_esan.py make_model(1))"),
+                params={4: 358_256}, train_data="NTIRE 2022 entry (team's own training)",
+                notes="A plain residual stack (16 EDSR-style blocks at nf 32) with ESA (no conv_f) on every "
+                      "residual branch and a conv + pixel-shuffle input skip; [0, 255] input (test_demo data_range "
+                      "255). Output equals the authors' module's (checked once, float64)."),
+)
+
+
 # ------------------------------------------------------------------ retrainings
 # The same config trained again by someone else: not a new design, so not fitted on or ranked
 # (protocol ``retrain:<entry>``); the PSNR gap to ``<entry>`` is the label noise any predictor of
@@ -486,6 +577,18 @@ _add(
                 protocol="retrain:erfdn", params={4: 433_448}, train_data="NTIRE 2022 entry (team's own training)",
                 notes="E-RFDN's exact config (433,448 params), retrained by an NTIRE 2022 team; [0, 1] input. "
                       "0.067 dB below the AIM 2020 weights on Set5 (Set14 0.086, B100 0.051)."),
+    GroundTruth("bsrn_s_ntire22_t18", lambda s: REFERENCES["bsrn_s"].build(s).replace(name="bsrn_s_ntire22_t18"),
+                family="bsrn", lineage="distillation",
+                psnr={4: _m(32.010, 28.590, 27.548)},
+                source="measured: benchmarks/official_to_safetensors.py --reference bsrn_s --scale 4 --entry params "
+                       "--weights team18_bsrn.pth, then nas eval on the .safetensors (Set5 / Set14 / B100); weights "
+                       "ofsoundof/NTIRE2022_ESR model_zoo/team18_bsrn.pth (team 18 XPixel, BSRN's authors: "
+                       "models/team18_bsrn.py BSRN(num_feat=48, num_block=5, conv='BSConvU'), the 'params' entry)",
+                protocol="retrain:bsrn_s", params={4: 156_288}, train_data="NTIRE 2022 entry (the authors' submission)",
+                notes="BSRN-S's exact config as submitted to NTIRE 2022 by its authors; none of its 247 tensors equals "
+                      "the later release xiaom233/BSRN net_g_BSRN-S.pth (largest difference 18.4), which scores 0.147 "
+                      "dB more on Set5 (Set14 0.043, B100 0.036). Output equals the authors' module's (5.7e-15, "
+                      "float64)."),
     GroundTruth("spantiny_ntire24", _at_width("span_ntire", 26, "spantiny_ntire24"), family="span", lineage="span",
                 psnr={4: _m(31.739, 28.333, 27.399)},
                 source=_CONVERT.format(name="spantiny_ntire24", how="--reference span_ntire --deploy",
@@ -628,10 +731,9 @@ NOT_CLAIMED: list[NotClaimed] = [
     NotClaimed("NTIRE 2022 FasterRFDN (team25), RePAFDN (team10), CL-RFDN (team29)",
                "not expressible: the remaining channels halve at each distillation step (FasterRFDN); a pixel "
                "attention after the fusion (RePAFDN); a PReLU fusion and no LR conv (CL-RFDN)"),
-    NotClaimed("NTIRE 2025 RepRLFN (team25), DIPNet_slim_v2 (team15), ARRLFN (team30), SPAN (team46 = team51)",
+    NotClaimed("NTIRE 2025 RepRLFN (team25), DIPNet_slim_v2 (team15), ARRLFN (team30)",
                "not expressible: an activation applied twice per conv (RepRLFN), bias-free convs and a 1x1 tail "
-               "(DIPNet), an ESA wider than nf with a 1x1 tail (ARRLFN), a fusion to 20 of 28 channels before the "
-               "upsampler (SPAN)"),
+               "(DIPNet), an x2 network applied twice for x4 (ARRLFN)"),
     NotClaimed("IMDN+ (NTIRE 2022, Zheng222/IMDN README: x4 Set5 32.11)",
                "not expressible: IMDB+ with re-parameterised branches (no primitive)"),
     NotClaimed("NTIRE 2023 team 13 PRFDN (yindaheng98/NTIRE2023_ESR model_zoo/PRFDN_28.992.pth)",

@@ -119,7 +119,7 @@ class SRNet(nn.Module):
     Submodules: ``fea_conv`` (head: 3x3 conv C -> nf, an ECB whose activation is that of the
     first ECB block, else PReLU, a Conv3XC of gain 2, or BSRN's BSConv-U 4C -> nf on the input
     repeated 4 times), ``blocks`` (``nn.ModuleList``), ``c`` (1x1 conv B*nf -> nf + ``fusion_act``
-    for ``concat`` and ``bsrn``; plain 1x1 conv 4 nf -> nf for ``span``), ``LR_conv`` (3x3 after
+    for ``concat`` and ``bsrn``; plain 1x1 conv 4 nf -> nf for ``span``, or -> ``fusion_channels``, the upsampler's input width), ``LR_conv`` (3x3 after
     ``c`` for ``concat``; BSConv-U 3x3 for ``bsrn``; 1x1 for ``conv1x1``; 3x3 for ``conv3x3``;
     Conv3XC of gain 2 for ``span``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` /
     ``AWMS`` / ``EDSRUpsampler``), ``skip`` (``NearestUpsample``, ``BilinearUpsample`` or weight-normed
@@ -198,19 +198,20 @@ class SRNet(nn.Module):
             self.LR_conv = conv(nf, nf, 3)
         elif config.fusion == "span":
             self.LR_conv = Conv3XC(nf, nf, _CONV3XC_GAIN)
-            self.c = conv(4 * nf, nf, 1)
+            self.c = conv(4 * nf, config.fusion_channels or nf, 1)
         elif config.fusion == "efdn":
             self.local_fuse = nn.ModuleList(conv(2 * nf, nf, 1) for _ in range(3))
         self.global_residual = config.global_residual
 
+        up = config.fusion_channels or nf  # the tail's input width (``span`` may fuse to fewer)
         if config.upsampler == "pixelshuffle":
-            self.upsampler = PixelShuffleUpsampler(nf, config.colors, config.scale, weight_norm=wn)
+            self.upsampler = PixelShuffleUpsampler(up, config.colors, config.scale, weight_norm=wn)
         elif config.upsampler == "ecb":
-            self.upsampler = ECBUpsampler(nf, config.colors, config.scale, _ECB_DEPTH_MULTIPLIER)
+            self.upsampler = ECBUpsampler(up, config.colors, config.scale, _ECB_DEPTH_MULTIPLIER)
         elif config.upsampler == "edsr":
-            self.upsampler = EDSRUpsampler(nf, config.colors, config.scale, weight_norm=wn)
+            self.upsampler = EDSRUpsampler(up, config.colors, config.scale, weight_norm=wn)
         else:
-            self.upsampler = AWMS(nf, config.colors, config.scale, weight_norm=wn)
+            self.upsampler = AWMS(up, config.colors, config.scale, weight_norm=wn)
 
         if config.input_skip == "nearest":
             self.skip = NearestUpsample(config.scale)

@@ -38,6 +38,8 @@ ATTENTIONS: dict[str, Callable[[int, int], nn.Module]] = {
     "esa": lambda channels, reduction: ESA(channels),
     "cca": lambda channels, reduction: CCALayer(channels, reduction),
     "none": lambda channels, reduction: nn.Identity(),
+    # ESA without its 1x1 ``conv_f`` on the skip (NTIRE 2022 teams 08 SFDN and 34 ESAN).
+    "esa_no_conv_f": lambda channels, reduction: ESA(channels, conv_f=False),
 }
 
 
@@ -69,8 +71,9 @@ def conv(
     stride: int = 1,
     bias: bool = True,
     weight_norm: bool = False,
+    dilation: int = 1,
 ) -> nn.Conv2d:
-    """A 2-D convolution with "same" padding ``kernel_size // 2`` (IMDN ``conv_layer``).
+    """A 2-D convolution with "same" padding ``dilation * (kernel_size // 2)`` (IMDN ``conv_layer``).
 
     Args:
         in_channels: input channels C_in.
@@ -78,6 +81,7 @@ def conv(
         kernel_size: odd square kernel k.
         stride: stride; with stride 1 the spatial size is kept.
         bias: add a per-channel bias.
+        dilation: spacing of the kernel taps (NTIRE 2022 team 13's dilated RFDB: 1, 2, 5).
         weight_norm: weight-normalise (Salimans & Kingma 2016) with
             ``torch.nn.utils.parametrizations.weight_norm`` (dim 0), as AWSRN does
             (ChaofWang/AWSRN ``awsrn.py`` ``wn``). The parameters are then
@@ -88,7 +92,7 @@ def conv(
         Params: k*k*C_in*C_out (+ C_out bias) (+ C_out for g with weight norm).
     """
     layer = nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
-                      padding=kernel_size // 2, bias=bias)
+                      padding=dilation * (kernel_size // 2), dilation=dilation, bias=bias)
     if weight_norm:
         layer = _weight_norm(layer, name="weight", dim=0)
     return layer
@@ -99,7 +103,7 @@ def make_attention(name: str, channels: int, cca_reduction: int = 16) -> nn.Modu
     """Build a block's attention by name from :data:`ATTENTIONS`.
 
     Args:
-        name: ``esa`` (RFDN) | ``cca`` (IMDN) | ``none``.
+        name: ``esa`` (RFDN) | ``esa_no_conv_f`` (ESA without ``conv_f``) | ``cca`` (IMDN) | ``none``.
         channels: C of the (N, C, H, W) tensor the attention reweights.
         cca_reduction: CCA squeeze ratio (ignored by the others).
 
@@ -137,6 +141,6 @@ def check_attention(attention: str, reduction: int, channels: int, path: str, nf
         raise ArchConfigError(
             f"{path}.cca_reduction: {reduction} leaves 0 CCA channels ({channels} // {reduction}) at nf {nf}"
         )
-    if attention == "esa" and channels < 4:
-        raise ArchConfigError(f"{path}.attention: esa needs at least 4 channels, gets {channels} at nf {nf}")
+    if attention in ("esa", "esa_no_conv_f") and channels < 4:
+        raise ArchConfigError(f"{path}.attention: {attention} needs at least 4 channels, gets {channels} at nf {nf}")
 

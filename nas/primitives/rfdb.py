@@ -21,7 +21,9 @@ class RFDB(nn.Module):
 
     For each of ``stages`` steps i (feature ``r``, starting at the block input x):
     ``d_i = act(c{i}_d(r))`` (1x1 conv C -> D, the distilled part) and
-    ``r = act(c{i}_r(r) + r)`` (the SRB: 3x3 conv C -> C plus identity). Then
+    ``r = act(c{i}_r(r) + r)`` (the SRB: 3x3 conv C -> C plus identity; with ``refine="conv"``
+    ``r = act(c{i}_r(r))``, the plain conv the RFDN paper's SRB is compared with, as in NTIRE 2022
+    team 08's SFDN, ofsoundof/NTIRE2022_ESR ``models/team08_sfdn.py``). Then
     ``d_last = act(c{stages+1}(r))`` (3x3 conv C -> D), concatenation of all (stages + 1) * D
     channels, ``c{stages+2}`` 1x1 conv -> C giving h, attention (ESA in E-RFDN, CCA in the paper),
     and the block input added back if ``residual`` (the paper form; the released code drops it).
@@ -40,6 +42,10 @@ class RFDB(nn.Module):
         cca_reduction: CCA squeeze ratio (the paper counts need 4).
         residual: add the block input to the output.
         act: activation name (``lrelu`` = LeakyReLU(0.05) in RFDN).
+        refine: ``srb`` (3x3 conv plus identity, RFDN) or ``conv`` (the 3x3 conv alone).
+        dilations: dilation of each refine conv ``c{i}_r`` (``stages`` values; ``None`` for 1s).
+            NTIRE 2022 team 13's RFDN_dilated uses 1, 2, 5 (ofsoundof/NTIRE2022_ESR
+            ``models/team13_rfdn_dilated/block.py``).
 
     Shape:
         (N, C, H, W) -> (N, C, H, W); with ESA, H and W >= 15.
@@ -48,8 +54,9 @@ class RFDB(nn.Module):
     + (stages + 1) D C + C; ``RFDB(50)`` with ESA = 94,450.
 
     Raises:
-        ValueError: D rounds to 0, the attention gets too few channels, or ``pfa`` with
-            ``residual`` (PFA adds the block input itself).
+        ValueError: D rounds to 0, the attention gets too few channels, ``pfa`` with
+            ``residual`` (PFA adds the block input itself), an unknown ``refine``, or ``dilations``
+            not of length ``stages``.
     """
 
     def __init__(
@@ -61,8 +68,15 @@ class RFDB(nn.Module):
         cca_reduction: int = 16,
         residual: bool = False,
         act: str = "lrelu",
+        refine: str = "srb",
+        dilations: tuple[int, ...] | None = None,
     ) -> None:
         super().__init__()
+        if refine not in ("srb", "conv"):
+            raise ValueError(f"RFDB: refine must be 'srb' or 'conv', got {refine!r}")
+        dil = tuple(dilations) if dilations is not None else (1,) * stages
+        if len(dil) != stages:
+            raise ValueError(f"RFDB: {len(dil)} dilations for {stages} refine convs")
         dc = distilled_channels(channels, distill_ratio)
         if dc < 1:
             raise ValueError(f"RFDB: distill_ratio {distill_ratio} gives 0 distilled channels at {channels}")
@@ -71,11 +85,13 @@ class RFDB(nn.Module):
         self.stages = stages
         self.residual = residual
         self.attention = attention
+        self._attention_name = "esa" if attention == "esa_no_conv_f" else attention
         self.distilled_channels = dc
+        self.srb = refine == "srb"
         acts: dict[str, nn.Module] = {}
         for i in range(1, stages + 1):
             self.add_module(f"c{i}_d", conv(channels, dc, 1))
-            self.add_module(f"c{i}_r", conv(channels, channels, 3))
+            self.add_module(f"c{i}_r", conv(channels, channels, 3, dilation=dil[i - 1]))
             acts[f"c{i}_d"] = make_activation(act, dc)
             acts[f"c{i}_r"] = make_activation(act, channels)
         self.add_module(f"c{stages + 1}", conv(channels, dc, 3))
@@ -83,7 +99,8 @@ class RFDB(nn.Module):
         self.add_module(f"c{stages + 2}", conv(dc * (stages + 1), channels, 1))
         self.act = nn.ModuleDict(acts)
         if attention not in ("none", "pfa"):
-            self.add_module(attention, make_attention(attention, channels, cca_reduction))
+            # ``esa_no_conv_f`` keeps the module name ``esa`` (the official key names)
+            self.add_module(self._attention_name, make_attention(attention, channels, cca_reduction))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         m = self._modules
@@ -91,14 +108,15 @@ class RFDB(nn.Module):
         r = x
         for i in range(1, self.stages + 1):
             distilled.append(self.act[f"c{i}_d"](m[f"c{i}_d"](r)))
-            r = self.act[f"c{i}_r"](m[f"c{i}_r"](r) + r)
+            refined = m[f"c{i}_r"](r)
+            r = self.act[f"c{i}_r"](refined + r if self.srb else refined)
         last = f"c{self.stages + 1}"
         distilled.append(self.act[last](m[last](r)))
         out = m[f"c{self.stages + 2}"](torch.cat(distilled, dim=1))
         if self.attention == "pfa":
             return parameter_free_attention(out, x)
         if self.attention != "none":
-            out = m[self.attention](out)
+            out = m[self._attention_name](out)
         return out + x if self.residual else out
 
 
@@ -114,4 +132,5 @@ def build_block(cfg, nf: int, path: str, weight_norm: bool) -> RFDB:
         raise ArchConfigError(f"{path}.distill_ratio: {cfg.distill_ratio} gives 0 distilled channels at nf {nf}")
     check_attention(cfg.attention, cfg.cca_reduction, nf, path, nf)
     return RFDB(nf, stages=cfg.stages, distill_ratio=cfg.distill_ratio, attention=cfg.attention,
-                cca_reduction=cfg.cca_reduction, residual=cfg.residual, act=cfg.act)
+                cca_reduction=cfg.cca_reduction, residual=cfg.residual, act=cfg.act, refine=cfg.refine,
+                dilations=cfg.dilations)

@@ -68,6 +68,40 @@ def test_arch_id_ignores_name_and_unused_options():
     assert a.replace(scale=2).arch_id != a.arch_id
 
 
+#: arch_ids stored in studies and results before fields were added to ArchConfig (session 22:
+#: ``fusion_channels``, rfdb ``refine`` / ``dilations``, resblock ``attention``); they must never move.
+_PINNED_IDS = {("imdn", 4): "f920050a38ea", ("rfdn", 2): "043314473b56", ("erfdn", 4): "40272293d776",
+               ("rlfn_ntire", 4): "0316334cf80d", ("span_ntire", 4): "8fff51b0c764", ("bsrn", 3): "01299ba8f9cd",
+               ("awsrn", 8): "e1e8bab983a8", ("ecbsr_m4c16", 2): "7abfec28dc61", ("efdn", 4): "7c04ed74befd"}
+
+
+def test_fields_added_later_leave_stored_ids_and_exports_alone():
+    for (name, scale), arch_id in _PINNED_IDS.items():
+        cfg = reference_config(name, scale)
+        assert cfg.arch_id == arch_id, name
+        assert "fusion_channels" not in cfg.to_dict()
+        assert all(k not in b for b in cfg.to_dict()["blocks"] for k in ("refine", "dilations"))
+    from nas.arch.ground_truth import GROUND_TRUTH
+
+    edsr = GROUND_TRUTH["edsr_baseline"].build(4)
+    assert all("attention" not in b for b in edsr.to_dict()["blocks"])
+    erfdn = reference_config("erfdn", 4)
+    dilated = erfdn.replace(blocks=[b.model_copy(update={"dilations": (1, 2, 5)}) for b in erfdn.blocks])
+    assert dilated.arch_id != erfdn.arch_id and dilated.to_dict()["blocks"][0]["dilations"] == [1, 2, 5]
+    assert ArchConfig.from_dict(dilated.to_dict()) == dilated
+
+
+def test_fusion_channels_narrows_the_span_tail_only():
+    span = reference_config("span_ntire", 4)
+    narrow = span.replace(fusion_channels=20)
+    assert narrow.arch_id != span.arch_id and narrow.to_dict()["fusion_channels"] == 20
+    assert ArchConfig.from_dict(narrow.to_dict()) == narrow
+    with pytest.raises(ArchConfigError, match="fusion_channels: only the span fusion"):
+        reference_config("erfdn", 4).replace(fusion_channels=20)
+    with pytest.raises(ArchConfigError, match="blocks.0.dilations: 2 dilations for 3 stages"):
+        ArchConfig.from_dict({"scale": 4, "nf": 16, "blocks": [{"type": "rfdb", "dilations": [1, 2]}]})
+
+
 def test_paper_rfdn_and_released_erfdn_are_different_networks():
     rfdn, erfdn = reference_config("rfdn", 4), reference_config("erfdn", 4)
     assert (rfdn.nf, len(rfdn.blocks), rfdn.blocks[0].attention, rfdn.blocks[0].residual) == (48, 6, "cca", True)

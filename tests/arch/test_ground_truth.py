@@ -37,11 +37,15 @@ def test_names_are_unique_keys_and_every_entry_is_sourced():
         assert e.name == name
         assert e.source.strip(), name
         assert e.family and e.lineage, name
-        assert e.protocol == "main" or re.fullmatch(r"(ablation:[\w.-]+-[\w.-]+|retrain:\w+)", e.protocol), (name, e.protocol)
+        assert e.protocol == "main" or re.fullmatch(r"(ablation:[\w.-]+-[\w.-]+|(retrain|derived):\w+)",
+                                                    e.protocol), (name, e.protocol)
         if e.protocol.startswith("retrain:"):
             of = GROUND_TRUTH[e.protocol.split(":", 1)[1]]
             assert of.protocol == "main" and e.build(4).model_dump(exclude={"name"}) == of.build(4).model_dump(
                 exclude={"name"}), f"{name} must retrain {of.name}'s exact config"
+        if e.protocol.startswith("derived:"):  # one option away from a main entry, not the same config
+            of = GROUND_TRUTH[e.protocol.split(":", 1)[1]]
+            assert of.protocol == "main" and e.build(4).arch_id != of.build(4).arch_id, name
         if e.reference is not None:
             assert e.reference in REFERENCES and e.build is REFERENCES[e.reference].build
         assert e.scales, f"{name} has no value"

@@ -127,6 +127,35 @@ def test_rfdb_pfa_is_spans_parameter_free_attention_on_the_fusion():
         RFDB(16, attention="pfa", residual=True)
 
 
+def test_rfdb_refine_conv_and_dilations():
+    """``refine: conv`` drops the SRB identity (r = act(c_r(r))); ``dilations`` dilate each refine
+    conv with padding = dilation (NTIRE 2022 team 13's RFDN_dilated: 1, 2, 5); neither adds a
+    parameter."""
+    torch.manual_seed(0)
+    srb, plain = RFDB(8, attention="none").eval(), RFDB(8, attention="none", refine="conv").eval()
+    plain.load_state_dict(srb.state_dict())
+    x = torch.randn(1, 8, 6, 7)
+    act = nn.LeakyReLU(0.05)
+    with torch.no_grad():
+        r1_srb, r1_plain = act(srb.c1_r(x) + x), act(srb.c1_r(x))
+        assert torch.allclose(act(srb.c1_d(x)), act(plain.c1_d(x)))
+        hooks = {}
+        srb.act["c1_r"].register_forward_hook(lambda m, i, o: hooks.setdefault("srb", o))
+        plain.act["c1_r"].register_forward_hook(lambda m, i, o: hooks.setdefault("plain", o))
+        srb(x), plain(x)
+    torch.testing.assert_close(hooks["srb"], r1_srb)
+    torch.testing.assert_close(hooks["plain"], r1_plain)
+    dil = RFDB(8, attention="none", dilations=(1, 2, 5))
+    assert [(c.dilation, c.padding) for c in (dil.c1_r, dil.c2_r, dil.c3_r)] == [((1, 1), (1, 1)), ((2, 2), (2, 2)),
+                                                                              ((5, 5), (5, 5))]
+    assert n_params(dil) == n_params(srb) == n_params(plain)
+    assert dil(torch.randn(1, 8, 5, 5)).shape == (1, 8, 5, 5)
+    with pytest.raises(ValueError, match="2 dilations for 3"):
+        RFDB(8, dilations=(1, 2))
+    with pytest.raises(ValueError, match="refine"):
+        RFDB(8, refine="dense")
+
+
 def test_imdb_defaults_are_the_imdn_block():
     block = IMDB(64)
     assert n_params(block) == 104020

@@ -37,6 +37,21 @@ def test_resblock_count_and_forward():
     assert torch.allclose(scaled(y), y + 0.1 * scaled.body(y), atol=1e-6)
 
 
+def test_resblock_with_esa_reweights_the_residual_branch():
+    """``attention: esa_no_conv_f`` (NTIRE 2022 team 34's ESAN): x + ESA(conv(relu(conv(x)))), the
+    ESA of RFDN (f = C // 4) without its ``conv_f``."""
+    torch.manual_seed(0)
+    block = ResBlock(16, attention="esa_no_conv_f").eval()
+    assert not hasattr(block.esa, "conv_f")
+    assert n_params(block) == n_params(ResBlock(16)) + n_params(block.esa)
+    x = torch.randn(1, 16, 15, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), x + block.esa(block.body(x)))
+    assert ResBlockConfig(attention="esa_no_conv_f").label() == "res(relu,esa_no_conv_f)"
+    with pytest.raises(ValueError, match="attention"):
+        ResBlock(16, attention="cca")
+
+
 @pytest.mark.parametrize("scale, convs, count", [
     (2, 1, 147_712 + 1_731), (3, 1, 332_352 + 1_731), (4, 2, 2 * 147_712 + 1_731), (8, 3, 3 * 147_712 + 1_731),
 ])
