@@ -14,7 +14,10 @@ Two cases the ground truth (``nas/arch/ground_truth.py``) needs:
   reference's map when both are given), at ``--pixel-range`` (the range the authors' test code
   feeds, 1 or 255);
 * a BasicSR training checkpoint (``{"params": ..., "params_ema": ...}``): ``--entry`` names the
-  state dict the authors' test code loads.
+  state dict the authors' test code loads;
+* a network with a batch norm right after a conv (NTIRE 2024 team 13's RLFN_B: ``bn1`` after
+  ``c1_r``): ``--fold-bn 'BN=>CONV'`` folds each matching BN (eval statistics) into its conv with
+  ``torch.nn.utils.fusion.fuse_conv_bn_weights`` before the keys are renamed.
 
 The keys are renamed with the reference's official key map (``nas.checkpoints.official``) and
 loaded strictly (every key, every shape); the pixel range is the reference's unless given. Nothing
@@ -37,9 +40,45 @@ from nas.models import build_model
 from nas.models.deploy import PixelRange, deploy_model
 
 
+def fold_batch_norms(state: dict, rules: list[tuple[str, str]], source: str = "checkpoint") -> dict:
+    """Fold each batch norm whose prefix matches a rule's regex into the conv the rule names.
+
+    ``rules``: ``(BN_REGEX, CONV_REPLACEMENT)``, e.g. ``(r"(block_\d+)\.bn1", r"\1.c1_r")``; the
+    BN prefix is the key less ``.running_mean``. The conv must feed the BN directly (no activation
+    between). Uses ``torch.nn.utils.fusion.fuse_conv_bn_weights`` (eval-mode statistics).
+
+    Raises:
+        CheckpointError: a rule matches no BN, or its conv is not in the checkpoint (names ``source``).
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_weights
+
+    from nas.errors import CheckpointError
+
+    state = dict(state)
+    for pattern, target in rules:
+        rx = re.compile(pattern)
+        bns = [k[: -len(".running_mean")] for k in list(state) if k.endswith(".running_mean")
+               and rx.fullmatch(k[: -len(".running_mean")])]
+        if not bns:
+            raise CheckpointError(f"{source}: --fold-bn {pattern!r} matches no batch norm")
+        for bn in bns:
+            conv_name = rx.sub(target, bn)
+            if f"{conv_name}.weight" not in state:
+                raise CheckpointError(f"{source}: --fold-bn: no conv {conv_name!r} for {bn!r}")
+            w, b = state[f"{conv_name}.weight"], state.get(f"{conv_name}.bias")
+            eps = 1e-5  # nn.BatchNorm2d's default; the checkpoint does not store it
+            fw, fb = fuse_conv_bn_weights(w, b, state[f"{bn}.running_mean"], state[f"{bn}.running_var"], eps,
+                                          state[f"{bn}.weight"], state[f"{bn}.bias"])
+            state[f"{conv_name}.weight"], state[f"{conv_name}.bias"] = fw.detach(), fb.detach()
+            for suffix in ("weight", "bias", "running_mean", "running_var", "num_batches_tracked"):
+                state.pop(f"{bn}.{suffix}", None)
+    return state
+
+
 def convert(reference: str | None, scale: int, weights: Path, out: Path, deploy: bool = False,
             config: ArchConfig | None = None, rename: list[tuple[str, str]] = (),
-            pixel_range: float | None = None, entry: str | None = None) -> Path:
+            pixel_range: float | None = None, entry: str | None = None,
+            fold_bn: list[tuple[str, str]] = ()) -> Path:
     """Write ``out`` (safetensors with config and pixel range) from the authors' ``weights``.
 
     Raises:
@@ -51,6 +90,8 @@ def convert(reference: str | None, scale: int, weights: Path, out: Path, deploy:
     if deploy:
         model = deploy_model(model)
     state = read_state_dict(weights, entry=entry)
+    if fold_bn:
+        state = fold_batch_norms(state, list(fold_bn), source=str(weights))
     if rename:
         rules = [(re.compile(p), r) for p, r in rename]
 
@@ -84,6 +125,8 @@ def main() -> None:
                     help="take this entry of a training checkpoint (params_ema, params: the one the authors' "
                          "test code loads)")
     ap.add_argument("--deploy", action="store_true", help="the checkpoint holds the re-parameterised form")
+    ap.add_argument("--fold-bn", action="append", default=[],
+                    help="BN_REGEX=>CONV: fold the batch norms matching BN_REGEX into CONV (before --rename)")
     ap.add_argument("--config-from", default=None,
                     help="build the config with this reference's builder at --scale even where it does not "
                          "declare the scale (e.g. efdn at x2)")
@@ -96,8 +139,9 @@ def main() -> None:
     if cfg is None and args.reference is None:
         ap.error("give --reference, --config-from or --ground-truth")
     rename = [tuple(r.split("=>", 1)) for r in args.rename]
+    fold_bn = [tuple(r.split("=>", 1)) for r in args.fold_bn]
     print(convert(args.reference, args.scale, args.weights, args.out, deploy=args.deploy, config=cfg, rename=rename,
-                  pixel_range=args.pixel_range, entry=args.entry))
+                  pixel_range=args.pixel_range, entry=args.entry, fold_bn=fold_bn))
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from nas.arch.config import ArchConfig, IMDBConfig, ResBlockConfig, RLFBConfig
+from nas.arch.config import ArchConfig, ECBBlockConfig, IMDBConfig, ResBlockConfig, RLFBConfig
 from nas.arch.references import REFERENCES
 from nas.errors import ArchConfigError
 
@@ -563,6 +563,49 @@ _add(
 )
 
 
+def _tsr(name: str, fusion: str) -> Callable[[int], ArchConfig]:
+    """NTIRE 2025 team 31's TSR (``fusion="conv3x3"``) and team 58's TSSR (``"conv1x1"``),
+    Amazingren/NTIRE2025_ESR ``models/team31_TSR.py`` / ``team58_TSSR.py``: a 3x3 head to nf 32,
+    four REECBs (four 3x3 convs, each followed by SiLU, plus the block input), the fusion conv plus
+    the head output, a 3x3 conv + pixel shuffle tail. Released in deploy form (one 3x3 conv per
+    REECB stage); here each stage is an ECB, whose deploy form is that 3x3 conv."""
+    def build(scale: int) -> ArchConfig:
+        block = ECBBlockConfig(depth=4, depth_multiplier=2.0, act="silu", residual=True)
+        return ArchConfig(name=name, scale=scale, nf=32, blocks=[block] * 4, fusion=fusion, global_residual=True,
+                          upsampler="pixelshuffle")
+
+    return build
+
+
+_TSR_RENAME = ("--rename '^conv_1\\.eval_conv\\.=>fea_conv.' "
+               "--rename '^blocks\\.(\\d+)\\.c1_r\\.eval_conv\\.=>blocks.\\1.body.0.reparam_conv.' "
+               "--rename '^blocks\\.(\\d+)\\.c2_r\\.eval_conv\\.=>blocks.\\1.body.1.reparam_conv.' "
+               "--rename '^blocks\\.(\\d+)\\._extern_conv_block\\.0\\.eval_conv\\.=>blocks.\\1.body.2.reparam_conv.' "
+               "--rename '^blocks\\.(\\d+)\\.c3_r\\.eval_conv\\.=>blocks.\\1.body.3.reparam_conv.' "
+               "--rename '^conv_2\\.(eval_conv\\.)?=>LR_conv.' --deploy")
+
+_add(
+    GroundTruth("tsr_ntire25", _tsr("tsr_ntire25", "conv3x3"), family="tsr", lineage="ecbsr",
+                psnr={4: _m(31.883, 28.441, 27.482)},
+                source=_CONVERT.format(name="tsr_ntire25", how=_TSR_RENAME, w="team31_TSR.pth",
+                                       repo="Amazingren/NTIRE2025_ESR model_zoo/team31_TSR.pth (team 31, "
+                                            "models/team31_TSR.py TSR())"),
+                params={4: 568_784}, train_data="NTIRE 2025 entry (team's own training)",
+                notes="171,984 deploy parameters (the checkpoint's); params is the ECB training form built here, "
+                      "not the authors' (their training branches are not released). [0, 1] input. Output equals "
+                      "the authors' module's (checked once, float64)."),
+    GroundTruth("tssr_ntire25", _tsr("tssr_ntire25", "conv1x1"), family="tsr", lineage="ecbsr",
+                psnr={4: _m(31.938, 28.465, 27.476)},
+                source=_CONVERT.format(name="tssr_ntire25", how=_TSR_RENAME, w="team58_TSSR.pth",
+                                       repo="Amazingren/NTIRE2025_ESR model_zoo/team58_TSSR.pth (team 58, "
+                                            "models/team58_TSSR.py TSSR())"),
+                params={4: 560_592}, train_data="NTIRE 2025 entry (team's own training)",
+                notes="TSR with a 1x1 fusion conv: 163,792 deploy parameters (the checkpoint's). Trained apart from "
+                      "TSR (every shared tensor differs, by up to 136). [0, 1] input. Output equals the authors' "
+                      "module's (checked once, float64)."),
+)
+
+
 # ------------------------------------------------------------------ retrainings
 # The same config trained again by someone else: not a new design, so not fitted on or ranked
 # (protocol ``retrain:<entry>``); the PSNR gap to ``<entry>`` is the label noise any predictor of
@@ -589,6 +632,21 @@ _add(
                       "the later release xiaom233/BSRN net_g_BSRN-S.pth (largest difference 18.4), which scores 0.147 "
                       "dB more on Set5 (Set14 0.043, B100 0.036). Output equals the authors' module's (5.7e-15, "
                       "float64)."),
+    GroundTruth("rlfn_b_ntire24", lambda s: REFERENCES["rlfn_ntire"].build(s).replace(name="rlfn_b_ntire24"),
+                family="rlfn", lineage="distillation",
+                psnr={4: _m(32.075, 28.564, 27.552)},
+                source=_CONVERT.format(name="rlfn_b_ntire24",
+                                       how="--reference rlfn_ntire --fold-bn '(block_\\d+)\\.bn1=>\\1.c1_r' "
+                                           "--pixel-range 255",
+                                       w="team13_model2.pth",
+                                       repo="Amazingren/NTIRE2024_ESR model_zoo/team13_model2.pth (team 13, "
+                                            "models/team13_RLFN_B.py RLFN_B(), the file test_demo.py loads)"),
+                protocol="retrain:rlfn_ntire", params={4: 317_218}, train_data="NTIRE 2024 entry (team's own training)",
+                notes="RLFN_cut (rlfn_ntire's exact config) trained with a batch norm after each block's first conv; "
+                      "the BN's eval statistics fold into that conv (317,602 parameters before, 317,218 after), so "
+                      "the network is rlfn_ntire's, 0.022 dB under bytedance's rlfn_ntire weights on Set5 (Set14 0.034, "
+                      "B100 0.027). [0, 255] input (test_demo data_range 255). Output equals the "
+                      "authors' module's in eval mode to 1.4e-7 (float64; the fold is done in the checkpoint's float32)."),
     GroundTruth("spantiny_ntire24", _at_width("span_ntire", 26, "spantiny_ntire24"), family="span", lineage="span",
                 psnr={4: _m(31.739, 28.333, 27.399)},
                 source=_CONVERT.format(name="spantiny_ntire24", how="--reference span_ntire --deploy",

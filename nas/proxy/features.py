@@ -230,8 +230,8 @@ def trajectory_features(losses: Sequence[float]) -> dict[str, float]:
 
 
 #: Block types with an attention and the option that switches it (``None``: always on).
-_ATTENTION = {"rfdb": "attention", "imdb": "attention", "rlfb": "attention", "resblock": "attention", "spab": None, "efdb": None,
-              "esdb": None}
+_ATTENTION = {"rfdb": "attention", "imdb": "attention", "rlfb": "attention", "resblock": "attention", "spab": None,
+              "efdb": None, "esdb": None}
 #: Re-parameterisable block types (several training branches merged into one conv for deployment).
 _REPARAM = ("ecb", "efdb", "spab")
 
