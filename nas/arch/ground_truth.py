@@ -546,7 +546,8 @@ _add(
                       "0.9 of the AIM 2020 E-RFDN weights (ofsoundof/NTIRE2022_ESR model_zoo/rfdn_baseline.pth): a "
                       "fine-tune, not an independent training. The released weights are the training form: the "
                       "team's forward has plain refine convs and a switch_to_deploy that folds the SRB identity into "
-                      "them, and test_demo.py (data_range 1.0, no fold) gives Set5 27.586 dB. With the SRB (our "
+                      "them, and test_demo.py (data_range 1.0, no fold) gives Set5 27.586 dB, as the challenge "
+                      "ran it (DIV2K valid 27.79 dB, figs/results.png). With the SRB (our "
                       "refine: srb, i.e. the fold) at [0, 255] input they give 32.160, E-RFDN's own 32.159: the "
                       "configuration measured here. Output with refine: conv at [0, 1] equals the authors' module "
                       "as released (checked once, float64)."),
