@@ -49,6 +49,8 @@ def render(cals: dict) -> str:
             pd = m.get("paired_vs_params_depth") or {}
             made = "nas calibrate" if c.get("source", "").startswith("nas calibrate") else \
                 c.get("source", "").split(":")[0].split(",")[0]
+            if "@" in name:
+                made += " (replaced by a refit; kept for the studies ranked by it)"
             lines.append(
                 f"| `{name}` | {c['scale']} | {proto.get('metric', 'y')} | {steps} | {m.get('n', '')} | "
                 f"{_f(m.get('lofo_spearman'))}" + (f" [{_f(ci[0])}, {_f(ci[1])}]" if ci[0] is not None else "")

@@ -13,7 +13,7 @@ Pairs where one training starts from the other's weights (``notes`` say so; e.g.
 SPANtiny) are not independent and are left out; ``derived:<entry>`` entries (another config
 fine-tuned from ``<entry>``) are not pairs.
 
-    python benchmarks/label_noise.py [--scale 4] [--set Set5] [--sims 20000]
+    python benchmarks/label_noise.py [--scale 4] [--set Set5] [--sims 5000]
 
 Writes ``results/benchmarks/label_noise_x{scale}.md``. No torch, no training: seconds.
 """
@@ -71,7 +71,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=int, default=4)
     ap.add_argument("--set", dest="dataset", default="Set5")
-    ap.add_argument("--sims", type=int, default=20_000)
+    ap.add_argument("--sims", type=int, default=5_000)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     pairs = retrain_gaps(args.scale, args.dataset)

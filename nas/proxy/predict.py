@@ -38,7 +38,8 @@ from nas.errors import NasError
 
 __all__ = ["FEATURES", "DOMAIN_FEATURES", "BOX_FEATURES", "Prediction", "Domain", "BoxDomain", "fit_box_domain",
            "Calibration", "load_calibrations",
-           "find_calibration", "feature_vector", "fit_domain", "resolve_profile", "NoCalibrationError"]
+           "find_calibration", "feature_vector", "fit_domain", "resolve_profile", "NoCalibrationError",
+           "archive_calibration", "archived_calibration"]
 
 CALIBRATION_FILE = Path(__file__).with_name("calibrations.json")
 
@@ -302,7 +303,9 @@ class Calibration:
         domain: the architectures its fitting set covers (:class:`Domain` or :class:`BoxDomain`),
             or ``None`` (older calibrations: no domain, every candidate is predicted).
         version: the first 12 hex digits of the SHA-256 of its JSON entry (sorted keys): a study
-            stores it and refuses to resume under a calibration that changed since.
+            stores it and resumes only under that version. A refit keeps the entry it replaces
+            in the file under ``<name>@<version>`` (:func:`archive_calibration`), which
+            :func:`archived_calibration` finds for the studies made with it.
     """
 
     name: str
@@ -371,16 +374,52 @@ def _load_calibrations(path: Path, _mtime_ns: int, _size: int) -> dict[str, Cali
     try:
         raw = json.loads(path.read_text())
         out = {}
-        for name, c in raw.items():
-            out[name] = Calibration(
+        for key, c in raw.items():
+            name, _, archived = key.partition("@")
+            version = _entry_version(c)
+            if archived and archived != version:
+                raise ValueError(f"entry {key!r} was changed after it was archived (its version is now {version})")
+            out[key] = Calibration(
                 name=name, scale=int(c["scale"]), protocol=dict(c["protocol"]), data=str(c["data"]),
                 horizon=str(c["horizon"]), features=tuple(c["features"]),
                 models={int(k): v for k, v in c["models"].items()}, source=str(c.get("source", "")),
-                domain=_domain_from_dict(c["domain"]) if c.get("domain") else None,
-                version=hashlib.sha256(json.dumps(c, sort_keys=True).encode()).hexdigest()[:12])
+                domain=_domain_from_dict(c["domain"]) if c.get("domain") else None, version=version)
         return out
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise NasError(f"{path}: not a valid calibration file ({err})") from None
+
+
+def _entry_version(entry: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def archive_calibration(cals: dict[str, Any], name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """``cals`` (a parsed ``calibrations.json``) with ``name`` set to ``entry``, the entry it
+    replaces kept under ``<name>@<its version>`` so that studies ranked by it still resume.
+
+    Returns:
+        A new mapping (``cals`` is not modified).
+    """
+    out = dict(cals)
+    old = out.get(name)
+    if old is not None and _entry_version(old) != _entry_version(entry):
+        out[f"{name}@{_entry_version(old)}"] = old
+    out[name] = dict(entry)
+    return out
+
+
+def archived_calibration(name: str, version: str, files: Sequence[str | Path] = ()) -> Calibration | None:
+    """The calibration ``name`` at ``version``, current or archived (``<name>@<version>``), from
+    ``files`` then the shipped file; ``None`` when no file holds it.
+
+    Raises:
+        NasError: a file of ``files`` is not a calibration file (names it).
+    """
+    for f in [*files, CALIBRATION_FILE]:
+        for cal in load_calibrations(Path(f)).values():
+            if cal.name == name and cal.version == version:
+                return cal
+    return None
 
 
 def find_calibration(name: str, scale: int, profile: Any, files: Sequence[str | Path] = ()) -> Calibration | None:
@@ -404,7 +443,7 @@ def find_calibration(name: str, scale: int, profile: Any, files: Sequence[str | 
             if cal.scale == scale and _matches(cal, profile):
                 return cal
     cals = load_calibrations()
-    keys = [name, f"{name}-x{scale}"] + sorted(k for k in cals if k.startswith(f"{name}-x{scale}-"))
+    keys = [name, f"{name}-x{scale}"] + sorted(k for k in cals if k.startswith(f"{name}-x{scale}-") and "@" not in k)
     for key in keys:
         cal = cals.get(key)
         if cal is not None and cal.scale == scale and _matches(cal, profile):

@@ -230,6 +230,7 @@ def open_search(s: SearchSettings, log: Callable[[str], None] = print) -> Search
             raise NasError(f"{s.calibration}: --calibration holds no calibration for x{s.scale} and profile "
                            f"{profile.name}'s protocol (metric {profile.metric}, {profile.iters} steps); make one with "
                            f"`{calibrate_command(s, s.calibration)}`")
+        calibration = _calibration_of_study(study, calibration, cal_files, log)
         _pin_calibration(study, calibration, created, log)
         if calibration is None:
             log(f"note: predictor {profile.predictor!r} has no calibration for x{s.scale} and this protocol: "
@@ -438,6 +439,24 @@ def _prepare_out_dir(out_dir: Path) -> bool:
     except OSError as err:
         raise NasError(f"{out_dir}: output folder is not writable ({err.strerror or err})") from None
     return created
+
+
+def _calibration_of_study(study, calibration, files, log):
+    """The calibration a resumed study was ranked by, where this nas still has it: after a refit the
+    shipped file keeps the replaced entry as ``<name>@<version>``, so a study pinned to it resumes
+    with it (the log says so) instead of being refused. Otherwise ``calibration`` unchanged."""
+    from nas.proxy.predict import archived_calibration
+
+    stored = study.user_attrs.get("calibration")
+    if not stored or calibration is None or stored.get("name") != calibration.name \
+            or stored.get("version") in (None, calibration.version):
+        return calibration
+    old = archived_calibration(stored["name"], stored["version"], files)
+    if old is None:
+        return calibration
+    log(f"resuming with calibration {old.name} version {old.version}, the one this study was ranked by "
+        f"(new studies get version {calibration.version})")
+    return old
 
 
 def _pin_calibration(study, calibration, created: bool, log) -> None:

@@ -167,6 +167,49 @@ def test_a_study_keeps_the_calibration_it_was_ranked_by(tmp_path, predicting_pro
     assert len(load_existing_study(None, url).trials) == n
 
 
+def test_a_refit_keeps_the_replaced_calibration_for_its_studies(tmp_path, predicting_profile, monkeypatch):
+    """A refit archives the entry it replaces as ``<name>@<version>``: a study ranked by the old
+    version resumes with it (and keeps it pinned); a new study gets the refit."""
+    old = dataclasses.replace(_cal(), version="aaaaaaaaaaaa")
+    new = dataclasses.replace(old, version="bbbbbbbbbbbb")
+    monkeypatch.setattr(predict_mod, "load_calibrations", lambda *a, **k: {"test-cal": old})
+    s = SearchSettings(budget=2, profile="smoke-pred", references=("erfdn",), out=str(tmp_path / "run"),
+                       threads=1, seed=0, sampler="random")
+    run_search(s, log=lambda m: None)
+    monkeypatch.setattr(predict_mod, "load_calibrations",
+                        lambda *a, **k: {"test-cal": new, "test-cal@aaaaaaaaaaaa": old})
+    logs: list[str] = []
+    run_search(dataclasses.replace(s, budget=3), log=logs.append)
+    study = load_existing_study(None, f"sqlite:///{tmp_path / 'run' / 'study.db'}")
+    assert study.user_attrs["calibration"]["version"] == "aaaaaaaaaaaa" and len(study.trials) == 3
+    assert any("resuming with calibration test-cal version aaaaaaaaaaaa" in m for m in logs)
+    run_search(dataclasses.replace(s, out=str(tmp_path / "fresh")), log=lambda m: None)
+    fresh = load_existing_study(None, f"sqlite:///{tmp_path / 'fresh' / 'study.db'}")
+    assert fresh.user_attrs["calibration"]["version"] == "bbbbbbbbbbbb"
+
+
+def test_archive_calibration_keeps_the_old_entry_under_its_version(tmp_path):
+    import json
+
+    from nas.errors import NasError
+
+    path = tmp_path / "cals.json"
+    entry = {"scale": 4, "protocol": {}, "data": "d", "horizon": "h", "features": ["psnr"],
+             "models": {"20": {"intercept": 1.0, "coef": [0.5], "sigma_db": 0.3}}}
+    refit = {**entry, "models": {"20": {"intercept": 2.0, "coef": [0.5], "sigma_db": 0.3}}}
+    cals = predict_mod.archive_calibration({"c-x4": entry}, "c-x4", refit)
+    path.write_text(json.dumps(cals))
+    loaded = load_calibrations(path)
+    old_version = next(k for k in loaded if "@" in k).split("@")[1]
+    assert loaded["c-x4"].models[20]["intercept"] == 2.0 and loaded[f"c-x4@{old_version}"].name == "c-x4"
+    assert predict_mod.archived_calibration("c-x4", old_version, [path]).models[20]["intercept"] == 1.0
+    assert predict_mod.archive_calibration(cals, "c-x4", refit) == cals  # the same entry: nothing archived
+    cals[f"c-x4@{old_version}"] = {**entry, "data": "edited"}
+    path.write_text(json.dumps(cals))
+    with pytest.raises(NasError, match="changed after it was archived"):
+        load_calibrations(path)
+
+
 def test_shipped_calibrations_have_versions():
     for cal in load_calibrations().values():
         assert len(cal.version) == 12 and int(cal.version, 16) >= 0
