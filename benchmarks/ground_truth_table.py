@@ -34,7 +34,9 @@ def render() -> str:
         "Y channel (BT.601), scale px shaved. `kind`: `paper` = the paper's table, `secondary` = another",
         "paper or an unverified transcription quoting it, `measured` = the authors' released weights",
         "through `nas eval` here (Set5 / Set14 / B100). Full sources, notes and the other sets are in",
-        "the module.",
+        "the module. `protocol`: `main` (fitted and ranked), `ablation:<table>` (a paper's ablation row),",
+        "`retrain:<entry>` (that entry's exact config trained again) and `derived:<entry>` (another config",
+        "fine-tuned from that entry's weights); the last two are neither fitted on nor ranked.",
         "",
     ]
     counts = {s: len(ground_truth(s)) for s in (4, 2, 3)}
