@@ -294,11 +294,16 @@ class RLFBConfig(BlockConfigBase):
     esa_channels: int = Field(16, ge=1, le=128)
     attention: Literal["esa", "esa_no_conv_f", "none"] = "esa"
     act: Activation = "lrelu"
+    #: ``conv3x3`` (RLFN) or ``dw_act_pw``: the middle conv as depthwise 3x3, activation, 1x1 (NTIRE
+    #: 2024 team 42's DepthRLFN, Amazingren/NTIRE2024_ESR ``models/team42_DepthRLFN.py``).
+    mid_conv: Literal["conv3x3", "dw_act_pw"] = "conv3x3"
+    omit_at_default: ClassVar[tuple[str, ...]] = ("mid_conv",)
 
     def label(self) -> str:
         att = {"esa": f"esa{self.esa_channels}", "esa_no_conv_f": f"esa{self.esa_channels}-nof"}.get(
             self.attention, "none")
-        return f"rlfb(m{self.mid_channels or 'nf'},{att})"
+        dw = ",dw" if self.mid_conv == "dw_act_pw" else ""
+        return f"rlfb(m{self.mid_channels or 'nf'},{att}{dw})"
 
 
 @register_block

@@ -353,9 +353,9 @@ def _imdn_kair(nb: int, name: str) -> Callable[[int], ArchConfig]:
 
 
 def _rlfn_cut(nf: int, mid: int | None, name: str, input_skip: str = "none", n_blocks: int = 4,
-              attention: str = "esa") -> Callable[[int], ArchConfig]:
+              attention: str = "esa", mid_conv: str = "conv3x3") -> Callable[[int], ArchConfig]:
     def build(scale: int) -> ArchConfig:
-        block = RLFBConfig(mid_channels=mid, esa_channels=16, attention=attention, act="lrelu")
+        block = RLFBConfig(mid_channels=mid, esa_channels=16, attention=attention, act="lrelu", mid_conv=mid_conv)
         return ArchConfig(name=name, scale=scale, nf=nf, blocks=[block] * n_blocks, fusion="conv3x3",
                           global_residual=True, input_skip=input_skip)
 
@@ -399,6 +399,19 @@ _add(
                 params={4: 265_988}, train_data="NTIRE 2024 entry (team's own training)",
                 notes="RLFN_cut at nf 36 (mid 48, 4 RLFBs) plus a bilinear input skip, [0, 1] input (test_demo "
                       "data_range 1.0). Output equals the authors' LightRLFN module's (checked once)."),
+    GroundTruth("depthrlfn_ntire24", _rlfn_cut(46, 48, "depthrlfn_ntire24", input_skip="bilinear",
+                                               mid_conv="dw_act_pw"),
+                family="rlfn", lineage="distillation",
+                psnr={4: _m(32.035, 28.578, 27.571)},
+                source=_CONVERT.format(name="depthrlfn_ntire24", how="--reference rlfn_ntire --pixel-range 1",
+                                       w="team42_DepthRLFN.pth",
+                                       repo="Amazingren/NTIRE2024_ESR model_zoo/team42_DepthRLFN.pth (team 42, "
+                                            "models/team42_DepthRLFN.py RLFN_PruneLocal())"),
+                params={4: 245_410}, train_data="NTIRE 2024 entry (team's own training)",
+                notes="RLFN_cut (nf 46, mid 48, 4 RLFBs) whose middle conv is depthwise 3x3, LeakyReLU(0.05), 1x1 "
+                      "(mid_conv: dw_act_pw), plus a bilinear input skip; [0, 1] input (test_demo data_range 1.0). "
+                      "Its TLSC wrapper (Local_Base) replaces average pools the network does not have, so it changes "
+                      "nothing. Output equals the authors' module's (checked once, float64)."),
     GroundTruth("slimrlfn_ntire24", _rlfn_cut(30, None, "slimrlfn_ntire24", n_blocks=6, attention="esa_no_conv_f"),
                 family="rlfn", lineage="distillation",
                 psnr={4: _m(31.975, 28.594, 27.545)},

@@ -36,6 +36,10 @@ class RLFB(nn.Module):
             NTIRE 2024 team 21's SlimRLFN, Amazingren/NTIRE2024_ESR ``models/team21_SlimRLFN.py``)
             or ``none`` (no attention after ``c5``).
         act: activation name (``lrelu`` = LeakyReLU(0.05) in RLFN).
+        mid_conv: ``conv3x3`` (RLFN) or ``dw_act_pw``: the middle conv ``c2_r`` as a depthwise 3x3
+            conv, the activation, then a 1x1 conv M -> M (``c2_r.0`` / ``c2_r.2``; NTIRE 2024 team 42's
+            DepthRLFN, Amazingren/NTIRE2024_ESR ``models/team42_DepthRLFN.py`` ``conv_layer(...,
+            depth_wise=True)``); M^2 + 11 M parameters instead of 9 M^2 + M.
 
     Shape:
         (N, C, H, W) -> (N, C, H, W); with ESA, H and W >= 15.
@@ -54,16 +58,23 @@ class RLFB(nn.Module):
         esa_channels: int = 16,
         attention: str = "esa",
         act: str = "lrelu",
+        mid_conv: str = "conv3x3",
     ) -> None:
         super().__init__()
         mid = channels if mid_channels is None else mid_channels
+        if mid_conv not in ("conv3x3", "dw_act_pw"):
+            raise ValueError(f"RLFB mid_conv must be 'conv3x3' or 'dw_act_pw', got {mid_conv!r}")
         if mid < 1:
             raise ValueError(f"RLFB needs at least 1 middle channel, got {mid}")
         if attention not in RLFB_ATTENTIONS:
             raise ValueError(f"RLFB attention must be one of {', '.join(RLFB_ATTENTIONS)}, got {attention!r}")
         self.attention = attention
         self.c1_r = conv(channels, mid, 3)
-        self.c2_r = conv(mid, mid, 3)
+        if mid_conv == "conv3x3":
+            self.c2_r = conv(mid, mid, 3)
+        else:
+            self.c2_r = nn.Sequential(nn.Conv2d(mid, mid, 3, padding=1, groups=mid), make_activation(act, mid),
+                                      conv(mid, mid, 1))
         self.c3_r = conv(mid, channels, 3)
         self.c5 = conv(channels, channels, 1)
         if attention != "none":
@@ -85,4 +96,4 @@ class RLFB(nn.Module):
 def build_block(cfg, nf: int, path: str, weight_norm: bool) -> RLFB:
     """The ``rlfb`` block of an ``ArchConfig`` (``nas.arch.RLFBConfig``) at width ``nf``."""
     return RLFB(nf, mid_channels=cfg.mid_channels, esa_channels=cfg.esa_channels, attention=cfg.attention,
-                act=cfg.act)
+                act=cfg.act, mid_conv=cfg.mid_conv)

@@ -143,6 +143,23 @@ def test_rlfb_counts_shapes_and_structure():
         RLFB(8, attention="cca")
 
 
+def test_rlfb_depthwise_middle_conv():
+    """``mid_conv: dw_act_pw`` (NTIRE 2024 team 42's DepthRLFN): c2_r = 1x1(act(depthwise 3x3)),
+    M^2 + 11 M parameters in place of 9 M^2 + M; keys ``c2_r.0`` / ``c2_r.2`` as the authors'."""
+    m = 12
+    plain, dw = RLFB(10, mid_channels=m, attention="none"), RLFB(10, mid_channels=m, attention="none",
+                                                                    mid_conv="dw_act_pw")
+    assert n_params(plain) - n_params(dw) == (9 * m * m + m) - (m * m + 11 * m)
+    assert dw.c2_r[0].groups == m and dw.c2_r[2].kernel_size == (1, 1)
+    _randomise(dw)
+    x = torch.randn(1, m, 6, 7)
+    with torch.no_grad():
+        torch.testing.assert_close(dw.c2_r(x), dw.c2_r[2](nn.LeakyReLU(0.05)(dw.c2_r[0](x))))
+    assert RLFBConfig(mid_conv="dw_act_pw").label() == "rlfb(mnf,esa16,dw)"
+    with pytest.raises(ValueError, match="mid_conv"):
+        RLFB(8, mid_conv="grouped")
+
+
 def test_rlfb_is_local_residual_then_1x1_then_attention():
     block = RLFB(6, mid_channels=5, attention="none")
     _randomise(block)
