@@ -791,9 +791,27 @@ NOT_CLAIMED: list[NotClaimed] = [
     NotClaimed("NTIRE 2022 team40 RFDN pruned (E-RFDN at nf 40)",
                "its ESA keeps 12 channels at nf 40 (nf // 4 = 10 in our RFDB); an esa_channels option on rfdb would "
                "change every stored RFDB arch_id"),
-    NotClaimed("other NTIRE 2022-2025 entries (SPANF, ESRNet, RLFN_mogai, IMDN+, FMEN, ...)",
-               "not checked one by one or not expressible (shift convs, grouped Conv3XC, learned activations, "
-               "feed-forward blocks, re-parameterised branches without a primitive)"),
+    NotClaimed("NTIRE 2022 entries not expressible (session 22 survey of every ofsoundof/NTIRE2022_ESR entry): "
+               "NLFFC (t02), FMEN (t03), EFDN variant (t05), IMDTN (t09), AALN (t11), HNCT (t12), ARFDN (t14), "
+               "AFDN (t15), PRRN (t16), FDEN (t17), IMDeception (t19), MobileSR (t20), MDAN (t23), MDGN (t24), "
+               "LWFANet (t27), NASNetBN (t28), SCET (t30), t31, m_RFDN (t33), RFDN-rmsrb (t35), RFESR (t36), "
+               "BMDN (t37), RFDNext (t38), RLCSR (t42), ResDN (t43), MSDN (t44)",
+               "FFT units, transformer or Swin blocks, asymmetric or grouped convs, BatchNorm, new attentions "
+               "(HFAB, ATB, pixel / channel / layer attention), LeakyReLU 0.1, PReLU-first blocks, mean shifts: "
+               "each a new primitive, not an option"),
+    NotClaimed("NTIRE 2024 / 2025 entries not expressible (session 22 survey of Amazingren/NTIRE2024_ESR and "
+               "NTIRE2025_ESR): PFDN_Lite, LKFN, RCN, RLFN_mogai, DVMSR, SMRN, EFQN, EMaxGMan, DIRN, GFMN, SAFMN++, "
+               "SMFAN, MSN, AGDN, IFADNet, CRAFT, HARN, EGFMN, LSANet, ERRN (2024); FRnet, MoASR, HannahSR, SCMSR, "
+               "FSANet, SGSDN, SAFMNv3, DAN, IESRNet, SPANF, FMDN, MVFMNet, BVI-SRF, MAANRep, PFVM, ESPAN, RCUNet, "
+               "ExpandRepNet, MambaIRv2, DepthIBN, FEAN, SepSRNet, GLoReNet, ECAS, HiT-SRF, PAEDN (2025)",
+               "attention / modulation / Mamba / transformer / mixture-of-experts blocks, involution, LayerNorm, "
+               "Hardtanh, channel-split U-nets, partial convs: each a new primitive"),
+    NotClaimed("NTIRE 2024 / 2025 entries one option or block away, not added (session 22)",
+               "VRTDIP, RDEN and R2Net (bias-free convs, a network-wide option), NanoSR (a linear conv before each "
+               "SPAB), ASR_Prune (per-block 1x1 middle conv and a 1x1 upsampler), TDESR (factorised 3x1 / 1x3 "
+               "convs), EERN and EECNet (a conv-act-conv-ESA block without residual), the 2025 SPAN of team 44 "
+               "(its checkpoint is missing from the mirror); ESRNet (2025 t38) is the NTIRE 2024 SPAN fine-tuned "
+               "and EagleSR (2025 t33) is xiaom233's BSRN x4 weights again"),
     NotClaimed("ETDS / ABPN / ESPCN / FSRCNN rows of ETDS Table 2",
                "not expressible (equivalent-transformation branches, plain anchor nets with ReLU and extra convs, "
                "tanh, transposed conv)"),
