@@ -31,8 +31,12 @@ class ResBlock(nn.Module):
         attention: ``none`` (EDSR), ``esa`` or ``esa_no_conv_f`` after the second conv.
 
     Shape:
-        (N, C, H, W) -> (N, C, H, W). Params: 2 (9 C^2 + C) (+ C with PReLU); ``ResBlock(64)`` =
-        73,856, EDSR's ``ResBlock(default_conv, 64, 3)``.
+        (N, C, H, W) -> (N, C, H, W); with an ESA, H and W >= 15. Params: 2 (9 C^2 + C) (+ C with
+        PReLU, + the ESA's with an attention); ``ResBlock(64)`` = 73,856, EDSR's
+        ``ResBlock(default_conv, 64, 3)``.
+
+    Raises:
+        ValueError: an unknown ``attention``.
     """
 
     def __init__(self, channels: int, act: str = "relu", res_scale: float = 1.0, weight_norm: bool = False,
