@@ -88,6 +88,19 @@ RFDBAttention = Literal["esa", "cca", "none", "pfa", "esa_no_conv_f"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    #: Fields added after ids were first stored: left out of :meth:`compact_dump` (and so of
+    #: ``ArchConfig.to_dict`` and ``arch_id``) while they hold their default, so that every network
+    #: stored before the field existed keeps its id and its exported YAML.
+    omit_at_default: ClassVar[tuple[str, ...]] = ()
+
+    def compact_dump(self) -> dict[str, Any]:
+        """The fields as JSON values, without the :attr:`omit_at_default` ones at their default."""
+        d = self.model_dump(mode="json")
+        for key in self.omit_at_default:
+            default = type(self).model_fields[key].default
+            if d.get(key) == (list(default) if isinstance(default, tuple) else default):
+                d.pop(key, None)
+        return d
 
 
 # ---------------------------------------------------------------------- the block registry
@@ -108,19 +121,6 @@ class BlockConfigBase(_Strict):
     #: ``"module:function"`` of the builder (resolved by ``nas.models`` when a network is built,
     #: so this module stays free of torch).
     builder: ClassVar[str] = ""
-    #: Fields added after block ids were first stored: left out of :meth:`compact_dump` (and so of
-    #: ``ArchConfig.to_dict`` and ``arch_id``) while they hold their default, so that every network
-    #: stored before the field existed keeps its id and its exported YAML.
-    omit_at_default: ClassVar[tuple[str, ...]] = ()
-
-    def compact_dump(self) -> dict[str, Any]:
-        """The fields as JSON values, without the :attr:`omit_at_default` ones at their default."""
-        d = self.model_dump(mode="json")
-        for key in self.omit_at_default:
-            default = type(self).model_fields[key].default
-            if d.get(key) == (list(default) if isinstance(default, tuple) else default):
-                d.pop(key, None)
-        return d
 
     def label(self) -> str:
         """Short description in summaries, e.g. ``rfdb(esa,d0.5,s3)``."""
@@ -405,15 +405,11 @@ BLOCK_TYPES = tuple(BLOCK_REGISTRY)
 
 def _block_canonical(block: BlockConfigBase) -> dict[str, Any]:
     """Fields of a block that change the network (CCA reduction only matters with CCA; fields
-    added later are absent at their default, :attr:`BlockConfigBase.omit_at_default`)."""
+    added later are absent at their default, :attr:`_Strict.omit_at_default`)."""
     d = block.compact_dump()
     if d.get("attention", "cca") != "cca":
         d.pop("cca_reduction", None)
     return d
-
-
-#: Fields added after ids were first stored: omitted from ``to_dict`` / ``arch_id`` at ``None``.
-_OMITTED_WHEN_NONE = ("fusion_channels",)
 
 
 class ArchConfig(_Strict):
@@ -464,6 +460,7 @@ class ArchConfig(_Strict):
     input_skip: Literal["none", "nearest", "conv", "bilinear"] = "none"
     weight_norm: bool = False
     input_norm: Literal["none", "meanshift", "meansub255", "meanshift255"] = "none"
+    omit_at_default: ClassVar[tuple[str, ...]] = ("fusion_channels",)
 
     @field_validator("fusion_channels")
     @classmethod
@@ -497,12 +494,9 @@ class ArchConfig(_Strict):
 
     # ------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
-        """All fields as JSON-compatible Python values (defaults filled in; ``fusion_channels`` and
-        the blocks' :attr:`~BlockConfigBase.omit_at_default` fields only when set)."""
-        d = self.model_dump(mode="json")
-        for key in _OMITTED_WHEN_NONE:
-            if d.get(key) is None:
-                d.pop(key, None)
+        """All fields as JSON-compatible Python values (defaults filled in; the fields added later,
+        ``omit_at_default`` of the config and of its blocks, only when set)."""
+        d = self.compact_dump()
         d["blocks"] = [b.compact_dump() for b in self.blocks]
         return d
 
@@ -533,7 +527,7 @@ class ArchConfig(_Strict):
 
     def canonical(self) -> dict[str, Any]:
         """The fields that change the network, in a canonical form (no ``name``)."""
-        d = self.to_dict()
+        d = self.compact_dump()
         d.pop("name", None)
         d["blocks"] = [_block_canonical(b) for b in self.blocks]
         if self.fusion not in ("concat", "bsrn"):
