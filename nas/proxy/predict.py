@@ -439,8 +439,8 @@ def find_calibration(name: str, scale: int, profile: Any, files: Sequence[str | 
     for f in files:
         if not Path(f).is_file():
             raise NasError(f"{f}: --calibration: no such file (make one with nas calibrate --out {f})")
-        for cal in load_calibrations(Path(f)).values():
-            if cal.scale == scale and _matches(cal, profile):
+        for key, cal in load_calibrations(Path(f)).items():
+            if "@" not in key and cal.scale == scale and _matches(cal, profile):  # not a replaced entry
                 return cal
     cals = load_calibrations()
     keys = [name, f"{name}-x{scale}"] + sorted(k for k in cals if k.startswith(f"{name}-x{scale}-") and "@" not in k)

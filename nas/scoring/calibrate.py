@@ -471,11 +471,15 @@ def fit_entry(nets: Sequence[GroundTruthNetwork], recs: dict[str, dict], profile
 
 def write_entry(path: Path, name: str, entry: dict[str, Any]) -> None:
     """Put ``entry`` under ``name`` in the calibration file ``path`` (created if missing; other
-    entries kept), atomically: a reader never sees a half-written file.
+    entries kept, and the entry it replaces kept as ``<name>@<version>`` so that the studies ranked
+    by it still resume: :func:`nas.proxy.predict.archive_calibration`), atomically: a reader never
+    sees a half-written file.
 
     Raises:
         NasError: ``path`` exists and is not a calibration file (a JSON object).
     """
+    from nas.proxy.predict import archive_calibration
+
     cals: dict[str, Any] = {}
     if path.exists():
         try:
@@ -484,7 +488,7 @@ def write_entry(path: Path, name: str, entry: dict[str, Any]) -> None:
             raise NasError(f"{path}: not a calibration file ({err}); choose another --out") from None
         if not isinstance(cals, dict):
             raise NasError(f"{path}: not a calibration file (not a JSON object); choose another --out")
-    cals[name] = entry
+    cals = archive_calibration(cals, name, entry)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(cals, indent=1) + "\n")

@@ -174,3 +174,22 @@ def test_networks_claimed_by_a_dead_process_are_taken_over(tmp_path, monkeypatch
     calibrate(CalibrationSettings(profile="smoke", out=str(out), networks=SUBSET, n_boot=50), log=logs.append)
     assert planted and not any("waiting" in m for m in logs)
     assert len(out.with_name(out.name + ".cache.jsonl").read_text().splitlines()) == len(SUBSET)
+
+
+def test_rewriting_a_calibration_file_keeps_the_replaced_entry_for_its_studies(tmp_path):
+    """``nas calibrate --out FILE`` into a file that already holds the name (a refit, or
+    ``--calibrate auto`` on new data) keeps the old entry as ``<name>@<version>``: the studies
+    pinned to it resume (``archived_calibration``), new searches find the refit."""
+    from nas.proxy.predict import archived_calibration
+    from nas.scoring.calibrate import write_entry
+
+    path = tmp_path / "cal.json"
+    entry = {"scale": 4, "protocol": {}, "data": "d", "horizon": "h", "features": ["psnr"],
+             "models": {"20": {"intercept": 1.0, "coef": [0.5], "sigma_db": 0.3}}}
+    write_entry(path, "mine-x4", entry)
+    old_version = load_calibrations(path)["mine-x4"].version
+    write_entry(path, "mine-x4", {**entry, "data": "other"})
+    keys = sorted(json.loads(path.read_text()))
+    assert keys == ["mine-x4", f"mine-x4@{old_version}"]
+    assert load_calibrations(path)["mine-x4"].data == "other"
+    assert archived_calibration("mine-x4", old_version, [path]).data == "d"
