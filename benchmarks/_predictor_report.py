@@ -30,7 +30,10 @@ def render(res: dict[str, Any]) -> str:
               "| predictor | Spearman [95 % CI] | Kendall | clear pairs | MAE dB [95 % CI] | ablation pairs in order |",
               "|---|---|---:|---:|---|---:|"]
         for label, key in (("chosen by nested LOFO", "predictor"), ("params + depth alone (nested)", "params_depth"),
+                           ("params alone (nested)", "params_alone"),
                            ("zoo-skip form: psnr + params + depth, alpha 1 (LOFO)", "current_zoo_skip")):
+            if key not in ev:  # a file written before that row existed
+                continue
             b = ev[key]
             ci, mci, ab = b["spearman_ci"], b["mae_ci"], b["ablation"]
             L.append(f"| {label} | {_f(b['spearman'])} [{_f(ci[0])}, {_f(ci[1])}] | {_f(b['kendall'])} | "

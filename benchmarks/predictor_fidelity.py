@@ -178,7 +178,8 @@ def feature_table(nets: list[dict], cache: dict[str, dict], seed: int) -> dict[s
 
 def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key: str, n_boot: int,
              jackknife: bool = True) -> dict[str, Any]:
-    """Nested-LOFO predictions of the chosen predictor and of params + depth alone, and their statistics."""
+    """Nested-LOFO predictions of the chosen predictor, of params + depth alone and of params alone, and
+    their statistics."""
     from nas.proxy import fit
 
     y = np.array([n["truth"] for n in nets])
@@ -190,6 +191,8 @@ def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key:
     prow = [(idx[a], idx[b], d) for a, b, _c, d in pairs]
     pred, chosen = fit.nested_lofo(specs, X, y, groups, rows=main, predict_rows=allrows, pairs=prow)
     base, _ = fit.nested_lofo(base_specs, X, y, groups, rows=main, predict_rows=allrows, pairs=prow)
+    alone, _ = fit.nested_lofo(candidate_specs(base=("log10_params",), extras=()), X, y, groups, rows=main,
+                               predict_rows=allrows, pairs=prow)
     cur = fit.lofo_predict(fit.Spec(FIXED, 1.0), X, y, groups, rows=main, predict_rows=allrows)
 
     def block(p: np.ndarray) -> dict[str, Any]:
@@ -202,6 +205,7 @@ def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key:
 
     out = {"grouping": group_key, "n_main": int(main.size), "n_groups": len(set(np.array(groups)[main])),
            "chosen": {g: s.name for g, s in chosen.items()}, "predictor": block(pred), "params_depth": block(base),
+           "params_alone": block(alone),
            "current_zoo_skip": block(cur),
            "paired_vs_params_depth": fit.paired_bootstrap(pred[main], base[main], y[main], fit.spearman, 0.10, n_boot),
            "predictions": {n["name"]: finite_or_none(float(v)) for n, v in zip(nets, pred)},
