@@ -9,6 +9,7 @@ from nas.arch.config import (
     ArchConfig,
     BlockConfig,
     BlockConfigBase,
+    ConvBlockConfig,
     ECBBlockConfig,
     IMDBConfig,
     LFBConfig,
@@ -24,6 +25,6 @@ from nas.arch.references import REFERENCES, SEARCH_REFERENCES, Reference, refere
 __all__ = [
     "ACTIVATIONS", "ATTENTIONS", "BLOCK_REGISTRY", "BLOCK_TYPES", "SCALES", "ArchConfig", "BlockConfig",
     "BlockConfigBase", "register_block",
-    "ECBBlockConfig", "IMDBConfig", "LFBConfig", "ResBlockConfig", "RFDBConfig", "RLFBConfig", "SPABConfig", "load_arch_config",
+    "ConvBlockConfig", "ECBBlockConfig", "IMDBConfig", "LFBConfig", "ResBlockConfig", "RFDBConfig", "RLFBConfig", "SPABConfig", "load_arch_config",
     "REFERENCES", "SEARCH_REFERENCES", "Reference", "reference_config", "reference_names",
 ]

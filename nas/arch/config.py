@@ -396,6 +396,23 @@ class ResBlockConfig(BlockConfigBase):
         return f"res({self.act}{scale}{att})"
 
 
+@register_block
+class ConvBlockConfig(BlockConfigBase):
+    """One plain 3x3 conv C -> C and an activation, ``act(conv3x3(x))`` (+ x with ``residual``):
+    the body layer of SRCNN and VDSR (Kim et al., CVPR 2016, §3.1: 3x3 convs of 64 filters, each
+    followed by ReLU; ``nas.primitives.plain.ConvAct``). The plain control a design is measured
+    against.
+    """
+
+    type: Literal["conv"] = "conv"
+    builder: ClassVar[str] = "nas.primitives.plain:build_block"
+    act: Activation = "relu"
+    residual: bool = False
+
+    def label(self) -> str:
+        return f"conv({self.act}{',res' if self.residual else ''})"
+
+
 #: Any registered block config, told apart by ``type`` (built from :data:`BLOCK_REGISTRY`).
 BlockConfig = Annotated[Union[tuple(BLOCK_REGISTRY.values())], Field(discriminator="type")]
 #: Block type -> its config model (:data:`BLOCK_REGISTRY`; the name the space parser reads).
@@ -422,8 +439,11 @@ class ArchConfig(_Strict):
         nf: feature channels of the body.
         head: ``conv3x3`` (C -> nf), ``ecb`` (an ECB C -> nf, ECBSR), ``conv3xc`` (a Conv3XC
             C -> nf, SPAN) or ``bsconv`` (BSRN: LR repeated 4x along channels, BSConv-U 4C -> nf).
+        head_act: activation after a ``conv3x3`` head (VDSR's first layer is conv + ReLU); ``None``
+            (every other network) for none. Left out of :meth:`to_dict` and :attr:`arch_id` when
+            ``None``.
         blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb / rlfb / spab / efdb / esdb /
-            resblock.
+            resblock / conv.
         fusion: ``concat`` (IMDN/RFDN feature aggregation), ``last``, ``conv1x1`` (IMDN_RTC),
             ``conv3x3`` (RLFN), ``span`` (SPAN; the last block must be an spab), ``efdn`` (EFDN's
             local fusion; exactly four blocks) or ``bsrn`` (BSRN: ``concat`` with a BSConv-U in
@@ -435,8 +455,13 @@ class ArchConfig(_Strict):
             :meth:`to_dict` and :attr:`arch_id` when ``None``, so the ids of every other network stay
             as they were before the field existed.
         global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
-        upsampler: ``pixelshuffle`` | ``ecb`` | ``awms`` | ``edsr``.
-        input_skip: ``none`` | ``nearest`` | ``conv`` | ``bilinear``.
+        upsampler: ``pixelshuffle`` | ``ecb`` | ``awms`` | ``edsr`` | ``pre_bicubic``. The last is the
+            pre-upsampling design of SRCNN and VDSR: the input is interpolated to the HR size
+            (MATLAB bicubic, ``nas.primitives.BicubicUpsample``) before the head, the whole network
+            runs at HR resolution (s^2 times the Mult-Adds of the same body at LR), and a 3x3 conv
+            nf -> C is the tail.
+        input_skip: ``none`` | ``nearest`` | ``conv`` | ``bilinear`` | ``bicubic`` (the LR input,
+            upsampled so, added to the output; with ``pre_bicubic``, VDSR's residual learning).
         weight_norm: weight-normalise the plain convs of head, LFB blocks, tail and skip (AWSRN).
         input_norm: ``none``, ``meanshift`` (AWSRN: (x - DIV2K RGB mean) * 2, inverted on output),
             ``meansub255`` (SPAN: (x - DIV2K RGB mean) * 255, output left as it is) or
@@ -451,16 +476,32 @@ class ArchConfig(_Strict):
     colors: Literal[1, 3] = 3
     nf: int = Field(ge=4, le=512)
     head: Literal["conv3x3", "ecb", "conv3xc", "bsconv"] = "conv3x3"
+    head_act: Activation | None = None
     blocks: list[BlockConfig] = Field(min_length=1, max_length=32)
     fusion: Literal["concat", "last", "conv1x1", "conv3x3", "span", "efdn", "bsrn"] = "concat"
     fusion_act: Activation = "lrelu"
     fusion_channels: int | None = Field(None, ge=1, le=512)
     global_residual: bool = True
-    upsampler: Literal["pixelshuffle", "ecb", "awms", "edsr"] = "pixelshuffle"
-    input_skip: Literal["none", "nearest", "conv", "bilinear"] = "none"
+    upsampler: Literal["pixelshuffle", "ecb", "awms", "edsr", "pre_bicubic"] = "pixelshuffle"
+    input_skip: Literal["none", "nearest", "conv", "bilinear", "bicubic"] = "none"
     weight_norm: bool = False
     input_norm: Literal["none", "meanshift", "meansub255", "meanshift255"] = "none"
-    omit_at_default: ClassVar[tuple[str, ...]] = ("fusion_channels",)
+    omit_at_default: ClassVar[tuple[str, ...]] = ("fusion_channels", "head_act")
+
+    @field_validator("head_act")
+    @classmethod
+    def _head_act_only_with_conv_head(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("head") != "conv3x3":
+            raise ValueError(f"only a conv3x3 head takes an activation; head is {info.data.get('head')!r}")
+        return value
+
+    @field_validator("input_skip")
+    @classmethod
+    def _skip_of_a_pre_upsampling_network(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("upsampler") == "pre_bicubic" and value not in ("none", "bicubic"):
+            raise ValueError(f"a pre_bicubic network runs on the interpolated input: its skip is none or bicubic, "
+                             f"not {value!r}")
+        return value
 
     @field_validator("fusion_channels")
     @classmethod

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from nas.arch.config import ArchConfig, ECBBlockConfig, IMDBConfig, ResBlockConfig, RLFBConfig
+from nas.arch.config import ArchConfig, ConvBlockConfig, ECBBlockConfig, IMDBConfig, ResBlockConfig, RLFBConfig
 from nas.arch.references import REFERENCES
 from nas.errors import ArchConfigError
 
@@ -335,6 +335,38 @@ _add(
                       "parameters() also holds two frozen 1x1 MeanShift convs (24 more). Not efficient: the plain "
                       "residual control. Released weights (edsr_baseline_x{2,3,4}-*.pt) are on cv.snu.ac.kr, not "
                       "in the repository: not measured here."),
+)
+
+
+# ------------------------------------------------------------------ not efficient: pre-upsampling
+def _vdsr(scale: int) -> ArchConfig:
+    """VDSR (Kim, Lee, Lee, CVPR 2016, §3.1 and Fig. 2): the LR Y channel interpolated to the HR size
+    (bicubic), 20 3x3 conv layers of 64 filters (ReLU after all but the last), the interpolated
+    input added to the output (residual learning). One network for every scale (trained on x2, x3
+    and x4 together), so the config differs across scales only in the interpolation factor."""
+    return ArchConfig(name="vdsr", scale=scale, colors=1, nf=64, head_act="relu", blocks=[ConvBlockConfig()] * 18,
+                      fusion="last", global_residual=False, upsampler="pre_bicubic", input_skip="bicubic")
+
+
+_add(
+    GroundTruth("vdsr", _vdsr, family="vdsr", lineage="vdsr",
+                psnr={**_psnr(x2=(37.53, 33.03, 31.90, 30.76), x3=(33.66, 29.77, 28.82, 27.14)),
+                      **_psnr(x4=(31.35, 28.01, 27.29, 25.18, 28.83))},
+                source="secondary: Kim et al. 2016 (VDSR), Table 2, as transcribed in huawei-noah/AdderNet README.md "
+                       "('Super-Resolution results', rows VDSR / CNN: x2 / x3 / x4, Set5 / Set14 / B100 / Urban100) "
+                       "and Aitical/CFSR README.md (x4 row VDSR, 666 K, with Manga109 28.83); the two agree at x4, "
+                       "and the BSRN authors' plot script gives x4 Set5 31.35 at 666 K (shared/reference_models.md "
+                       "§11)",
+                params={2: 665_921, 3: 665_921, 4: 665_921}, train_data="291 images (T91 + BSD200), x2 / x3 / x4 "
+                "together",
+                notes="Y channel only (colors 1). 665,921 parameters with conv biases (the tables' 665 K / 666 K; "
+                      "without biases 664,704). Not efficient: every layer runs at HR resolution, so its "
+                      "Mult-Adds are s^2 times those of the same body at LR: 664,704 per HR pixel, 612.6 G for a "
+                      "1280x720 output at every scale, the Mult-Adds printed beside it by Aitical/CFSR (x4) and "
+                      "xiaomi-automl/MoreMNAS (x2) README tables (nas.metrics.mult_adds gives 612.6 G with the "
+                      "interpolation's 6-8 MACs per pixel). The interpolation here is MATLAB's bicubic "
+                      "(nas.primitives.BicubicUpsample), as in the authors' MATLAB code. Trained on far less data "
+                      "than the DIV2K-era networks: the gap to them is design and data together."),
 )
 
 
@@ -783,6 +815,9 @@ NOT_CLAIMED: list[NotClaimed] = [
     NotClaimed("FSRCNN (Dong et al. 2016)",
                "not expressible: 5x5 head, 1x1 shrink / expand, PReLU and a 9x9 transposed-conv upsampler "
                "(secondary Set5 x4 30.71 in the BSRN plot script)"),
+    NotClaimed("SRCNN 9-5-5 (Dong et al. 2016; secondary x2 / x3 / x4 Set5 36.66 / 32.75 / 30.48)",
+               "pre-upsampling is expressible (upsampler pre_bicubic, as VDSR), but its 9x9 head, a 5x5 layer "
+               "that narrows 64 -> 32 channels and a 5x5 tail are not (every body layer here is 3x3 at nf)"),
     NotClaimed("EDSR (32 blocks, nf 256, res_scale 0.1)",
                "expressible (resblock, edsr upsampler) but its table (EDSR paper Table 3) was not read here"),
     NotClaimed("CARN (Ahn et al. 2018; IMDN table: x4 Set5 32.13)",

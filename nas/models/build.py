@@ -32,6 +32,7 @@ from nas.errors import ArchConfigError
 from nas.primitives import (
     AWMS,
     ECB,
+    BicubicUpsample,
     BilinearUpsample,
     ECBUpsampler,
     EDSRUpsampler,
@@ -176,6 +177,7 @@ class SRNet(nn.Module):
                                                  pw_bias=_bsconv_pw_bias(config))
         else:
             self.fea_conv = conv(config.colors, nf, 3, weight_norm=wn)
+        self.head_act = make_activation(config.head_act, nf) if config.head_act else None
 
         try:
             self.blocks = nn.ModuleList(
@@ -210,6 +212,8 @@ class SRNet(nn.Module):
             self.upsampler = ECBUpsampler(up, config.colors, config.scale, _ECB_DEPTH_MULTIPLIER)
         elif config.upsampler == "edsr":
             self.upsampler = EDSRUpsampler(up, config.colors, config.scale, weight_norm=wn)
+        elif config.upsampler == "pre_bicubic":
+            self.upsampler = conv(up, config.colors, 3, weight_norm=wn)
         else:
             self.upsampler = AWMS(up, config.colors, config.scale, weight_norm=wn)
 
@@ -219,9 +223,13 @@ class SRNet(nn.Module):
             self.skip = PixelShuffleUpsampler(config.colors, config.colors, config.scale, weight_norm=wn)
         elif config.input_skip == "bilinear":
             self.skip = BilinearUpsample(config.scale)
+        elif config.input_skip == "bicubic" and config.upsampler != "pre_bicubic":
+            self.skip = BicubicUpsample(config.scale)
         else:
             self.skip = None
 
+        # pre-upsampling (SRCNN / VDSR): the network runs on the interpolated input
+        self.pre_upsample = BicubicUpsample(config.scale) if config.upsampler == "pre_bicubic" else None
         self.meanshift = config.input_norm == "meanshift"
         self.meansub = config.input_norm == "meansub255"
         self.meanshift255 = config.input_norm == "meanshift255"
@@ -250,7 +258,11 @@ class SRNet(nn.Module):
             x = (x - self.rgb_mean) * 2.0
         elif self.meansub or self.meanshift255:
             x = (x - self.rgb_mean) * _MEANSUB_RANGE
+        if self.pre_upsample is not None:
+            x = self.pre_upsample(x)
         feat = self.fea_conv(x)
+        if self.head_act is not None:
+            feat = self.head_act(feat)
         out = feat
         outs = []
         last = len(self.blocks) - 1
@@ -277,6 +289,8 @@ class SRNet(nn.Module):
         out = self.upsampler(out)
         if self.skip is not None:
             out = out + self.skip(x)
+        elif self.pre_upsample is not None and self.config.input_skip == "bicubic":
+            out = out + x  # pre-upsampling: x is already the interpolated input (VDSR's residual)
         if self.meanshift:
             out = out * 0.5 + self.rgb_mean
         elif self.meanshift255:

@@ -9,7 +9,9 @@
 * ``bsconv``: BSRN's blueprint separable conv BSConv-U (pointwise, then depthwise).
   ``esdb``: BSRN's efficient separable distillation block (and BSRN-S's variant).
 * ``resblock``: EDSR's plain residual block (conv, ReLU, conv, scaled residual).
-* ``upsample``: pixel-shuffle / ECB / EDSR upsamplers and the nearest input skip.
+* ``plain``: the plain conv layer (3x3 conv + activation) of SRCNN / VDSR.
+* ``upsample``: pixel-shuffle / ECB / EDSR upsamplers, the nearest / bilinear input skips and
+  MATLAB's bicubic interpolation (pre-upsampling networks).
 
 Every module maps (N, C, H, W) tensors; constructors take plain ints and strings.
 """
@@ -32,8 +34,10 @@ from nas.primitives.layers import (
 from nas.primitives.rfdb import RFDB
 from nas.primitives.rlfb import RLFB
 from nas.primitives.span import SPAB, Conv3XC
+from nas.primitives.plain import ConvAct
 from nas.primitives.resblock import ResBlock
 from nas.primitives.upsample import (
+    BicubicUpsample,
     BilinearUpsample,
     ECBUpsampler,
     EDSRUpsampler,
@@ -42,7 +46,8 @@ from nas.primitives.upsample import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "BSConvU", "BilinearUpsample", "CCALayer", "Conv3XC", "ECB",
+    "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "BSConvU", "BicubicUpsample", "BilinearUpsample", "CCALayer",
+    "Conv3XC", "ConvAct", "ECB",
     "ECBBlock", "ECBUpsampler",
     "EDSRUpsampler", "ESA", "ESA_MIN_SIZE", "ESDB", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB",
     "RLFB", "ResBlock", "SPAB", "Scale", "conv", "distilled_channels", "make_activation", "make_attention",

@@ -8,6 +8,8 @@
   3x3 conv C -> 9C + PixelShuffle(3) at x3), then a 3x3 conv C -> colors (sanghyun-son/EDSR-PyTorch
   ``src/model/common.py`` ``Upsampler`` with ``act=False``, ``bn=False``; ``edsr.py`` ``m_tail``).
 * :class:`BilinearUpsample`: the LR image upsampled bilinearly (a parameter-free input skip).
+* :class:`BicubicUpsample`: MATLAB's bicubic interpolation by an integer factor, in torch (the
+  interpolated input of pre-upsampling networks, VDSR; and a parameter-free input skip).
 * :class:`NearestUpsample`: the LR image repeated to colors * s^2 channels and pixel-shuffled, i.e.
   nearest-neighbour upsampling (ECBSR's broadcast residual, written as BasicSR
   ``basicsr/archs/ecbsr_arch.py`` does with ``repeat_interleave`` so that it is right for RGB).
@@ -22,7 +24,7 @@ from torch import nn
 from nas.primitives.ecb import ECB
 from nas.primitives.layers import conv
 
-__all__ = ["BilinearUpsample", "ECBUpsampler", "EDSRUpsampler", "NearestUpsample", "PixelShuffleUpsampler"]
+__all__ = ["BicubicUpsample", "BilinearUpsample", "ECBUpsampler", "EDSRUpsampler", "NearestUpsample", "PixelShuffleUpsampler"]
 
 
 class PixelShuffleUpsampler(nn.Sequential):
@@ -135,3 +137,86 @@ class NearestUpsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.pixel_shuffle(torch.repeat_interleave(x, self.upscale * self.upscale, dim=1), self.upscale)
+
+
+def _matlab_cubic(x: float) -> float:
+    """Keys' cubic convolution kernel with a = -0.5 (MATLAB ``imresize``'s ``cubic``)."""
+    a = abs(x)
+    if a <= 1:
+        return 1.5 * a ** 3 - 2.5 * a ** 2 + 1
+    if a <= 2:
+        return -0.5 * a ** 3 + 2.5 * a ** 2 - 4 * a + 2
+    return 0.0
+
+
+def _phase_taps(scale: int) -> torch.Tensor:
+    """(s, 5) weights: output pixel ``s m + p`` (0-based) is ``sum_o w[p, o] x[m + o - 2]``.
+
+    Output pixel i sits at ``u = (i + 0.5) / s - 0.5`` in input coordinates; its four taps
+    ``floor(u) - 1 .. floor(u) + 2`` are weighted by the cubic of their distance to u and normalised
+    to sum 1 (MATLAB ``imresize`` ``contributions`` without antialiasing, as for any upscaling).
+    """
+    taps = torch.zeros(scale, 5, dtype=torch.float64)
+    for p in range(scale):
+        d = (p + 0.5) / scale - 0.5  # u - m, in (-0.5, 0.5)
+        for k in range(4):
+            off = int(torch.floor(torch.tensor(d)).item()) - 1 + k  # tap offset from m, in -2..2
+            taps[p, off + 2] += _matlab_cubic(d - off)
+        taps[p] /= taps[p].sum()
+    return taps
+
+
+def _symmetric_pad(x: torch.Tensor, dim: int, pad: int) -> torch.Tensor:
+    """Mirror ``pad`` pixels on both sides of ``dim`` including the edge pixel (MATLAB's
+    ``symmetric``: ... x1 x0 | x0 x1 ... x(n-1) | x(n-1) x(n-2) ...); needs ``pad`` <= size."""
+    n = x.shape[dim]
+    left = x.narrow(dim, 0, pad).flip(dim)
+    right = x.narrow(dim, n - pad, pad).flip(dim)
+    return torch.cat([left, x, right], dim=dim)
+
+
+class BicubicUpsample(nn.Module):
+    """MATLAB ``imresize(x, s, 'bicubic')`` for an integer s > 1, on float tensors (no rounding).
+
+    Upscaling needs no antialiasing, so each output pixel is a fixed 4-tap cubic (a = -0.5) of
+    its input row and column, with symmetric border padding: the image is padded by 2 and
+    filtered by a depthwise 5-tap conv per output phase, along the height, then the width, as
+    MATLAB does (``nas.data.bicubic.imresize`` is the numpy reference; the two agree to float
+    rounding, ``tests/primitives/test_plain.py``). This is the interpolation pre-upsampling networks
+    are trained on (SRCNN, VDSR: Kim et al., CVPR 2016, §3.1, "interpolated low-resolution image";
+    MATLAB bicubic in their code). Torch's own ``mode="bicubic"`` uses a = -0.75 and differs.
+
+    Args:
+        scale: s, an integer >= 2.
+
+    Shape:
+        (N, C, H, W) -> (N, C, sH, sW), H, W >= 2. Params: 0 (the taps are a non-persistent buffer).
+
+    Raises:
+        ValueError: ``scale`` < 2; at forward, an input smaller than 2x2.
+    """
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        if int(scale) != scale or scale < 2:
+            raise ValueError(f"BicubicUpsample needs an integer scale >= 2, got {scale}")
+        self.upscale = int(scale)
+        self.register_buffer("taps", _phase_taps(self.upscale).float(), persistent=False)
+
+    def _along(self, x: torch.Tensor, dim: int) -> torch.Tensor:
+        n, c, h, w = x.shape
+        s = self.upscale
+        taps = self.taps.to(x.dtype)
+        if dim == 2:
+            weight = taps.view(s, 1, 5, 1).repeat(c, 1, 1, 1)
+        else:
+            weight = taps.view(s, 1, 1, 5).repeat(c, 1, 1, 1)
+        y = F.conv2d(_symmetric_pad(x, dim, 2), weight, groups=c)  # (N, C s, H, W): phase p of channel c
+        if dim == 2:
+            return y.view(n, c, s, h, w).permute(0, 1, 3, 2, 4).reshape(n, c, h * s, w)
+        return y.view(n, c, s, h, w).permute(0, 1, 3, 4, 2).reshape(n, c, h, w * s)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] < 2 or x.shape[-2] < 2:
+            raise ValueError(f"bicubic upsampling needs an input of at least 2x2 px, got {tuple(x.shape[-2:])}")
+        return self._along(self._along(x, 2), 3)
