@@ -41,7 +41,7 @@ from nas.models.deploy import PixelRange, deploy_model
 
 
 def fold_batch_norms(state: dict, rules: list[tuple[str, str]], source: str = "checkpoint") -> dict:
-    """Fold each batch norm whose prefix matches a rule's regex into the conv the rule names.
+    r"""Fold each batch norm whose prefix matches a rule's regex into the conv the rule names.
 
     ``rules``: ``(BN_REGEX, CONV_REPLACEMENT)``, e.g. ``(r"(block_\d+)\.bn1", r"\1.c1_r")``; the
     BN prefix is the key less ``.running_mean``. The conv must feed the BN directly (no activation

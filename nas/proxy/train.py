@@ -85,6 +85,10 @@ def torch_threads(n: int | None):
             torch.set_num_threads(before)
 
 
+#: Input skips of an ``ArchConfig`` that are a fixed interpolation of the LR image (no parameters).
+_INTERPOLATING_SKIPS = ("nearest", "bilinear", "bicubic")
+
+
 class BicubicSkip(nn.Module):
     """Proxy-only wrapper: ``net(x)`` plus a bicubic upsampling of ``x`` (the ``bicubic`` skip of
     :class:`nas.proxy.profiles.ProxyProfile`).
@@ -92,8 +96,11 @@ class BicubicSkip(nn.Module):
     With the wrapper, a network whose output starts near zero (most of the zoo: IMDN, RFDN and
     AWSRN have no global skip) starts at interpolation quality, so a short proxy run measures
     what it adds over interpolation instead of how fast it learns to interpolate (issue 18). A
-    network with ECBSR's nearest-neighbour input skip (``config.input_skip == "nearest"``) has
-    that skip replaced by the bicubic one. The upsampling is torch's bicubic (Keys a = -0.75,
+    network whose own input skip is a parameter-free interpolation (``config.input_skip``
+    ``nearest``: ECBSR; ``bilinear``: NTIRE 2024 LightRLFN / DepthRLFN; ``bicubic``: VDSR) has that
+    skip replaced by the proxy's, not added to it (added, the output would start at twice the
+    image); a learned skip (``conv``, AWSRN) is kept. Networks with an ``input_norm`` keep theirs
+    too (their skip sees the normalised image). The upsampling is torch's bicubic (Keys a = -0.75,
     ``align_corners=False``, no antialiasing), not MATLAB's (a = -0.5): any smooth interpolation
     serves, and this one is differentiable and cheap. The wrapper has no parameters of its own
     and shares ``net``'s, so training it trains ``net`` in place and ``net.state_dict()`` is the
@@ -111,14 +118,24 @@ class BicubicSkip(nn.Module):
         self.net, self.scale = net, int(scale)
         self.colors = model_colors(net)
         cfg = getattr(net, "config", None)
-        self.replace_nearest = getattr(cfg, "input_skip", None) == "nearest"
+        own = getattr(cfg, "input_skip", None)
+        #: the network's own interpolating skip, subtracted again in ``forward`` (None: kept)
+        self.replaced_skip = (own if own in _INTERPOLATING_SKIPS and getattr(cfg, "input_norm", "none") == "none"
+                              else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.net(x) + torch.nn.functional.interpolate(x, scale_factor=self.scale, mode="bicubic",
                                                           align_corners=False)
-        if self.replace_nearest:
-            y = y - torch.nn.functional.interpolate(x, scale_factor=self.scale, mode="nearest")
+        if self.replaced_skip is not None:
+            y = y - self._own_skip(x)
         return y
+
+    def _own_skip(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's own skip term for input ``x`` (what ``SRNet.forward`` adds)."""
+        skip = getattr(self.net, "skip", None)
+        if skip is not None:
+            return skip(x)
+        return self.net.pre_upsample(x)  # pre_bicubic + bicubic skip: the interpolated input itself
 
 
 def with_skip(model: nn.Module, skip: str, scale: int) -> nn.Module:

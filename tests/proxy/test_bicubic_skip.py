@@ -9,7 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nas.arch import reference_config
+from nas.arch import REFERENCES, reference_config
+from nas.arch.ground_truth import GROUND_TRUTH
 from nas.errors import NasError
 from nas.models import build_model
 from nas.proxy.data import load_proxy_data
@@ -17,21 +18,33 @@ from nas.proxy.profiles import PROFILES, ProxyProfile, same_protocol
 from nas.proxy.train import BicubicSkip, train_segment, with_skip
 
 
-@pytest.mark.parametrize("name", ["imdn", "ecbsr_m4c16_rgb", "ecbsr_m4c8"])
-def test_zero_network_under_the_skip_is_bicubic_upsampling(name):
-    """With every weight zero the wrapped network *is* bicubic upsampling; ECBSR's
-    nearest-neighbour input skip is replaced, not added to (RGB and Y-only networks)."""
-    cfg = reference_config(name, 4)
+def _config(name: str, scale: int):
+    return reference_config(name, scale) if name in REFERENCES else GROUND_TRUTH[name].build(scale)
+
+
+@pytest.mark.parametrize("name,scale", [("imdn", 4), ("ecbsr_m4c16_rgb", 4), ("ecbsr_m4c8", 4),
+                                        ("lightrlfn_ntire24", 4), ("vdsr", 4), ("vdsr", 3)])
+def test_zero_network_under_the_skip_is_bicubic_upsampling(name, scale):
+    """With every weight zero the wrapped network *is* bicubic upsampling: a network's own
+    interpolating input skip (ECBSR's nearest, LightRLFN's bilinear, VDSR's bicubic on its
+    pre-upsampled input) is replaced, not added to (RGB and Y-only networks)."""
+    cfg = _config(name, scale)
     net = build_model(cfg)
-    wrapped = with_skip(net, "bicubic", 4)
+    wrapped = with_skip(net, "bicubic", scale)
     assert isinstance(wrapped, BicubicSkip) and wrapped.colors == cfg.colors
-    assert wrapped.replace_nearest == (cfg.input_skip == "nearest")
+    assert wrapped.replaced_skip == (None if cfg.input_skip == "none" else cfg.input_skip)
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
-        x = torch.rand(2, cfg.colors, 12, 10)
-        want = F.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
+        x = torch.rand(2, cfg.colors, 16, 15)
+        want = F.interpolate(x, scale_factor=scale, mode="bicubic", align_corners=False)
         assert torch.allclose(wrapped(x), want, atol=1e-6)
+
+
+def test_a_learned_skip_is_kept():
+    """AWSRN's skip is a conv with weights: the proxy adds bicubic beside it, it replaces nothing."""
+    wrapped = with_skip(build_model(reference_config("awsrn_s", 4)), "bicubic", 4)
+    assert wrapped.replaced_skip is None
 
 
 def test_skip_none_is_the_network_itself_and_unknown_skips_are_refused():
