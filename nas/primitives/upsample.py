@@ -180,7 +180,7 @@ class BicubicUpsample(nn.Module):
 
     Upscaling needs no antialiasing, so each output pixel is a fixed 4-tap cubic (a = -0.5) of
     its input row and column, with symmetric border padding: the image is padded by 2 and
-    filtered by a depthwise 5-tap conv per output phase, along the height, then the width, as
+    filtered by a 5-tap conv per output phase (every channel alike), along the height, then the width, as
     MATLAB does (``nas.data.bicubic.imresize`` is the numpy reference; the two agree to float
     rounding, ``tests/primitives/test_plain.py``). This is the interpolation pre-upsampling networks
     are trained on (SRCNN, VDSR: Kim et al., CVPR 2016, §3.1, "interpolated low-resolution image";
@@ -201,22 +201,25 @@ class BicubicUpsample(nn.Module):
         if int(scale) != scale or scale < 2:
             raise ValueError(f"BicubicUpsample needs an integer scale >= 2, got {scale}")
         self.upscale = int(scale)
-        self.register_buffer("taps", _phase_taps(self.upscale).float(), persistent=False)
+        taps = _phase_taps(self.upscale).float()
+        # (s, 1, 5, 1) along the height, (s, 1, 1, 5) along the width: fixed shapes (ONNX-exportable)
+        self.register_buffer("taps_h", taps.view(self.upscale, 1, 5, 1), persistent=False)
+        self.register_buffer("taps_w", taps.view(self.upscale, 1, 1, 5), persistent=False)
+
+    #: Check the input's size in ``forward`` (off to trace the network with ``torch.fx``, whose
+    #: symbolic shapes cannot decide a Python ``if``: ``nas.export.ntire``).
+    check_inputs: bool = True
 
     def _along(self, x: torch.Tensor, dim: int) -> torch.Tensor:
-        n, c, h, w = x.shape
+        n, c, h, w = x.shape[0], x.shape[1], x.shape[2], x.shape[3]  # indexed, not unpacked: fx-traceable
         s = self.upscale
-        taps = self.taps.to(x.dtype)
-        if dim == 2:
-            weight = taps.view(s, 1, 5, 1).repeat(c, 1, 1, 1)
-        else:
-            weight = taps.view(s, 1, 1, 5).repeat(c, 1, 1, 1)
-        y = F.conv2d(_symmetric_pad(x, dim, 2), weight, groups=c)  # (N, C s, H, W): phase p of channel c
+        planes = x.reshape(n * c, 1, h, w)  # every channel filtered alike
+        y = F.conv2d(_symmetric_pad(planes, dim, 2), self.taps_h if dim == 2 else self.taps_w)  # (N C, s, H, W)
         if dim == 2:
             return y.view(n, c, s, h, w).permute(0, 1, 3, 2, 4).reshape(n, c, h * s, w)
         return y.view(n, c, s, h, w).permute(0, 1, 3, 4, 2).reshape(n, c, h, w * s)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] < 2 or x.shape[-2] < 2:
+        if self.check_inputs and (x.shape[-1] < 2 or x.shape[-2] < 2):
             raise ValueError(f"bicubic upsampling needs an input of at least 2x2 px, got {tuple(x.shape[-2:])}")
         return self._along(self._along(x, 2), 3)

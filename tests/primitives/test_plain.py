@@ -96,3 +96,19 @@ def test_new_fields_keep_every_other_id():
     y = build_model(post)(torch.rand(1, 1, 8, 8))
     assert y.shape == (1, 1, 32, 32)
     assert ConvBlockConfig().label() == "conv(relu)"
+
+
+def test_a_pre_upsampling_network_exports_to_onnx_and_to_an_ntire_file(tmp_path):
+    """The deploy exports users ship (ONNX; the NTIRE single-file model traced by torch.fx) work
+    for a pre-upsampling network: the interpolation's taps are fixed-shape buffers and its size
+    check is switched off for tracing, so both reproduce the network."""
+    pytest.importorskip("onnxruntime")
+    from nas.export.deploy import export_model
+    from nas.export.ntire import export_ntire
+
+    cfg = _vdsr_like(colors=3, scale=3)
+    net = build_model(cfg).eval()
+    res = export_model(net, cfg, tmp_path / "vdsr_like.yaml", onnx=True)
+    assert res.onnx_path.exists() and res.onnx_max_diff < 1e-5 and res.params_deployed == res.params_trained
+    ntire = export_ntire(net, cfg, tmp_path / "ntire", team=7, name="VDSRLike")
+    assert ntire.weights_path.exists() and ntire.max_diff < 1e-5
