@@ -26,11 +26,12 @@ from functools import lru_cache
 import numpy as np
 from scipy import sparse
 
-__all__ = ["imresize", "bicubic_downscale"]
+__all__ = ["imresize", "bicubic_downscale", "matlab_cubic"]
 
 
-def _cubic(x: np.ndarray) -> np.ndarray:
-    """Keys' cubic convolution kernel with a = -0.5 (MATLAB ``cubic``)."""
+def matlab_cubic(x: np.ndarray | float) -> np.ndarray:
+    """Keys' cubic convolution kernel with a = -0.5 (MATLAB ``cubic``), element-wise; the one
+    definition both this module and ``nas.primitives.BicubicUpsample`` use."""
     a = np.abs(x)
     a2, a3 = a * a, a * a * a
     return ((1.5 * a3 - 2.5 * a2 + 1) * (a <= 1)
@@ -48,7 +49,7 @@ def _weight_matrix(in_len: int, out_len: int, scale: float, antialiasing: bool) 
     taps = int(math.ceil(kernel_width)) + 2
     idx = left[:, None] + np.arange(taps)[None, :]  # 1-based input indices, (out_len, taps)
     dist = u[:, None] - idx
-    w = scale * _cubic(dist * scale) if shrink else _cubic(dist)
+    w = scale * matlab_cubic(dist * scale) if shrink else matlab_cubic(dist)
     w /= w.sum(axis=1, keepdims=True)
     period = 2 * in_len  # symmetric padding: ... 2 1 0 | 0 1 2 ... n-1 | n-1 n-2 ...
     cols = np.mod(idx.astype(np.int64) - 1, period)

@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -139,16 +141,6 @@ class NearestUpsample(nn.Module):
         return F.pixel_shuffle(torch.repeat_interleave(x, self.upscale * self.upscale, dim=1), self.upscale)
 
 
-def _matlab_cubic(x: float) -> float:
-    """Keys' cubic convolution kernel with a = -0.5 (MATLAB ``imresize``'s ``cubic``)."""
-    a = abs(x)
-    if a <= 1:
-        return 1.5 * a ** 3 - 2.5 * a ** 2 + 1
-    if a <= 2:
-        return -0.5 * a ** 3 + 2.5 * a ** 2 - 4 * a + 2
-    return 0.0
-
-
 def _phase_taps(scale: int) -> torch.Tensor:
     """(s, 5) weights: output pixel ``s m + p`` (0-based) is ``sum_o w[p, o] x[m + o - 2]``.
 
@@ -156,12 +148,14 @@ def _phase_taps(scale: int) -> torch.Tensor:
     ``floor(u) - 1 .. floor(u) + 2`` are weighted by the cubic of their distance to u and normalised
     to sum 1 (MATLAB ``imresize`` ``contributions`` without antialiasing, as for any upscaling).
     """
+    from nas.data.bicubic import matlab_cubic  # the kernel's one definition (numpy; imported when built)
+
     taps = torch.zeros(scale, 5, dtype=torch.float64)
     for p in range(scale):
         d = (p + 0.5) / scale - 0.5  # u - m, in (-0.5, 0.5)
         for k in range(4):
-            off = int(torch.floor(torch.tensor(d)).item()) - 1 + k  # tap offset from m, in -2..2
-            taps[p, off + 2] += _matlab_cubic(d - off)
+            off = math.floor(d) - 1 + k  # tap offset from m, in -2..2
+            taps[p, off + 2] += float(matlab_cubic(d - off))
         taps[p] /= taps[p].sum()
     return taps
 
