@@ -3,11 +3,13 @@
 Template (``nas/arch/config.py``; IMDN Fig. 2, RFDN Fig. 4, AWSRN Fig. 1, ECBSR Fig. 3, RLFN
 Fig. 2, SPAN Fig. 2)::
 
-    x (N, C, H, W) in [0, 1] -> [meanshift | meansub255 | meanshift255] -> fea_conv -> blocks[0..B-1]
+    x (N, C, H, W) in [0, 1] -> [meanshift | meansub255 | meanshift255] -> [pre_upsample: bicubic to
+      (sH, sW), upsampler pre_bicubic] -> fea_conv [-> head_act] -> blocks[0..B-1]
       -> fusion: concat (c = 1x1 conv + act, LR_conv = 3x3 conv) | conv1x1 (LR_conv = 1x1)
                  | conv3x3 (LR_conv = 3x3) | span (LR_conv = Conv3XC, c = 1x1 over 4 features) | last
                  | bsrn (c = 1x1 conv + act, LR_conv = BSConv-U)
-      -> (+ fea_conv output if global_residual) -> upsampler -> (+ skip(x)) -> [de-norm]
+      -> (+ fea_conv output if global_residual) -> upsampler (pre_bicubic: a 3x3 conv at HR)
+      -> (+ skip(x); pre_bicubic with a bicubic skip: + the interpolated input) -> [de-norm]
       -> (N, C, sH, sW)
 
 Blocks are built by the function their config class names (``BlockConfigBase.builder``, found
@@ -123,9 +125,11 @@ class SRNet(nn.Module):
     for ``concat`` and ``bsrn``; plain 1x1 conv 4 nf -> nf for ``span``, or -> ``fusion_channels``, the upsampler's input width), ``LR_conv`` (3x3 after
     ``c`` for ``concat``; BSConv-U 3x3 for ``bsrn``; 1x1 for ``conv1x1``; 3x3 for ``conv3x3``;
     Conv3XC of gain 2 for ``span``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` /
-    ``AWMS`` / ``EDSRUpsampler``), ``skip`` (``NearestUpsample``, ``BilinearUpsample`` or weight-normed
-    ``PixelShuffleUpsampler`` C -> C;
-    absent for ``none``). ``span`` fusion: ``c(cat[fea_conv(x), LR_conv(last), first, mid])`` with
+    ``AWMS`` / ``EDSRUpsampler``; a 3x3 conv nf -> C at HR for ``pre_bicubic``), ``skip``
+    (``NearestUpsample``, ``BilinearUpsample``, ``BicubicUpsample`` or weight-normed
+    ``PixelShuffleUpsampler`` C -> C; absent for ``none`` and for a pre-upsampling network, whose
+    bicubic skip is its interpolated input), ``head_act`` (``ArchConfig.head_act`` after the head,
+    or ``None``), ``pre_upsample`` (``BicubicUpsample`` for ``pre_bicubic``, else ``None``). ``span`` fusion: ``c(cat[fea_conv(x), LR_conv(last), first, mid])`` with
     ``mid`` the last SPAB's activated first conv output (SPAN's ``conv_cat``).
     With ``weight_norm`` the head conv, LFB convs, upsampler convs and skip conv are weight-normed.
     ``meanshift`` maps x to (x - DIV2K mean) * 2 on the way in (AWSRN's (255 x - 255 mean) / 127.5)
