@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from nas.errors import ArchConfigError
 from nas.textfiles import parse_yaml_or_json, read_text
@@ -398,19 +398,40 @@ class ResBlockConfig(BlockConfigBase):
 
 @register_block
 class ConvBlockConfig(BlockConfigBase):
-    """One plain 3x3 conv C -> C and an activation, ``act(conv3x3(x))`` (+ x with ``residual``):
-    the body layer of SRCNN and VDSR (Kim et al., CVPR 2016, §3.1: 3x3 convs of 64 filters, each
-    followed by ReLU; ``nas.primitives.plain.ConvAct``). The plain control a design is measured
-    against.
+    """One plain k x k conv and an activation, ``act(conv_k(x))`` (+ x with ``residual``): the body
+    layer of VDSR (Kim et al., CVPR 2016, §3.1: 3x3 convs of 64 filters, each followed by ReLU) and
+    of SRCNN (Dong et al., TPAMI 2016, §3.1-3.3: a 5x5 layer 64 -> 32 in its 9-5-5 form);
+    ``nas.primitives.plain.ConvAct``. The plain control a design is measured against.
+
+    Attributes:
+        act: activation after the conv.
+        residual: add the block's input (needs equal input and output widths).
+        kernel: odd kernel size k (1 to 11); 3 by default and then left out of ``arch_id``.
+        out_channels: output width, ``None`` for the width it receives (nf). A block that changes
+            the width can only be followed by ``conv`` blocks, and the network's ``fusion`` must be
+            ``last`` without ``global_residual`` (``ArchConfig`` checks both). Left out of
+            ``arch_id`` when ``None``.
     """
 
     type: Literal["conv"] = "conv"
     builder: ClassVar[str] = "nas.primitives.plain:build_block"
     act: Activation = "relu"
     residual: bool = False
+    kernel: int = Field(3, ge=1, le=11)
+    out_channels: int | None = Field(None, ge=1, le=512)
+    omit_at_default: ClassVar[tuple[str, ...]] = ("kernel", "out_channels")
+
+    @field_validator("kernel")
+    @classmethod
+    def _odd_kernel(cls, value: int) -> int:
+        if value % 2 == 0:
+            raise ValueError(f"the kernel must be odd (same padding), got {value}")
+        return value
 
     def label(self) -> str:
-        return f"conv({self.act}{',res' if self.residual else ''})"
+        k = f",k{self.kernel}" if self.kernel != 3 else ""
+        out = f",->{self.out_channels}" if self.out_channels is not None else ""
+        return f"conv({self.act}{k}{out}{',res' if self.residual else ''})"
 
 
 #: Any registered block config, told apart by ``type`` (built from :data:`BLOCK_REGISTRY`).
@@ -442,6 +463,10 @@ class ArchConfig(_Strict):
         head_act: activation after a ``conv3x3`` head (VDSR's first layer is conv + ReLU); ``None``
             (every other network) for none. Left out of :meth:`to_dict` and :attr:`arch_id` when
             ``None``.
+        head_kernel: kernel size of the ``conv3x3`` head's conv, odd, 1 to 11 (SRCNN's 9x9 first
+            layer); ``None`` for 3. Left out of :meth:`to_dict` and :attr:`arch_id` when ``None``.
+        tail_kernel: kernel size of the ``pre_bicubic`` tail conv, odd, 1 to 11 (SRCNN's 5x5
+            reconstruction layer); ``None`` for 3. Left out when ``None``.
         blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb / rlfb / spab / efdb / esdb /
             resblock / conv.
         fusion: ``concat`` (IMDN/RFDN feature aggregation), ``last``, ``conv1x1`` (IMDN_RTC),
@@ -477,16 +502,18 @@ class ArchConfig(_Strict):
     nf: int = Field(ge=4, le=512)
     head: Literal["conv3x3", "ecb", "conv3xc", "bsconv"] = "conv3x3"
     head_act: Activation | None = None
+    head_kernel: int | None = Field(None, ge=1, le=11)
     blocks: list[BlockConfig] = Field(min_length=1, max_length=32)
     fusion: Literal["concat", "last", "conv1x1", "conv3x3", "span", "efdn", "bsrn"] = "concat"
     fusion_act: Activation = "lrelu"
     fusion_channels: int | None = Field(None, ge=1, le=512)
     global_residual: bool = True
     upsampler: Literal["pixelshuffle", "ecb", "awms", "edsr", "pre_bicubic"] = "pixelshuffle"
+    tail_kernel: int | None = Field(None, ge=1, le=11)
     input_skip: Literal["none", "nearest", "conv", "bilinear", "bicubic"] = "none"
     weight_norm: bool = False
     input_norm: Literal["none", "meanshift", "meansub255", "meanshift255"] = "none"
-    omit_at_default: ClassVar[tuple[str, ...]] = ("fusion_channels", "head_act")
+    omit_at_default: ClassVar[tuple[str, ...]] = ("fusion_channels", "head_act", "head_kernel", "tail_kernel")
 
     @field_validator("head_act")
     @classmethod
@@ -494,6 +521,56 @@ class ArchConfig(_Strict):
         if value is not None and info.data.get("head") != "conv3x3":
             raise ValueError(f"only a conv3x3 head takes an activation; head is {info.data.get('head')!r}")
         return value
+
+    @field_validator("head_kernel")
+    @classmethod
+    def _odd_head_kernel_of_a_conv_head(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None:
+            return None
+        if info.data.get("head") != "conv3x3":
+            raise ValueError(f"only a conv3x3 head takes another kernel size; head is {info.data.get('head')!r}")
+        if value % 2 == 0:
+            raise ValueError(f"the kernel must be odd (same padding), got {value}")
+        return value
+
+    @field_validator("tail_kernel")
+    @classmethod
+    def _odd_tail_kernel_of_a_pre_upsampling_network(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None:
+            return None
+        if info.data.get("upsampler") != "pre_bicubic":
+            raise ValueError(f"only the pre_bicubic tail (one conv at HR) takes a kernel size; upsampler is "
+                             f"{info.data.get('upsampler')!r}")
+        if value % 2 == 0:
+            raise ValueError(f"the kernel must be odd (same padding), got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _width_changes(self) -> "ArchConfig":
+        width, changed = self.nf, False
+        for i, b in enumerate(self.blocks):
+            if changed and not isinstance(b, ConvBlockConfig):
+                raise ValueError(f"blocks.{i}: a {b.type} block runs at nf ({self.nf}); after a conv block that "
+                                 f"changes the width ({width}) only conv blocks may follow")
+            out = getattr(b, "out_channels", None) or width
+            if getattr(b, "residual", False) and out != width:
+                raise ValueError(f"blocks.{i}: a residual conv block keeps its width ({width}), not {out}")
+            if out != self.nf or changed:
+                changed = True
+            width = out
+        if changed and (self.fusion != "last" or self.global_residual):
+            raise ValueError(f"a body whose width changes (nf {self.nf} -> {width}) needs fusion: last and "
+                             f"global_residual: false (got fusion {self.fusion!r}, global_residual "
+                             f"{str(self.global_residual).lower()})")
+        return self
+
+    @property
+    def body_width(self) -> int:
+        """Channels of the last block's output (nf unless a ``conv`` block changes the width)."""
+        width = self.nf
+        for b in self.blocks:
+            width = getattr(b, "out_channels", None) or width
+        return width
 
     @field_validator("input_skip")
     @classmethod

@@ -370,6 +370,37 @@ _add(
 )
 
 
+def _srcnn(scale: int) -> ArchConfig:
+    """SRCNN 9-5-5 (Dong, Loy, He, Tang, TPAMI 2016, §3.1-3.3 and §4.3): the LR Y channel
+    interpolated to the HR size (bicubic), a 9x9 conv 1 -> 64 + ReLU, a 5x5 conv 64 -> 32 + ReLU
+    and a 5x5 reconstruction conv 32 -> 1, no skip. One network per scale, each of the same shape."""
+    return ArchConfig(name="srcnn", scale=scale, colors=1, nf=64, head_kernel=9, head_act="relu",
+                      blocks=[ConvBlockConfig(kernel=5, out_channels=32)], fusion="last", global_residual=False,
+                      upsampler="pre_bicubic", tail_kernel=5)
+
+
+_add(
+    GroundTruth("srcnn", _srcnn, family="srcnn", lineage="srcnn",
+                psnr={2: {"Set5": 36.66}, 3: {"Set5": 32.75}, 4: {"Set5": 30.48}},
+                source="secondary: Dong et al. 2016 (SRCNN, TPAMI), 9-5-5 trained on ImageNet, Set5 only. x2 36.66 "
+                       "in the benchmark table of researching.cn OJ180ca922e81dc4b5 (figures-and-tables page of a "
+                       "multi-scale dense feature fusion paper; its VDSR x2 row reads 37.54, 0.01 dB from VDSR's "
+                       "own 37.53) and in InsightDev/SRCNN-keras README.md ('SRCNN-paper' column, which also gives "
+                       "x3 32.75); x4 30.48 at 57 K in the BSRN authors' plot script (XPixelGroup/BasicSR "
+                       "scripts/plot/model_complexity_cmp_bsrn.py; shared/reference_models.md §11). The other sets "
+                       "are left out: the quotes differ by 0.02 dB (Set14 x2 32.43 / 32.45; x4 Set5 30.49 in the "
+                       "keras README)",
+                params={2: 57_281, 3: 57_281, 4: 57_281}, train_data="ImageNet (395,909 images), one model per scale",
+                notes="Y channel only (colors 1). 57,281 parameters with biases (57,184 weights: 9^2 x 64 + 5^2 x "
+                      "64 x 32 + 5^2 x 32, the counting convention of SRCNN §4.3, whose 9-1-5 network has 8,032; "
+                      "the tables' 57 K). Zero-padded ('same') convs here; the authors trained without padding "
+                      "and evaluated on the valid region. Not efficient: every layer runs at HR resolution, "
+                      "57,184 Mult-Adds per HR pixel (52.7 G for a 1280x720 output). Trained long with SGD on "
+                      "ImageNet patches, an older protocol than the DIV2K-era networks: the gap to them is design, "
+                      "data and schedule together."),
+)
+
+
 # ------------------------------------------------------------------ challenge entries (released weights)
 # NTIRE efficient-SR entries whose networks are ArchConfigs exactly: the output of our network with
 # the renamed weights equals the authors' module's (checked once each on a random input, see notes),
@@ -815,9 +846,6 @@ NOT_CLAIMED: list[NotClaimed] = [
     NotClaimed("FSRCNN (Dong et al. 2016)",
                "not expressible: 5x5 head, 1x1 shrink / expand, PReLU and a 9x9 transposed-conv upsampler "
                "(secondary Set5 x4 30.71 in the BSRN plot script)"),
-    NotClaimed("SRCNN 9-5-5 (Dong et al. 2016; secondary x2 / x3 / x4 Set5 36.66 / 32.75 / 30.48)",
-               "pre-upsampling is expressible (upsampler pre_bicubic, as VDSR), but its 9x9 head, a 5x5 layer "
-               "that narrows 64 -> 32 channels and a 5x5 tail are not (every body layer here is 3x3 at nf)"),
     NotClaimed("EDSR (32 blocks, nf 256, res_scale 0.1)",
                "expressible (resblock, edsr upsampler) but its table (EDSR paper Table 3) was not read here"),
     NotClaimed("CARN (Ahn et al. 2018; IMDN table: x4 Set5 32.13)",

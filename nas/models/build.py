@@ -8,7 +8,8 @@ Fig. 2, SPAN Fig. 2)::
       -> fusion: concat (c = 1x1 conv + act, LR_conv = 3x3 conv) | conv1x1 (LR_conv = 1x1)
                  | conv3x3 (LR_conv = 3x3) | span (LR_conv = Conv3XC, c = 1x1 over 4 features) | last
                  | bsrn (c = 1x1 conv + act, LR_conv = BSConv-U)
-      -> (+ fea_conv output if global_residual) -> upsampler (pre_bicubic: a 3x3 conv at HR)
+      -> (+ fea_conv output if global_residual) -> upsampler (pre_bicubic: a k x k conv at HR, 3 unless
+      tail_kernel)
       -> (+ skip(x); pre_bicubic with a bicubic skip: + the interpolated input) -> [de-norm]
       -> (N, C, sH, sW)
 
@@ -119,13 +120,14 @@ def _bsconv_pw_bias(config: ArchConfig) -> bool:
 class SRNet(nn.Module):
     """A single-image SR network assembled from an :class:`~nas.arch.ArchConfig`.
 
-    Submodules: ``fea_conv`` (head: 3x3 conv C -> nf, an ECB whose activation is that of the
+    Submodules: ``fea_conv`` (head: k x k conv C -> nf, k = ``head_kernel`` or 3; an ECB whose activation is that of the
     first ECB block, else PReLU, a Conv3XC of gain 2, or BSRN's BSConv-U 4C -> nf on the input
     repeated 4 times), ``blocks`` (``nn.ModuleList``), ``c`` (1x1 conv B*nf -> nf + ``fusion_act``
     for ``concat`` and ``bsrn``; plain 1x1 conv 4 nf -> nf for ``span``, or -> ``fusion_channels``, the upsampler's input width), ``LR_conv`` (3x3 after
     ``c`` for ``concat``; BSConv-U 3x3 for ``bsrn``; 1x1 for ``conv1x1``; 3x3 for ``conv3x3``;
     Conv3XC of gain 2 for ``span``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` /
-    ``AWMS`` / ``EDSRUpsampler``; a 3x3 conv nf -> C at HR for ``pre_bicubic``), ``skip``
+    ``AWMS`` / ``EDSRUpsampler``; a k x k conv (k = ``tail_kernel`` or 3) from the body's width to C at HR
+    for ``pre_bicubic``), ``skip``
     (``NearestUpsample``, ``BilinearUpsample``, ``BicubicUpsample`` or weight-normed
     ``PixelShuffleUpsampler`` C -> C; absent for ``none`` and for a pre-upsampling network, whose
     bicubic skip is its interpolated input), ``head_act`` (``ArchConfig.head_act`` after the head,
@@ -180,12 +182,15 @@ class SRNet(nn.Module):
             self.fea_conv = RepeatedInputBSConvU(config.colors, nf, _BSRN_INPUT_REPEATS,
                                                  pw_bias=_bsconv_pw_bias(config))
         else:
-            self.fea_conv = conv(config.colors, nf, 3, weight_norm=wn)
+            self.fea_conv = conv(config.colors, nf, config.head_kernel or 3, weight_norm=wn)
         self.head_act = make_activation(config.head_act, nf) if config.head_act else None
 
+        widths = [nf]  # each block's input width: nf, unless a plain conv block changes it (SRCNN)
+        for b in config.blocks[:-1]:
+            widths.append(getattr(b, "out_channels", None) or widths[-1])
         try:
             self.blocks = nn.ModuleList(
-                _build_block(b, nf, f"blocks.{i}", wn) for i, b in enumerate(config.blocks)
+                _build_block(b, w, f"blocks.{i}", wn) for i, (b, w) in enumerate(zip(config.blocks, widths))
             )
         except ArchConfigError as err:
             raise ArchConfigError(f"{config.name or 'config'}: {err}") from None
@@ -209,7 +214,8 @@ class SRNet(nn.Module):
             self.local_fuse = nn.ModuleList(conv(2 * nf, nf, 1) for _ in range(3))
         self.global_residual = config.global_residual
 
-        up = config.fusion_channels or nf  # the tail's input width (``span`` may fuse to fewer)
+        # the tail's input width (``span`` may fuse to fewer; a plain conv body may change it)
+        up = config.fusion_channels or config.body_width
         if config.upsampler == "pixelshuffle":
             self.upsampler = PixelShuffleUpsampler(up, config.colors, config.scale, weight_norm=wn)
         elif config.upsampler == "ecb":
@@ -217,7 +223,7 @@ class SRNet(nn.Module):
         elif config.upsampler == "edsr":
             self.upsampler = EDSRUpsampler(up, config.colors, config.scale, weight_norm=wn)
         elif config.upsampler == "pre_bicubic":
-            self.upsampler = conv(up, config.colors, 3, weight_norm=wn)
+            self.upsampler = conv(up, config.colors, config.tail_kernel or 3, weight_norm=wn)
         else:
             self.upsampler = AWMS(up, config.colors, config.scale, weight_norm=wn)
 

@@ -1,5 +1,6 @@
-"""Pre-upsampling networks (VDSR): MATLAB's bicubic in torch, the plain conv layer, and the
-config fields that express them (``upsampler: pre_bicubic``, ``input_skip: bicubic``, ``head_act``)."""
+"""Pre-upsampling networks (VDSR, SRCNN): MATLAB's bicubic in torch, the plain conv layer, and the
+config fields that express them (``upsampler: pre_bicubic``, ``input_skip: bicubic``, ``head_act``,
+``head_kernel``, ``tail_kernel``, a conv block's ``kernel`` and ``out_channels``)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,34 @@ def test_conv_act_is_conv_then_activation():
     assert torch.allclose(res(x), x + torch.relu(res.conv(x)))
 
 
+def test_conv_act_changes_kernel_and_width():
+    """SRCNN 9-5-5's middle layer: a 5x5 conv 64 -> 32 + ReLU, 51,232 parameters, size kept."""
+    layer = ConvAct(64, kernel=5, out_channels=32)
+    assert sum(p.numel() for p in layer.parameters()) == 5 * 5 * 64 * 32 + 32 == 51_232
+    x = torch.randn(1, 64, 7, 9)
+    assert torch.equal(layer(x), torch.relu(layer.conv(x))) and layer(x).shape == (1, 32, 7, 9)
+    with pytest.raises(ValueError, match="a residual conv keeps its width: 64 in, 32 out"):
+        ConvAct(64, residual=True, out_channels=32)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_srcnn_is_the_published_9_5_5_network(scale):
+    """SRCNN 9-5-5 (Dong et al., TPAMI 2016): 57,184 weights (the paper's counting, whose 9-1-5
+    has 8,032) + 97 biases; three layers at HR; 57,184 MACs per HR pixel, 52.7 G for 1280x720."""
+    cfg = GROUND_TRUTH["srcnn"].config(scale)
+    net = build_model(cfg).eval()
+    weights = sum(m.weight.numel() for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.weight.requires_grad)
+    assert weights == 9 * 9 * 64 + 5 * 5 * 64 * 32 + 5 * 5 * 32 == 57_184
+    assert sum(p.numel() for p in net.parameters()) == 57_281 == GROUND_TRUTH["srcnn"].params[scale]
+    assert conv_depth(net, 1) == 3
+    assert [tuple(c.weight.shape) for c in (net.fea_conv, net.blocks[0].conv, net.upsampler)] == [
+        (64, 1, 9, 9), (32, 64, 5, 5), (1, 32, 5, 5)]
+    macs = mult_adds(net, scale, in_channels=1)
+    h, w = lr_size_for_hr(scale)
+    assert 57_184 * scale * scale * h * w < macs <= (57_184 + 8) * scale * scale * h * w
+    assert net(torch.rand(1, 1, 9, 11)).shape == (1, 1, 9 * scale, 11 * scale)
+
+
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_vdsr_is_twenty_layers_at_hr_with_the_published_size(scale):
     """VDSR (Kim et al. 2016): 665,921 parameters at every scale (tables: 665 K / 666 K), 20 3x3
@@ -83,6 +112,33 @@ def test_config_errors_name_the_field():
         _vdsr_like(input_skip="nearest")
     with pytest.raises(ArchConfigError, match=r"vdsr\.yaml: head_act: only a conv3x3 head"):
         _vdsr_like(head="ecb")
+    with pytest.raises(ArchConfigError, match=r"vdsr\.yaml: head_kernel: the kernel must be odd .* got 4"):
+        _vdsr_like(head_kernel=4)
+    with pytest.raises(ArchConfigError, match=r"vdsr\.yaml: tail_kernel: only the pre_bicubic tail"):
+        _vdsr_like(upsampler="pixelshuffle", input_skip="none", tail_kernel=5)
+    with pytest.raises(ArchConfigError, match=r"vdsr\.yaml: blocks\.1\.kernel: the kernel must be odd"):
+        _vdsr_like(blocks=[{"type": "conv"}, {"type": "conv", "kernel": 2}])
+    narrow = [{"type": "conv", "out_channels": 8}]
+    with pytest.raises(ArchConfigError, match=r"needs fusion: last and global_residual: false .*'concat'"):
+        _vdsr_like(blocks=narrow, fusion="concat")
+    with pytest.raises(ArchConfigError, match=r"blocks\.1: a resblock block runs at nf \(16\)"):
+        _vdsr_like(blocks=narrow + [{"type": "resblock"}])
+    with pytest.raises(ArchConfigError, match=r"blocks\.1: a residual conv block keeps its width \(8\), not 16"):
+        _vdsr_like(blocks=narrow + [{"type": "conv", "residual": True, "out_channels": 16}])
+
+
+def test_a_plain_body_may_narrow_and_widen_again():
+    """An FSRCNN-like hourglass (shrink 1x1, map 3x3, expand 1x1) builds, and the tail takes the
+    last block's width."""
+    cfg = _vdsr_like(input_skip="none", head_kernel=5, tail_kernel=3, blocks=[
+        {"type": "conv", "kernel": 1, "out_channels": 6, "act": "prelu"},
+        {"type": "conv", "act": "prelu"},
+        {"type": "conv", "kernel": 1, "out_channels": 12, "act": "prelu"}])
+    assert cfg.body_width == 12
+    net = build_model(cfg)
+    assert tuple(net.upsampler.weight.shape) == (1, 12, 3, 3) and tuple(net.fea_conv.weight.shape) == (16, 1, 5, 5)
+    assert net(torch.rand(1, 1, 6, 6)).shape == (1, 1, 24, 24)
+    assert "conv(prelu,k1,->6) + 1x conv(prelu) + 1x conv(prelu,k1,->12)" in cfg.summary()
 
 
 def test_new_fields_keep_every_other_id():
@@ -96,6 +152,11 @@ def test_new_fields_keep_every_other_id():
     y = build_model(post)(torch.rand(1, 1, 8, 8))
     assert y.shape == (1, 1, 32, 32)
     assert ConvBlockConfig().label() == "conv(relu)"
+    # kernel / out_channels / head_kernel / tail_kernel are left out of the id at their defaults
+    assert cfg.arch_id == _vdsr_like(head_kernel=None, tail_kernel=None,
+                                     blocks=[{"type": "conv", "kernel": 3, "out_channels": None}] * 2).arch_id
+    assert cfg.arch_id != _vdsr_like(tail_kernel=5).arch_id
+    assert "kernel" not in cfg.to_dict()["blocks"][0] and "tail_kernel" not in cfg.to_dict()
 
 
 def test_a_pre_upsampling_network_exports_to_onnx_and_to_an_ntire_file(tmp_path):
