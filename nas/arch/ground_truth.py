@@ -844,8 +844,9 @@ NOT_CLAIMED: list[NotClaimed] = [
                "not expressible: group convs, cascading 1x1 fusions at block and network level and its own "
                "upsampler would each need new code; only a secondary Set5 number (BSRN plot script) was found"),
     NotClaimed("FSRCNN (Dong et al. 2016)",
-               "not expressible: 5x5 head, 1x1 shrink / expand, PReLU and a 9x9 transposed-conv upsampler "
-               "(secondary Set5 x4 30.71 in the BSRN plot script)"),
+               "its 5x5 head (head_kernel), 1x1 shrink / expand and 3x3 mapping layers with PReLU (conv blocks "
+               "with kernel and out_channels) are expressible since session 24, its 9x9 transposed-conv "
+               "upsampler is not; only a secondary Set5 x4 30.71 (BSRN plot script) was found, no x2 / x3"),
     NotClaimed("EDSR (32 blocks, nf 256, res_scale 0.1)",
                "expressible (resblock, edsr upsampler) but its table (EDSR paper Table 3) was not read here"),
     NotClaimed("CARN (Ahn et al. 2018; IMDN table: x4 Set5 32.13)",
