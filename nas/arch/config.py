@@ -103,6 +103,13 @@ class _Strict(BaseModel):
         return d
 
 
+def _odd_kernel(value: int) -> int:
+    """A conv kernel size k with "same" padding k // 2: odd, or a ``ValueError``."""
+    if value % 2 == 0:
+        raise ValueError(f"the kernel must be odd (same padding), got {value}")
+    return value
+
+
 # ---------------------------------------------------------------------- the block registry
 class BlockConfigBase(_Strict):
     """A block type: its fields (the config), its one-line :meth:`label` and its torch builder.
@@ -423,10 +430,8 @@ class ConvBlockConfig(BlockConfigBase):
 
     @field_validator("kernel")
     @classmethod
-    def _odd_kernel(cls, value: int) -> int:
-        if value % 2 == 0:
-            raise ValueError(f"the kernel must be odd (same padding), got {value}")
-        return value
+    def _odd_block_kernel(cls, value: int) -> int:
+        return _odd_kernel(value)
 
     def label(self) -> str:
         k = f",k{self.kernel}" if self.kernel != 3 else ""
@@ -529,9 +534,7 @@ class ArchConfig(_Strict):
             return None
         if info.data.get("head") != "conv3x3":
             raise ValueError(f"only a conv3x3 head takes another kernel size; head is {info.data.get('head')!r}")
-        if value % 2 == 0:
-            raise ValueError(f"the kernel must be odd (same padding), got {value}")
-        return value
+        return _odd_kernel(value)
 
     @field_validator("tail_kernel")
     @classmethod
@@ -541,9 +544,7 @@ class ArchConfig(_Strict):
         if info.data.get("upsampler") != "pre_bicubic":
             raise ValueError(f"only the pre_bicubic tail (one conv at HR) takes a kernel size; upsampler is "
                              f"{info.data.get('upsampler')!r}")
-        if value % 2 == 0:
-            raise ValueError(f"the kernel must be odd (same padding), got {value}")
-        return value
+        return _odd_kernel(value)
 
     @model_validator(mode="after")
     def _width_changes(self) -> "ArchConfig":
