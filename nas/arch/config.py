@@ -548,30 +548,34 @@ class ArchConfig(_Strict):
 
     @model_validator(mode="after")
     def _width_changes(self) -> "ArchConfig":
-        width, changed = self.nf, False
+        widths = self.block_widths
+        first = next((i for i, w in enumerate(widths[1:]) if w != self.nf), None)  # first block leaving nf
         for i, b in enumerate(self.blocks):
-            if changed and not isinstance(b, ConvBlockConfig):
+            if first is not None and i > first and not isinstance(b, ConvBlockConfig):
                 raise ValueError(f"blocks.{i}: a {b.type} block runs at nf ({self.nf}); after a conv block that "
-                                 f"changes the width ({width}) only conv blocks may follow")
-            out = getattr(b, "out_channels", None) or width
-            if getattr(b, "residual", False) and out != width:
-                raise ValueError(f"blocks.{i}: a residual conv block keeps its width ({width}), not {out}")
-            if out != self.nf or changed:
-                changed = True
-            width = out
-        if changed and (self.fusion != "last" or self.global_residual):
-            raise ValueError(f"a body whose width changes (nf {self.nf} -> {width}) needs fusion: last and "
+                                 f"changes the width ({widths[i]}) only conv blocks may follow")
+            if getattr(b, "residual", False) and widths[i + 1] != widths[i]:
+                raise ValueError(f"blocks.{i}: a residual conv block keeps its width ({widths[i]}), not "
+                                 f"{widths[i + 1]}")
+        if first is not None and (self.fusion != "last" or self.global_residual):
+            raise ValueError(f"a body whose width changes (nf {self.nf} -> {widths[-1]}) needs fusion: last and "
                              f"global_residual: false (got fusion {self.fusion!r}, global_residual "
                              f"{str(self.global_residual).lower()})")
         return self
 
     @property
+    def block_widths(self) -> tuple[int, ...]:
+        """Channel widths along the body, B + 1 of them: ``[i]`` is block i's input, ``[-1]`` the
+        last block's output (all nf unless a ``conv`` block sets ``out_channels``)."""
+        widths = [self.nf]
+        for b in self.blocks:
+            widths.append(getattr(b, "out_channels", None) or widths[-1])
+        return tuple(widths)
+
+    @property
     def body_width(self) -> int:
         """Channels of the last block's output (nf unless a ``conv`` block changes the width)."""
-        width = self.nf
-        for b in self.blocks:
-            width = getattr(b, "out_channels", None) or width
-        return width
+        return self.block_widths[-1]
 
     @field_validator("input_skip")
     @classmethod

@@ -185,9 +185,7 @@ class SRNet(nn.Module):
             self.fea_conv = conv(config.colors, nf, config.head_kernel or 3, weight_norm=wn)
         self.head_act = make_activation(config.head_act, nf) if config.head_act else None
 
-        widths = [nf]  # each block's input width: nf, unless a plain conv block changes it (SRCNN)
-        for b in config.blocks[:-1]:
-            widths.append(getattr(b, "out_channels", None) or widths[-1])
+        widths = config.block_widths  # each block's input width: nf, unless a plain conv block changes it
         try:
             self.blocks = nn.ModuleList(
                 _build_block(b, w, f"blocks.{i}", wn) for i, (b, w) in enumerate(zip(config.blocks, widths))
