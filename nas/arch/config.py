@@ -80,7 +80,7 @@ SCALES = (2, 3, 4, 8)
 ACTIVATIONS = ("lrelu", "relu", "prelu", "silu", "gelu")
 ATTENTIONS = ("esa", "cca", "none")
 
-Activation = Literal["lrelu", "relu", "prelu", "silu", "gelu"]
+Activation = Literal["lrelu", "relu", "prelu", "silu", "gelu", "tanh"]
 Attention = Literal["esa", "cca", "none"]
 #: The RFDB also takes ``pfa`` (SPAN's parameter-free attention, which needs the block input).
 RFDBAttention = Literal["esa", "cca", "none", "pfa", "esa_no_conv_f"]
@@ -470,8 +470,9 @@ class ArchConfig(_Strict):
             ``None``.
         head_kernel: kernel size of the ``conv3x3`` head's conv, odd, 1 to 11 (SRCNN's 9x9 first
             layer); ``None`` for 3. Left out of :meth:`to_dict` and :attr:`arch_id` when ``None``.
-        tail_kernel: kernel size of the ``pre_bicubic`` tail conv, odd, 1 to 11 (SRCNN's 5x5
-            reconstruction layer); ``None`` for 3. Left out when ``None``.
+        tail_kernel: kernel size of the ``pre_bicubic`` tail conv (SRCNN's 5x5 reconstruction
+            layer; ``None`` for 3) or of the ``deconv`` tail (``None`` for FSRCNN's 9), odd, 1 to 11.
+            Left out when ``None``.
         blocks: the block sequence, 1 to 32 blocks of types rfdb / imdb / lfb / ecb / rlfb / spab / efdb / esdb /
             resblock / conv.
         fusion: ``concat`` (IMDN/RFDN feature aggregation), ``last``, ``conv1x1`` (IMDN_RTC),
@@ -485,17 +486,24 @@ class ArchConfig(_Strict):
             :meth:`to_dict` and :attr:`arch_id` when ``None``, so the ids of every other network stay
             as they were before the field existed.
         global_residual: add the head output before the upsampler (IMDN/RFDN long skip).
-        upsampler: ``pixelshuffle`` | ``ecb`` | ``awms`` | ``edsr`` | ``pre_bicubic``. The last is the
+        upsampler: ``pixelshuffle`` | ``ecb`` | ``awms`` | ``edsr`` | ``pre_bicubic`` | ``deconv``.
+            ``pre_bicubic`` is the
             pre-upsampling design of SRCNN and VDSR: the input is interpolated to the HR size
             (MATLAB bicubic, ``nas.primitives.BicubicUpsample``) before the head, the whole network
             runs at HR resolution (s^2 times the Mult-Adds of the same body at LR), and a 3x3 conv
             nf -> C is the tail.
+            ``deconv`` is FSRCNN's tail (Dong, Loy, Tang, ECCV 2016, §3.1): one k x k transposed
+            conv of stride s from the body's width to C (k = ``tail_kernel``, 9 when ``None``).
         input_skip: ``none`` | ``nearest`` | ``conv`` | ``bilinear`` | ``bicubic`` (the LR input,
             upsampled so, added to the output; with ``pre_bicubic``, VDSR's residual learning).
         weight_norm: weight-normalise the plain convs of head, LFB blocks, tail and skip (AWSRN).
         input_norm: ``none``, ``meanshift`` (AWSRN: (x - DIV2K RGB mean) * 2, inverted on output),
             ``meansub255`` (SPAN: (x - DIV2K RGB mean) * 255, output left as it is) or
             ``meanshift255`` (EDSR at rgb_range 255: (x - mean) * 255 in, out / 255 + mean out).
+        output_act: ``sigmoid`` squashes the output (after upsampler and skip) into (0, 1), as
+            ESPCN's final layer does in the ETDS authors' code (ECNUSR/ETDS
+            ``core/archs/ir/ESPCN/arch.py``); ``None`` (every other network) for none, and then left
+            out of :meth:`to_dict` and :attr:`arch_id`.
 
     Raises:
         ArchConfigError: through :meth:`from_dict` / :func:`load_arch_config`, naming the field.
@@ -513,12 +521,14 @@ class ArchConfig(_Strict):
     fusion_act: Activation = "lrelu"
     fusion_channels: int | None = Field(None, ge=1, le=512)
     global_residual: bool = True
-    upsampler: Literal["pixelshuffle", "ecb", "awms", "edsr", "pre_bicubic"] = "pixelshuffle"
+    upsampler: Literal["pixelshuffle", "ecb", "awms", "edsr", "pre_bicubic", "deconv"] = "pixelshuffle"
     tail_kernel: int | None = Field(None, ge=1, le=11)
     input_skip: Literal["none", "nearest", "conv", "bilinear", "bicubic"] = "none"
     weight_norm: bool = False
     input_norm: Literal["none", "meanshift", "meansub255", "meanshift255"] = "none"
-    omit_at_default: ClassVar[tuple[str, ...]] = ("fusion_channels", "head_act", "head_kernel", "tail_kernel")
+    output_act: Literal["sigmoid"] | None = None
+    omit_at_default: ClassVar[tuple[str, ...]] = ("fusion_channels", "head_act", "head_kernel", "tail_kernel",
+                                                  "output_act")
 
     @field_validator("head_act")
     @classmethod
@@ -538,12 +548,12 @@ class ArchConfig(_Strict):
 
     @field_validator("tail_kernel")
     @classmethod
-    def _odd_tail_kernel_of_a_pre_upsampling_network(cls, value: int | None, info: ValidationInfo) -> int | None:
+    def _odd_tail_kernel_of_a_one_layer_tail(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is None:
             return None
-        if info.data.get("upsampler") != "pre_bicubic":
-            raise ValueError(f"only the pre_bicubic tail (one conv at HR) takes a kernel size; upsampler is "
-                             f"{info.data.get('upsampler')!r}")
+        if info.data.get("upsampler") not in ("pre_bicubic", "deconv"):
+            raise ValueError(f"only a one-layer tail (pre_bicubic's conv at HR, deconv) takes a kernel size; "
+                             f"upsampler is {info.data.get('upsampler')!r}")
         return _odd_kernel(value)
 
     @model_validator(mode="after")
@@ -561,6 +571,13 @@ class ArchConfig(_Strict):
             raise ValueError(f"a body whose width changes (nf {self.nf} -> {widths[-1]}) needs fusion: last and "
                              f"global_residual: false (got fusion {self.fusion!r}, global_residual "
                              f"{str(self.global_residual).lower()})")
+        return self
+
+    @model_validator(mode="after")
+    def _sigmoid_output_without_denormalisation(self) -> "ArchConfig":
+        if self.output_act is not None and self.input_norm != "none":
+            raise ValueError(f"output_act: {self.output_act} squashes the output into (0, 1); input_norm "
+                             f"{self.input_norm!r} would de-normalise it afterwards (use input_norm: none)")
         return self
 
     @property

@@ -10,7 +10,8 @@ Fig. 2, SPAN Fig. 2)::
                  | bsrn (c = 1x1 conv + act, LR_conv = BSConv-U)
       -> (+ fea_conv output if global_residual) -> upsampler (pre_bicubic: a k x k conv at HR, 3 unless
       tail_kernel)
-      -> (+ skip(x); pre_bicubic with a bicubic skip: + the interpolated input) -> [de-norm]
+      -> (+ skip(x); pre_bicubic with a bicubic skip: + the interpolated input) -> [sigmoid]
+      -> [de-norm]
       -> (N, C, sH, sW)
 
 Blocks are built by the function their config class names (``BlockConfigBase.builder``, found
@@ -37,6 +38,7 @@ from nas.primitives import (
     ECB,
     BicubicUpsample,
     BilinearUpsample,
+    DeconvUpsampler,
     ECBUpsampler,
     EDSRUpsampler,
     ESA,
@@ -127,7 +129,7 @@ class SRNet(nn.Module):
     ``c`` for ``concat``; BSConv-U 3x3 for ``bsrn``; 1x1 for ``conv1x1``; 3x3 for ``conv3x3``;
     Conv3XC of gain 2 for ``span``), ``upsampler`` (``PixelShuffleUpsampler`` / ``ECBUpsampler`` /
     ``AWMS`` / ``EDSRUpsampler``; a k x k conv (k = ``tail_kernel`` or 3) from the body's width to C at HR
-    for ``pre_bicubic``), ``skip``
+    for ``pre_bicubic``; ``DeconvUpsampler`` for ``deconv``), ``skip``
     (``NearestUpsample``, ``BilinearUpsample``, ``BicubicUpsample`` or weight-normed
     ``PixelShuffleUpsampler`` C -> C; absent for ``none`` and for a pre-upsampling network, whose
     bicubic skip is its interpolated input), ``head_act`` (``ArchConfig.head_act`` after the head,
@@ -222,6 +224,8 @@ class SRNet(nn.Module):
             self.upsampler = EDSRUpsampler(up, config.colors, config.scale, weight_norm=wn)
         elif config.upsampler == "pre_bicubic":
             self.upsampler = conv(up, config.colors, config.tail_kernel or 3, weight_norm=wn)
+        elif config.upsampler == "deconv":
+            self.upsampler = DeconvUpsampler(up, config.colors, config.scale, config.tail_kernel or 9)
         else:
             self.upsampler = AWMS(up, config.colors, config.scale, weight_norm=wn)
 
@@ -238,6 +242,7 @@ class SRNet(nn.Module):
 
         # pre-upsampling (SRCNN / VDSR): the network runs on the interpolated input
         self.pre_upsample = BicubicUpsample(config.scale) if config.upsampler == "pre_bicubic" else None
+        self.output_sigmoid = config.output_act == "sigmoid"
         self.meanshift = config.input_norm == "meanshift"
         self.meansub = config.input_norm == "meansub255"
         self.meanshift255 = config.input_norm == "meanshift255"
@@ -299,6 +304,8 @@ class SRNet(nn.Module):
             out = out + self.skip(x)
         elif self.pre_upsample is not None and self.config.input_skip == "bicubic":
             out = out + x  # pre-upsampling: x is already the interpolated input (VDSR's residual)
+        if self.output_sigmoid:
+            out = torch.sigmoid(out)  # ESPCN (ETDS code): the output squashed into (0, 1)
         if self.meanshift:
             out = out * 0.5 + self.rgb_mean
         elif self.meanshift255:

@@ -15,11 +15,12 @@ __all__ = ["conv_depth"]
 
 
 def _is_spatial_conv(module: nn.Module) -> bool:
-    return isinstance(module, nn.Conv2d) and max(module.kernel_size) > 1
+    return isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)) and max(module.kernel_size) > 1
 
 
 def conv_depth(model: nn.Module, in_channels: int = 3) -> int:
-    """Largest number of spatial (kernel > 1) ``nn.Conv2d`` layers on any path of ``model``'s graph.
+    """Largest number of spatial (kernel > 1) ``nn.Conv2d`` / ``nn.ConvTranspose2d`` layers on any
+    path of ``model``'s graph (FSRCNN's deconvolution tail counts as one layer).
 
     Measure the deploy form (``nas.models.reparameterize_model``): a re-parameterised ECB is one
     3x3 conv, as the network a user ships has it. 1x1 convs (fusion, CCA, channel mixing) do not

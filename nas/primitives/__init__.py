@@ -39,6 +39,7 @@ from nas.primitives.resblock import ResBlock
 from nas.primitives.upsample import (
     BicubicUpsample,
     BilinearUpsample,
+    DeconvUpsampler,
     ECBUpsampler,
     EDSRUpsampler,
     NearestUpsample,
@@ -47,7 +48,7 @@ from nas.primitives.upsample import (
 
 __all__ = [
     "ACTIVATIONS", "ATTENTIONS", "AWMS", "AWRU", "BSConvU", "BicubicUpsample", "BilinearUpsample", "CCALayer",
-    "Conv3XC", "ConvAct", "ECB",
+    "Conv3XC", "ConvAct", "DeconvUpsampler", "ECB",
     "ECBBlock", "ECBUpsampler",
     "EDSRUpsampler", "ESA", "ESA_MIN_SIZE", "ESDB", "IMDB", "LFB", "NearestUpsample", "PixelShuffleUpsampler", "RFDB",
     "RLFB", "ResBlock", "SPAB", "Scale", "conv", "distilled_channels", "make_activation", "make_attention",

@@ -31,6 +31,7 @@ ACTIVATIONS: dict[str, Callable[[int], nn.Module]] = {
     "prelu": lambda channels: nn.PReLU(num_parameters=channels),
     "silu": lambda channels: nn.SiLU(),
     "gelu": lambda channels: nn.GELU(),  # exact (erf) form, as BSRN's nn.GELU()
+    "tanh": lambda channels: nn.Tanh(),  # ESPCN (Shi et al., CVPR 2016, §2.1)
 }
 
 #: Attention name -> factory ``(channels, cca_reduction) -> nn.Module``.
@@ -48,7 +49,7 @@ def make_activation(name: str, channels: int) -> nn.Module:
 
     Args:
         name: one of :data:`ACTIVATIONS` (``lrelu`` = LeakyReLU(0.05), ``relu``, ``prelu`` with
-            ``channels`` learnable slopes, ``silu``, ``gelu``).
+            ``channels`` learnable slopes, ``silu``, ``gelu``, ``tanh``).
         channels: channel count C of the (N, C, H, W) input (PReLU only).
 
     Returns:

@@ -7,6 +7,9 @@
 * :class:`EDSRUpsampler`: EDSR's tail, log2(s) x (3x3 conv C -> 4C + PixelShuffle(2)) (or one
   3x3 conv C -> 9C + PixelShuffle(3) at x3), then a 3x3 conv C -> colors (sanghyun-son/EDSR-PyTorch
   ``src/model/common.py`` ``Upsampler`` with ``act=False``, ``bn=False``; ``edsr.py`` ``m_tail``).
+* :class:`DeconvUpsampler`: one k x k transposed conv C -> colors of stride s (FSRCNN's
+  deconvolution layer, Dong, Loy, Tang, ECCV 2016, §3.1: 9x9; ECNUSR/ETDS
+  ``core/archs/ir/FSRCNN/arch.py`` ``last_part``).
 * :class:`BilinearUpsample`: the LR image upsampled bilinearly (a parameter-free input skip).
 * :class:`BicubicUpsample`: MATLAB's bicubic interpolation by an integer factor, in torch (the
   interpolated input of pre-upsampling networks, VDSR; and a parameter-free input skip).
@@ -26,7 +29,10 @@ from torch import nn
 from nas.primitives.ecb import ECB
 from nas.primitives.layers import conv
 
-__all__ = ["BicubicUpsample", "BilinearUpsample", "ECBUpsampler", "EDSRUpsampler", "NearestUpsample", "PixelShuffleUpsampler"]
+__all__ = [
+    "BicubicUpsample", "BilinearUpsample", "DeconvUpsampler", "ECBUpsampler", "EDSRUpsampler", "NearestUpsample",
+    "PixelShuffleUpsampler",
+]
 
 
 class PixelShuffleUpsampler(nn.Sequential):
@@ -48,6 +54,32 @@ class PixelShuffleUpsampler(nn.Sequential):
             conv(channels, colors * scale * scale, 3, weight_norm=weight_norm),
             nn.PixelShuffle(scale),
         )
+
+
+class DeconvUpsampler(nn.ConvTranspose2d):
+    """FSRCNN's deconvolution tail: one k x k transposed conv C -> colors of stride s, padding k // 2
+    and output padding s - 1, so that an (H, W) input gives exactly (sH, sW) (Dong, Loy, Tang,
+    "Accelerating the Super-Resolution Convolutional Neural Network", ECCV 2016, §3.1, a 9x9
+    deconvolution; ECNUSR/ETDS ``core/archs/ir/FSRCNN/arch.py`` ``last_part``, the same layer).
+
+    Args:
+        channels: C.
+        colors: output channels.
+        scale: s (>= 2).
+        kernel: odd k (FSRCNN: 9).
+
+    Shape:
+        (N, C, H, W) -> (N, colors, sH, sW). Params: k^2 C colors + colors. Mult-Adds: k^2 C colors
+        per LR pixel (each input pixel scatters a k x k footprint).
+
+    Raises:
+        ValueError: an even kernel (the output would not be s times the input).
+    """
+
+    def __init__(self, channels: int, colors: int, scale: int, kernel: int = 9) -> None:
+        if kernel % 2 != 1:
+            raise ValueError(f"a deconvolution upsampler needs an odd kernel, got {kernel}")
+        super().__init__(channels, colors, kernel, stride=scale, padding=kernel // 2, output_padding=scale - 1)
 
 
 class ECBUpsampler(nn.Sequential):

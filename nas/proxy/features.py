@@ -72,7 +72,7 @@ def _conv_codes(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     def hook(_m, _i, out):
         codes.append((out.detach() > 0).flatten(1))
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
     try:
         with torch.no_grad():
             model(x)

@@ -32,7 +32,7 @@ def test_reference_roundtrips_yaml_and_json(tmp_path, name):
         ({"blocks": [{"type": "imdb", "attention": "pfa"}]}, "blocks.0.attention"),
         ({"blocks": [{"type": "convnext"}]}, "blocks.0"),
         ({"blocks": [{"type": "rfdb", "stages": -1}]}, "blocks.0.stages"),
-        ({"upsampler": "deconv"}, "upsampler"),
+        ({"upsampler": "transposed"}, "upsampler"),
         ({"colour": 3}, "colour"),
     ],
 )

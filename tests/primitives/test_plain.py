@@ -114,7 +114,7 @@ def test_config_errors_name_the_field():
         _vdsr_like(head="ecb")
     with pytest.raises(ArchConfigError, match=r"vdsr\.yaml: head_kernel: the kernel must be odd .* got 4"):
         _vdsr_like(head_kernel=4)
-    with pytest.raises(ArchConfigError, match=r"vdsr\.yaml: tail_kernel: only the pre_bicubic tail"):
+    with pytest.raises(ArchConfigError, match=r"vdsr\.yaml: tail_kernel: only a one-layer tail"):
         _vdsr_like(upsampler="pixelshuffle", input_skip="none", tail_kernel=5)
     with pytest.raises(ArchConfigError, match=r"vdsr\.yaml: blocks\.1\.kernel: the kernel must be odd"):
         _vdsr_like(blocks=[{"type": "conv"}, {"type": "conv", "kernel": 2}])
@@ -162,7 +162,8 @@ def test_new_fields_keep_every_other_id():
 def test_a_pre_upsampling_network_exports_to_onnx_and_to_an_ntire_file(tmp_path):
     """The deploy exports users ship (ONNX; the NTIRE single-file model traced by torch.fx) work
     for a pre-upsampling network: the interpolation's taps are fixed-shape buffers and its size
-    check is switched off for tracing, so both reproduce the network."""
+    check is switched off for tracing, so both reproduce the network; and for FSRCNN's
+    deconvolution tail."""
     pytest.importorskip("onnxruntime")
     from nas.export.deploy import export_model
     from nas.export.ntire import export_ntire
@@ -173,3 +174,110 @@ def test_a_pre_upsampling_network_exports_to_onnx_and_to_an_ntire_file(tmp_path)
     assert res.onnx_path.exists() and res.onnx_max_diff < 1e-5 and res.params_deployed == res.params_trained
     ntire = export_ntire(net, cfg, tmp_path / "ntire", team=7, name="VDSRLike")
     assert ntire.weights_path.exists() and ntire.max_diff < 1e-5
+    # and a deconvolution tail (FSRCNN)
+    cfg = GROUND_TRUTH["fsrcnn"].config(3)
+    net = build_model(cfg).eval()
+    res = export_model(net, cfg, tmp_path / "fsrcnn.yaml", onnx=True)
+    assert res.onnx_max_diff < 1e-5 and res.params_deployed == 24_683
+    assert export_ntire(net, cfg, tmp_path / "ntire_fsrcnn", team=7, name="FSRCNN").max_diff < 1e-5
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_fsrcnn_is_the_etds_network_with_a_deconvolution_tail(scale):
+    """FSRCNN d56 s12 m4 on RGB (ECNUSR/ETDS core/archs/ir/FSRCNN/arch.py): 24,683 parameters at
+    every scale (ETDS Table 2: 24.68 K); the network equals its layers written out by hand with
+    F.conv2d / F.prelu / F.conv_transpose2d (stride s, padding 4, output padding s - 1)."""
+    import torch.nn.functional as F
+
+    gt = GROUND_TRUTH["fsrcnn"]
+    net = build_model(gt.config(scale)).eval()
+    assert sum(p.numel() for p in net.parameters()) == 24_683 == gt.params[scale]
+    assert tuple(net.upsampler.weight.shape) == (56, 3, 9, 9)  # ConvTranspose2d: (in, out, k, k)
+    assert conv_depth(net) == 6  # 5x5 head, four 3x3 maps, the 9x9 deconvolution; 1x1s do not count
+    layers = [net.blocks[i] for i in range(6)]
+    x = torch.rand(2, 3, 7, 10)
+    with torch.no_grad():
+        y = F.prelu(F.conv2d(x, net.fea_conv.weight, net.fea_conv.bias, padding=2), net.head_act.weight)
+        for layer in layers:
+            k = layer.conv.kernel_size[0]
+            y = F.prelu(F.conv2d(y, layer.conv.weight, layer.conv.bias, padding=k // 2), layer.act.weight)
+        want = F.conv_transpose2d(y, net.upsampler.weight, net.upsampler.bias, stride=scale, padding=4,
+                                  output_padding=scale - 1)
+        got = net(x)
+    assert got.shape == (2, 3, 7 * scale, 10 * scale)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-6)
+    # Mult-Adds: the deconvolution scatters 9 x 9 x 56 x 3 per LR pixel
+    h, w = lr_size_for_hr(scale)
+    per_lr_px = 3 * 56 * 25 + 56 * 12 + 4 * 12 * 12 * 9 + 12 * 56 + 56 * 3 * 81
+    assert mult_adds(net, scale) == per_lr_px * h * w
+
+
+@pytest.mark.parametrize(("name", "m", "c"), [("abpn_m4c28", 4, 28), ("abpn_m6c40", 6, 40)])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_abpn_is_the_etds_network(name, m, c, scale):
+    """ABPN-MxCy (ECNUSR/ETDS core/archs/ir/ABPN/arch.py ABPN): the parameter counts of ETDS Table
+    2, and the forward of its layers written out by hand: ReLU convs, a last 3x3 conv at 3 s^2
+    channels, plus the LR repeated s^2 times along channels (repeat_interleave), pixel-shuffled."""
+    import torch.nn.functional as F
+
+    gt = GROUND_TRUTH[name]
+    net = build_model(gt.config(scale)).eval()
+    out = 3 * scale * scale
+    want_params = (27 * c + c) + m * (9 * c * c + c) + (9 * c * out + out) + (9 * out * out + out)
+    assert sum(p.numel() for p in net.parameters()) == want_params == gt.params[scale]
+    assert conv_depth(net) == m + 3
+    x = torch.rand(1, 3, 6, 5)
+    with torch.no_grad():
+        y = F.relu(F.conv2d(x, net.fea_conv.weight, net.fea_conv.bias, padding=1))
+        for block in net.blocks:
+            y = F.relu(F.conv2d(y, block.conv.weight, block.conv.bias, padding=1))
+        tail = net.upsampler[0]
+        y = F.conv2d(y, tail.weight, tail.bias, padding=1) + torch.repeat_interleave(x, scale * scale, dim=1)
+        want = F.pixel_shuffle(y, scale)
+        got = net(x)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-6)
+
+
+def test_deconv_upsampler_fields_are_checked():
+    """tail_kernel sizes the deconvolution (odd only); other upsamplers refuse it, naming the field."""
+    base = dict(scale=3, colors=3, nf=8, blocks=[{"type": "conv"}], fusion="last", global_residual=False,
+                upsampler="deconv")
+    net = build_model(ArchConfig.from_dict({**base, "tail_kernel": 5}))
+    assert tuple(net.upsampler.weight.shape) == (8, 3, 5, 5)
+    assert net(torch.rand(1, 3, 4, 5)).shape == (1, 3, 12, 15)
+    with pytest.raises(ArchConfigError, match=r"fsrcnn\.yaml: tail_kernel: the kernel must be odd"):
+        ArchConfig.from_dict({**base, "tail_kernel": 8}, source="fsrcnn.yaml")
+    assert "tail_kernel" not in ArchConfig.from_dict(base).to_dict()
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_espcn_is_the_etds_network(scale):
+    """ESPCN on RGB (ECNUSR/ETDS core/archs/ir/ESPCN/arch.py): the parameter counts of ETDS Table 2
+    (26.80 K / 31.13 K / 37.20 K) and its forward written out by hand: tanh(conv5x5), tanh(conv3x3
+    64 -> 32), conv3x3 32 -> 3 s^2, pixel shuffle, sigmoid."""
+    import torch.nn.functional as F
+
+    gt = GROUND_TRUTH["espcn"]
+    net = build_model(gt.config(scale)).eval()
+    out = 3 * scale * scale
+    assert sum(p.numel() for p in net.parameters()) == 4_864 + 18_464 + 9 * 32 * out + out == gt.params[scale]
+    assert conv_depth(net) == 3
+    x = torch.rand(1, 3, 5, 6)
+    with torch.no_grad():
+        y = torch.tanh(F.conv2d(x, net.fea_conv.weight, net.fea_conv.bias, padding=2))
+        y = torch.tanh(F.conv2d(y, net.blocks[0].conv.weight, net.blocks[0].conv.bias, padding=1))
+        tail = net.upsampler[0]
+        want = torch.sigmoid(F.pixel_shuffle(F.conv2d(y, tail.weight, tail.bias, padding=1), scale))
+        got = net(x)
+    torch.testing.assert_close(got, want, rtol=0, atol=1e-6)
+
+
+def test_output_sigmoid_is_checked_and_left_out_of_the_id_at_its_default():
+    base = dict(scale=2, colors=3, nf=8, blocks=[{"type": "conv", "act": "tanh"}], fusion="last",
+                global_residual=False)
+    assert "output_act" not in ArchConfig.from_dict(base).to_dict()
+    assert ArchConfig.from_dict(base).arch_id != ArchConfig.from_dict({**base, "output_act": "sigmoid"}).arch_id
+    with pytest.raises(ArchConfigError, match=r"espcn\.yaml: .*output_act: sigmoid squashes the output"):
+        ArchConfig.from_dict({**base, "output_act": "sigmoid", "input_norm": "meanshift"}, source="espcn.yaml")
+    with pytest.raises(ArchConfigError, match=r"espcn\.yaml: output_act: "):
+        ArchConfig.from_dict({**base, "output_act": "tanh"}, source="espcn.yaml")
