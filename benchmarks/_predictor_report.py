@@ -15,20 +15,28 @@ def _f(x: Any, nd: int = 2) -> str:
     return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.{nd}f}"
 
 
+def _pairs(share: dict | None) -> str:
+    """``in order / pairs`` of a ``pair_order_share`` result, or a dash where none was scored."""
+    return f"{share['in_order']:g} / {share['pairs']}" if share and share.get("pairs") else "-"
+
+
 def render(res: dict[str, Any]) -> str:
     """The Markdown of a result dict (``predictor_fidelity_x<s>.json``)."""
     L = [f"# Predictor fidelity, x{res['scale']} ({res['gt_set']}, Y-PSNR after the papers' full training)", "",
          f"Written by `benchmarks/predictor_fidelity.py` on {res['date']} ({res['machine']}). Protocol of every proxy "
          f"run: `{PROFILE}` (20 steps, proxy-only bicubic skip), data: {res['data_source']}. "
          f"{res['n_main']} published networks in {res['n_families']} families / {res['n_lineages']} lineages, "
-         f"{res['n_ablation']} ablation variants, {res['n_pairs']} ablation pairs. "
+         f"{res['n_ablation']} ablation variants, {res['n_pairs']} ablation pairs, "
+         f"{len(res.get('design_pairs', []))} design pairs (one table, the smaller network better by >= 0.1 dB; "
+         "scored, never fitted). "
          "Every score is **out of family**: the predictor (features, alpha) is chosen by nested leave-one-family-out "
          "cross-validation, so a held-out family touches no coefficient, standardisation or choice. "
          "95 % intervals: percentile bootstrap over networks (2,000 resamples).", ""]
     for ev in res["evaluations"]:
         L += [f"## Seed {ev['seed']}, grouped by {ev['grouping']} ({ev['n_groups']} groups)", "",
-              "| predictor | Spearman [95 % CI] | Kendall | clear pairs | MAE dB [95 % CI] | ablation pairs in order |",
-              "|---|---|---:|---:|---|---:|"]
+              "| predictor | Spearman [95 % CI] | Kendall | clear pairs | MAE dB [95 % CI] | ablation pairs in order "
+              "| design pairs in order |",
+              "|---|---|---:|---:|---|---:|---:|"]
         for label, key in (("chosen by nested LOFO", "predictor"), ("params + depth alone (nested)", "params_depth"),
                            ("params alone (nested)", "params_alone"),
                            ("zoo-skip form: psnr + params + depth, alpha 1 (LOFO)", "current_zoo_skip")):
@@ -38,7 +46,7 @@ def render(res: dict[str, Any]) -> str:
             ci, mci, ab = b["spearman_ci"], b["mae_ci"], b["ablation"]
             L.append(f"| {label} | {_f(b['spearman'])} [{_f(ci[0])}, {_f(ci[1])}] | {_f(b['kendall'])} | "
                      f"{_f(100 * b['clear_share'], 0)} % | {_f(b['mae_db'], 3)} [{_f(mci[0], 3)}, {_f(mci[1], 3)}] | "
-                     f"{ab['in_order']:g} / {ab['pairs']} |")
+                     f"{ab['in_order']:g} / {ab['pairs']} | {_pairs(b.get('design'))} |")
         pb = ev["paired_vs_params_depth"]
         L += ["", f"Paired bootstrap, chosen minus params + depth: Spearman {pb['diff']:+.2f} "
                   f"[{pb['lo']:+.2f}, {pb['hi']:+.2f}]; difference >= 0.10 in {100 * pb['share_above_margin']:.0f} % of resamples."]

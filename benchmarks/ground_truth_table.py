@@ -10,7 +10,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nas.arch.ground_truth import ABLATION_PAIRS, GROUND_TRUTH, NOT_CLAIMED, SMALL_GAP_PAIRS, ground_truth
+from nas.arch.ground_truth import (
+    ABLATION_PAIRS,
+    DESIGN_PAIRS,
+    GROUND_TRUTH,
+    NOT_CLAIMED,
+    SMALL_GAP_PAIRS,
+    ground_truth,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +53,8 @@ def render() -> str:
     lines += [f"Entries with a Set5 value: **x4 {counts[4]}**, **x2 {counts[2]}**, **x3 {counts[3]}** "
               f"(x4 by protocol: {', '.join(f'{k} {v}' for k, v in by_protocol.items())}); "
               f"**{len(ABLATION_PAIRS)}** controlled pair records (>= 0.1 dB) over **{distinct}** network pairs, "
-              f"{len(SMALL_GAP_PAIRS)} more below 0.1 dB.", ""]
+              f"{len(SMALL_GAP_PAIRS)} more below 0.1 dB; **{len(DESIGN_PAIRS)}** design pair records over "
+              f"**{len({(p.better, p.worse) for p in DESIGN_PAIRS})}** network pairs.", ""]
     lines += ["| name | family | lineage | protocol | params (x4) | Set5 x2 | Set5 x3 | Set5 x4 | kind | source |",
               "|---|---|---|---|---:|---:|---:|---:|---|---|"]
     for e in GROUND_TRUTH.values():
@@ -67,6 +75,14 @@ def render() -> str:
     for p in SMALL_GAP_PAIRS:
         lines.append(f"| {p.better} | {p.worse} | {p.choice} | {', '.join(p.fields)} | x{p.scale} | {p.dataset} | "
                      f"{p.delta_db:.3f} | {p.source} |")
+    lines += ["", "## Design pairs: the smaller network better", "",
+              "One table and one training protocol; `better` has fewer deploy-form parameters and fewer Mult-Adds "
+              "and at least 0.1 dB more (asserted by `tests/arch/test_ground_truth.py`). A predictor that only counts "
+              "parameters orders every one of them wrongly. Scored by `benchmarks/predictor_fidelity.py`, never "
+              "fitted on.", "",
+              "| better (smaller) | worse | scale | set | delta dB | source |", "|---|---|---:|---|---:|---|"]
+    for p in DESIGN_PAIRS:
+        lines.append(f"| {p.better} | {p.worse} | x{p.scale} | {p.dataset} | {p.delta_db:.2f} | {p.source} |")
     lines += ["", "## Not expressible / not claimed", "", "| what | why |", "|---|---|"]
     for n in NOT_CLAIMED:
         lines.append(f"| {n.name} | {n.reason} |")

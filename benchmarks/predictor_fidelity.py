@@ -87,6 +87,18 @@ def ground_truth(scale: int, gt_set: str) -> tuple[list[dict[str, Any]], list[tu
     return nets, pairs
 
 
+def design_pairs(scale: int, gt_set: str, names: set[str]) -> list[tuple[str, str]]:
+    """``(better, worse)`` names of ``nas.arch.ground_truth.DESIGN_PAIRS`` at ``scale`` on ``gt_set``
+    whose two networks are both in ``names``: one table, the smaller network better. Scored only,
+    never fitted on (an older checkout without the list gives none)."""
+    try:
+        from nas.arch.ground_truth import DESIGN_PAIRS
+    except ImportError:
+        return []
+    return [(p.better, p.worse) for p in DESIGN_PAIRS
+            if p.scale == scale and p.dataset == gt_set and p.better in names and p.worse in names]
+
+
 # ---------------------------------------------------------------------------------- 2. measurement
 _W: dict[str, Any] = {}
 
@@ -177,9 +189,9 @@ def feature_table(nets: list[dict], cache: dict[str, dict], seed: int) -> dict[s
 
 
 def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key: str, n_boot: int,
-             jackknife: bool = True) -> dict[str, Any]:
+             jackknife: bool = True, design: list[tuple[str, str]] = ()) -> dict[str, Any]:
     """Nested-LOFO predictions of the chosen predictor, of params + depth alone and of params alone, and
-    their statistics."""
+    their statistics; ``design``: ``(better, worse)`` design pairs, scored only (:func:`design_pairs`)."""
     from nas.proxy import fit
 
     y = np.array([n["truth"] for n in nets])
@@ -201,6 +213,7 @@ def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key:
         s["mae_ci"] = fit.bootstrap_ci(p[main], y[main], fit.mae, n_boot)
         s["ablation"] = fit.pair_order_share({n["name"]: float(v) for n, v in zip(nets, p)},
                                              [(a, b) for a, b, *_ in pairs])
+        s["design"] = fit.pair_order_share({n["name"]: float(v) for n, v in zip(nets, p)}, list(design))
         return s
 
     out = {"grouping": group_key, "n_main": int(main.size), "n_groups": len(set(np.array(groups)[main])),
@@ -309,12 +322,13 @@ def main(argv: Iterable[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split(",")]
     nets, pairs = ground_truth(args.scale, args.gt_set)
     cache = run_measurements(nets, seeds, args, out / f"predictor_fidelity_x{args.scale}.cache.jsonl")
+    design = design_pairs(args.scale, args.gt_set, {n["name"] for n in nets})
     evaluations = []
     for seed in seeds:
         X = feature_table(nets, cache, seed)
         for gk in ("family", "lineage"):
             ev = evaluate(nets, pairs, X, gk, args.boot, jackknife=(seed == seeds[0] and gk == "family"
-                                                                     and not args.no_jackknife))
+                                                                     and not args.no_jackknife), design=design)
             ev["seed"] = seed
             evaluations.append(ev)
     X0 = feature_table(nets, cache, seeds[0])
@@ -324,7 +338,7 @@ def main(argv: Iterable[str] | None = None) -> int:
            "n_main": sum(n["protocol"] == "main" for n in nets), "n_ablation": sum(n["protocol"] != "main" for n in nets),
            "n_families": len({n["family"] for n in nets if n["protocol"] == "main"}),
            "n_lineages": len({n["lineage"] for n in nets if n["protocol"] == "main"}), "n_pairs": len(pairs),
-           "pairs": pairs, "evaluations": evaluations, "shipped": {**shipped(nets, pairs, X0, args.fixed), "fixed": args.fixed},
+           "pairs": pairs, "design_pairs": design, "evaluations": evaluations, "shipped": {**shipped(nets, pairs, X0, args.fixed), "fixed": args.fixed},
            "networks": [{"name": n["name"], "family": n["family"], "lineage": n["lineage"], "protocol": n["protocol"],
                          "truth": n["truth"], "source": n["source"], "params": r["params"], "depth": r["depth"],
                          "psnr": r.get("psnr")} for n, r in zip(nets, recs)],

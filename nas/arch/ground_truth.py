@@ -49,6 +49,8 @@ __all__ = [
     "GROUND_TRUTH",
     "ABLATION_PAIRS",
     "SMALL_GAP_PAIRS",
+    "DesignPair",
+    "DESIGN_PAIRS",
     "NOT_CLAIMED",
     "ground_truth",
     "config_diff",
@@ -112,6 +114,29 @@ class GroundTruth:
         if scale not in self.scales:
             raise ArchConfigError(f"ground truth {self.name!r} has values at x{list(self.scales)}, not x{scale}")
         return self.build(scale)
+
+
+@dataclass(frozen=True)
+class DesignPair:
+    """Two networks of one table and one training protocol where the **smaller** one is better:
+    fewer deploy-form parameters and fewer Mult-Adds, and at least 0.1 dB more PSNR. The case a
+    search exists for ("a better design from a bigger one", issue 31): a predictor that only counts
+    parameters orders every such pair wrongly. Unlike an :class:`AblationPair` the two designs differ
+    in many choices; they are scored, never fitted on.
+
+    Attributes:
+        better, worse: :data:`GROUND_TRUTH` names (``better`` is the smaller network).
+        source: the table both numbers come from.
+        scale, dataset: where ``delta_db`` is read.
+        delta_db: ``better`` minus ``worse`` (dB), as published (>= 0.1).
+    """
+
+    better: str
+    worse: str
+    source: str
+    scale: int
+    dataset: str
+    delta_db: float
 
 
 @dataclass(frozen=True)
@@ -198,6 +223,9 @@ _EVAL = ("nas eval --reference {ref} --scale {s} --weights W --data ../shared/be
 _ETDS = ("Chao et al. 2023 (ETDS), Table 2 (ECNUSR/ETDS asserts/tables/table-all.png, read here for x2 / x3 / x4): "
          "ECBSR retrained in RGB by the ETDS authors, not the ECBSR paper's own Y-only result")
 
+_ETDS_PROTOCOL = ("DIV2K; the ETDS protocol for every network of that table (ECNUSR/ETDS configs/train/*: 64 px LR "
+                  "patches, batch 32, Adam 5e-4, L1, 1.6 M iterations)")
+
 GROUND_TRUTH: dict[str, GroundTruth] = {}
 
 
@@ -235,15 +263,15 @@ _add(
          notes="Y channel only (colors 1): a network of one input channel; secondary numbers."),
     _ref("ecbsr_m4c16_rgb", lineage="ecbsr", params=_P["ecbsr_m4c16_rgb"],
          psnr={**REFERENCES["ecbsr_m4c16_rgb"].published_psnr, **_psnr(x3=(33.07, 29.53, 28.57, 26.61))},
-         source=_ETDS,
+         source=_ETDS, train_data=_ETDS_PROTOCOL,
          notes="RGB retraining by the ETDS authors (their protocol, one table for all three)."),
     _ref("ecbsr_m4c32_rgb", lineage="ecbsr", params=_P["ecbsr_m4c32_rgb"],
          psnr={**REFERENCES["ecbsr_m4c32_rgb"].published_psnr, **_psnr(x3=(33.56, 29.78, 28.73, 26.98))},
-         source=_ETDS,
+         source=_ETDS, train_data=_ETDS_PROTOCOL,
          notes="RGB retraining by the ETDS authors."),
     _ref("ecbsr_m6c40_rgb", lineage="ecbsr", params=_P["ecbsr_m6c40_rgb"],
          psnr={**REFERENCES["ecbsr_m6c40_rgb"].published_psnr, **_psnr(x3=(33.67, 29.92, 28.85, 27.36))},
-         source=_ETDS,
+         source=_ETDS, train_data=_ETDS_PROTOCOL,
          notes="RGB retraining by the ETDS authors."),
 )
 
@@ -404,9 +432,6 @@ _add(
 _ETDS_TABLE = ("Chao et al. 2023 (ETDS, CVPR), Table 2 (ECNUSR/ETDS asserts/tables/table-all.png, read here at x2 / "
                "x3 / x4; Set5 / Set14 / B100 / Urban100, Y channel): retrained in RGB by the ETDS authors under "
                "the protocol of their ECBSR rows")
-_ETDS_PROTOCOL = ("DIV2K; the ETDS protocol for every network of that table (ECNUSR/ETDS configs/train/*: 64 px LR "
-                  "patches, batch 32, Adam 5e-4, L1, 1.6 M iterations)")
-
 
 def _abpn(m: int, c: int, name: str) -> Callable[[int], ArchConfig]:
     """ABPN (Du et al., "Anchor-based Plain Net for Mobile Image Super-Resolution", CVPR-W 2021)
@@ -906,6 +931,19 @@ SMALL_GAP_PAIRS: list[AblationPair] = [
     AblationPair("rlfn", "rlfn_s", "nf 48 -> 52 (width)", ("nf",),
                  "measured here from bytedance/RLFN model_zoo/rlfn_x2.pth and rlfn_s_x2.pth (one paper, one "
                  "training recipe); Set5 gap 0.019 dB, x4 Set5 -0.001 dB", 2, "Set14", round(33.718 - 33.622, 3)),
+]
+
+
+#: One-table, one-protocol pairs where the smaller network (deploy params and Mult-Adds) is better by
+#: at least 0.1 dB; ``tests/arch/test_ground_truth.py`` checks protocol, sizes and gaps. Every pair
+#: of these tables that qualifies is here (ETDS Table 2: x3 ECBSR-M4C16 vs FSRCNN is 0.06 dB).
+_ETDS_T2 = "Chao et al. 2023 (ETDS), Table 2 (one protocol for every row)"
+_AWSRN_T4 = "Wang et al. 2019 (AWSRN), Table 4"
+DESIGN_PAIRS: list[DesignPair] = [
+    *(DesignPair("ecbsr_m4c16_rgb", "fsrcnn", _ETDS_T2, s, "Set5", d) for s, d in ((4, 0.11), (2, 0.18))),
+    *(DesignPair("ecbsr_m4c16_rgb", "espcn", _ETDS_T2, s, "Set5", d) for s, d in ((4, 0.21), (2, 0.31), (3, 0.22))),
+    *(DesignPair("fsrcnn", "espcn", _ETDS_T2, s, "Set5", d) for s, d in ((4, 0.10), (2, 0.13), (3, 0.16))),
+    *(DesignPair("awsrn_sd", "awsrn_s", _AWSRN_T4, s, "Set5", d) for s, d in ((4, 0.21), (2, 0.11), (3, 0.16))),
 ]
 
 

@@ -11,6 +11,7 @@ import torch
 from nas.arch import REFERENCES
 from nas.arch.ground_truth import (
     ABLATION_PAIRS,
+    DESIGN_PAIRS,
     GROUND_TRUTH,
     NOT_CLAIMED,
     SETS,
@@ -93,6 +94,26 @@ def test_pair_differs_in_exactly_the_cited_choice(pair, usable):
     assert abs((vb - vw) - pair.delta_db) < 0.006
     assert (pair.delta_db >= 0.1) == usable
     assert pair.delta_db > 0 and pair.source.strip()
+
+
+@pytest.mark.parametrize("pair", DESIGN_PAIRS, ids=lambda p: f"{p.better}>{p.worse}@x{p.scale}")
+def test_design_pair_is_a_smaller_better_network_of_one_table(pair):
+    """Both networks of one protocol and source table; the better one has fewer deploy-form
+    parameters and fewer Mult-Adds (ECBs merged), and the cited gap is the table's, >= 0.1 dB."""
+    from nas.metrics.cost import count_params, mult_adds
+    from nas.models import build_model, reparameterize_model
+
+    better, worse = GROUND_TRUTH[pair.better], GROUND_TRUTH[pair.worse]
+    assert better.protocol == worse.protocol == "main" and better.train_data == worse.train_data
+    authors, table = pair.source.split(" (")[0], pair.source.split(", ")[1].split(" (")[0]  # "Wang et al. 2019", "Table 4"
+    assert all(authors in e.source and table in e.source for e in (better, worse))
+    sizes = []
+    for e in (better, worse):
+        net = reparameterize_model(build_model(e.config(pair.scale)).eval())
+        sizes.append((count_params(net), mult_adds(net, pair.scale, in_channels=e.config(pair.scale).colors)))
+    assert sizes[0][0] < sizes[1][0] and sizes[0][1] < sizes[1][1], sizes
+    vb, vw = better.value(pair.scale, pair.dataset), worse.value(pair.scale, pair.dataset)
+    assert abs((vb - vw) - pair.delta_db) < 0.006 and pair.delta_db >= 0.1
 
 
 def test_pairs_are_distinct():
