@@ -472,21 +472,18 @@ def _espcn(scale: int) -> ArchConfig:
 
 
 _add(
-    GroundTruth("abpn_m4c28", _abpn(4, 28, "abpn_m4c28"), family="abpn", lineage="ecbsr",
-                psnr=_psnr(x2=(37.36, 32.96, 31.75, 30.55), x3=(33.53, 29.78, 28.72, 26.94),
-                           x4=(31.32, 28.10, 27.23, 25.12)),
-                source=_ETDS_TABLE + ", rows ABPN-M4C28", params={2: 33_464, 3: 42_539, 4: 62_048},
-                train_data=_ETDS_PROTOCOL,
-                notes="Parameters equal the table's 33.46 K / 42.54 K / 62.05 K. Lineage ecbsr: the same plain "
-                      "skeleton and anchor skip as ECBSR, trained by the same authors under the same protocol as "
-                      "the ecbsr_*_rgb rows."),
-    GroundTruth("abpn_m6c40", _abpn(6, 40, "abpn_m6c40"), family="abpn", lineage="ecbsr",
-                psnr=_psnr(x2=(37.58, 33.16, 31.92, 31.04), x3=(33.71, 29.92, 28.85, 27.37),
-                           x4=(31.62, 28.27, 27.35, 25.41)),
-                source=_ETDS_TABLE + ", rows ABPN-M6C40", params={2: 93_400, 3: 104_095, 4: 125_872},
-                train_data=_ETDS_PROTOCOL,
-                notes="Parameters equal the table's 93.40 K / 104.10 K / 125.87 K. Beside ECBSR-M6C40 (the same M "
-                      "and C; 105.37 K deploy at x4) it is +0.21 dB at x4 Set5, -0.03 at x2, +0.04 at x3."),
+    *(GroundTruth(f"abpn_m{m}c{c}", _abpn(m, c, f"abpn_m{m}c{c}"), family="abpn", lineage="ecbsr", psnr=psnr,
+                  source=_ETDS_TABLE + f", rows ABPN-M{m}C{c}", params=params, train_data=_ETDS_PROTOCOL,
+                  notes=f"{' / '.join(f'{v:,}' for v in params.values())} parameters at x2 / x3 / x4, the table's to 0.01 K. "
+                        "Lineage ecbsr: the same plain skeleton and anchor skip as ECBSR, trained by the same authors "
+                        "under the same protocol as the ecbsr_*_rgb rows." + extra)
+      for m, c, psnr, params, extra in (
+          (4, 28, _psnr(x2=(37.36, 32.96, 31.75, 30.55), x3=(33.53, 29.78, 28.72, 26.94),
+                        x4=(31.32, 28.10, 27.23, 25.12)), {2: 33_464, 3: 42_539, 4: 62_048}, ""),
+          (6, 40, _psnr(x2=(37.58, 33.16, 31.92, 31.04), x3=(33.71, 29.92, 28.85, 27.37),
+                        x4=(31.62, 28.27, 27.35, 25.41)), {2: 93_400, 3: 104_095, 4: 125_872},
+           " Beside ECBSR-M6C40 (the same M and C; 105.37 K deploy at x4) it is +0.21 dB at x4 Set5, -0.03 at x2, "
+           "+0.04 at x3."))),
     GroundTruth("espcn", _espcn, family="espcn", lineage="espcn",
                 psnr=_psnr(x2=(36.87, 32.62, 31.40, 29.61), x3=(32.85, 29.41, 28.40, 26.22),
                            x4=(30.66, 27.66, 26.94, 24.56)),
