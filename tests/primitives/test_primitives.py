@@ -42,13 +42,14 @@ def _seed():
 
 # ---------------------------------------------------------------------- layers
 def test_activation_table_and_unknown_name():
-    assert set(ACTIVATIONS) == {"lrelu", "relu", "prelu", "silu", "gelu"}
+    assert set(ACTIVATIONS) == {"lrelu", "relu", "prelu", "silu", "gelu", "tanh"}
     lrelu = make_activation("lrelu", 8)
     assert isinstance(lrelu, nn.LeakyReLU) and lrelu.negative_slope == 0.05
     assert n_params(make_activation("prelu", 8)) == 8
     gelu = make_activation("gelu", 8)  # BSRN's nn.GELU(): the exact erf form
     assert isinstance(gelu, nn.GELU) and gelu.approximate == "none"
-    with pytest.raises(ValueError, match="unknown activation 'mish'.*lrelu, relu, prelu, silu, gelu"):
+    assert isinstance(make_activation("tanh", 8), nn.Tanh)  # ESPCN (Shi et al., CVPR 2016, §2.1)
+    with pytest.raises(ValueError, match="unknown activation 'mish'.*lrelu, relu, prelu, silu, gelu, tanh"):
         make_activation("mish", 8)
     with pytest.raises(ValueError, match="unknown attention 'se'.*esa, cca, none"):
         make_attention("se", 8)
