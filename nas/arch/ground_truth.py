@@ -993,9 +993,10 @@ NOT_CLAIMED: list[NotClaimed] = [
                "convs), EERN and EECNet (a conv-act-conv-ESA block without residual), the 2025 SPAN of team 44 "
                "(its checkpoint is missing from the mirror); ESRNet (2025 t38) is the NTIRE 2024 SPAN fine-tuned "
                "and EagleSR (2025 t33) is xiaom233's BSRN x4 weights again"),
-    NotClaimed("ETDS / ABPN / ESPCN / FSRCNN rows of ETDS Table 2",
-               "not expressible (equivalent-transformation branches, plain anchor nets with ReLU and extra convs, "
-               "tanh, transposed conv)"),
+    NotClaimed("ETDS-M4C32 / -M5C16 / -M6C32 / -M7C48 rows of ETDS Table 2 (the table's own networks)",
+               "not expressible: dual-stream blocks (a residual stream beside the feature stream, merged into plain "
+               "convs by equivalent transformation: a primitive of its own); the table's ABPN, FSRCNN, ESPCN "
+               "and ECBSR rows are in"),
     NotClaimed("NTIRE 2024 team30 RFDN (model_zoo/team30_RFDN.pkl)",
                "the AIM 2020 E-RFDN weights again (every tensor within 1.3e-5 of njulj/RFDN RFDN_AIM.pth; Set5 "
                "32.159 as erfdn): not a training of its own"),
