@@ -39,7 +39,8 @@ def render(res: dict[str, Any]) -> str:
               "|---|---|---:|---:|---|---:|---:|"]
         for label, key in (("chosen by nested LOFO", "predictor"), ("params + depth alone (nested)", "params_depth"),
                            ("params alone (nested)", "params_alone"),
-                           ("zoo-skip form: psnr + params + depth, alpha 1 (LOFO)", "current_zoo_skip")):
+                           ("zoo-skip form: psnr + params + depth, alpha 1 (LOFO)", "current_zoo_skip"),
+                           ("raw proxy PSNR, no fit (20 steps)", "raw_proxy")):
             if key not in ev:  # a file written before that row existed
                 continue
             b = ev[key]

@@ -207,10 +207,12 @@ def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key:
                                predict_rows=allrows, pairs=prow)
     cur = fit.lofo_predict(fit.Spec(FIXED, 1.0), X, y, groups, rows=main, predict_rows=allrows)
 
-    def block(p: np.ndarray) -> dict[str, Any]:
+    def block(p: np.ndarray, fitted: bool = True) -> dict[str, Any]:
         s = fit.rank_scores(p[main], y[main])
         s["spearman_ci"] = fit.bootstrap_ci(p[main], y[main], fit.spearman, n_boot)
         s["mae_ci"] = fit.bootstrap_ci(p[main], y[main], fit.mae, n_boot)
+        if not fitted:  # a raw score is not on the truth's scale: its error in dB means nothing
+            s["mae_db"], s["mae_ci"] = float("nan"), (float("nan"), float("nan"))
         s["ablation"] = fit.pair_order_share({n["name"]: float(v) for n, v in zip(nets, p)},
                                              [(a, b) for a, b, *_ in pairs])
         s["design"] = fit.pair_order_share({n["name"]: float(v) for n, v in zip(nets, p)}, list(design))
@@ -220,6 +222,8 @@ def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key:
            "chosen": {g: s.name for g, s in chosen.items()}, "predictor": block(pred), "params_depth": block(base),
            "params_alone": block(alone),
            "current_zoo_skip": block(cur),
+           # the proxy's own validation PSNR, no fit: what the proxy says before size and depth weigh in
+           "raw_proxy": block(X["psnr"], fitted=False),
            "paired_vs_params_depth": fit.paired_bootstrap(pred[main], base[main], y[main], fit.spearman, 0.10, n_boot),
            "predictions": {n["name"]: finite_or_none(float(v)) for n, v in zip(nets, pred)},
            "baseline_predictions": {n["name"]: finite_or_none(float(v)) for n, v in zip(nets, base)},
