@@ -25,7 +25,10 @@ Run (2 worker processes x 1 torch thread; ~10 min at x4 on 2 cores)::
     .venv/bin/python benchmarks/predictor_fidelity.py --scale 4
     .venv/bin/python benchmarks/predictor_fidelity.py --scale 4 --write-calibration zoo-gt-x4   # ship it
 
-Outputs ``results/benchmarks/predictor_fidelity_x<s>.{json,md}``.
+    .venv/bin/python benchmarks/predictor_fidelity.py --scale 4 --fixed --gt-set Set14  # another label set
+
+Outputs ``results/benchmarks/predictor_fidelity_x<s>.{json,md}`` (Set5), or
+``predictor_fidelity_x<s>_<set>.{json,md}`` for another ``--gt-set``; the measurement cache is shared.
 """
 
 from __future__ import annotations
@@ -357,7 +360,9 @@ def main(argv: Iterable[str] | None = None) -> int:
             return m["intercept"] + x @ np.array(m["coef"])
         diff = np.abs(apply(feature_table(nets, cache, seeds[0])) - apply(feature_table(nets, cache, seeds[1])))
         res["seed_noise_db"] = float(np.nanpercentile(diff[[n["protocol"] == "main" for n in nets]], 75))
-    stem = out / f"predictor_fidelity_x{args.scale}"
+    # Set5 keeps the historical names; another benchmark set gets its own files (same measurement cache)
+    suffix = "" if args.gt_set == "Set5" else f"_{args.gt_set.lower()}"
+    stem = out / f"predictor_fidelity_x{args.scale}{suffix}"
     write_atomic(stem.with_suffix(".json"), json.dumps(res, indent=1, default=finite_or_none))
     write_atomic(stem.with_suffix(".md"), render(res))
     print(render(res))
