@@ -116,6 +116,20 @@ def test_design_pair_is_a_smaller_better_network_of_one_table(pair):
     assert abs((vb - vw) - pair.delta_db) < 0.006 and pair.delta_db >= 0.1
 
 
+def test_design_pairs_keep_their_direction_on_every_benchmark_set():
+    """A design pair is read on Set5; the same table's other sets (Set14, B100, Urban100) must not
+    reverse it wherever both networks have a number (35 such records today, gaps 0.01-0.57 dB)."""
+    checked = 0
+    for better, worse in {(p.better, p.worse) for p in DESIGN_PAIRS}:
+        for scale in (2, 3, 4):
+            for dataset in ("Set5", "Set14", "B100", "Urban100"):
+                vb, vw = GROUND_TRUTH[better].value(scale, dataset), GROUND_TRUTH[worse].value(scale, dataset)
+                if vb is not None and vw is not None:
+                    assert vb > vw, (better, worse, scale, dataset, vb, vw)
+                    checked += 1
+    assert checked >= 35 + 11
+
+
 def test_pairs_are_distinct():
     keys = [(p.better, p.worse, p.scale, p.dataset) for p in ABLATION_PAIRS + SMALL_GAP_PAIRS]
     assert len(keys) == len(set(keys))
