@@ -93,11 +93,9 @@ def ground_truth(scale: int, gt_set: str) -> tuple[list[dict[str, Any]], list[tu
 def design_pairs(scale: int, gt_set: str, names: set[str]) -> list[tuple[str, str]]:
     """``(better, worse)`` names of ``nas.arch.ground_truth.DESIGN_PAIRS`` at ``scale`` on ``gt_set``
     whose two networks are both in ``names``: one table, the smaller network better. Scored only,
-    never fitted on (an older checkout without the list gives none)."""
-    try:
-        from nas.arch.ground_truth import DESIGN_PAIRS
-    except ImportError:
-        return []
+    never fitted on."""
+    from nas.arch.ground_truth import DESIGN_PAIRS
+
     return [(p.better, p.worse) for p in DESIGN_PAIRS
             if p.scale == scale and p.dataset == gt_set and p.better in names and p.worse in names]
 
@@ -213,12 +211,13 @@ def evaluate(nets: list[dict], pairs: list, X: dict[str, np.ndarray], group_key:
     def block(p: np.ndarray, fitted: bool = True) -> dict[str, Any]:
         s = fit.rank_scores(p[main], y[main])
         s["spearman_ci"] = fit.bootstrap_ci(p[main], y[main], fit.spearman, n_boot)
-        s["mae_ci"] = fit.bootstrap_ci(p[main], y[main], fit.mae, n_boot)
-        if not fitted:  # a raw score is not on the truth's scale: its error in dB means nothing
+        if fitted:
+            s["mae_ci"] = fit.bootstrap_ci(p[main], y[main], fit.mae, n_boot)
+        else:  # a raw score is not on the truth's scale: its error in dB means nothing
             s["mae_db"], s["mae_ci"] = float("nan"), (float("nan"), float("nan"))
-        s["ablation"] = fit.pair_order_share({n["name"]: float(v) for n, v in zip(nets, p)},
-                                             [(a, b) for a, b, *_ in pairs])
-        s["design"] = fit.pair_order_share({n["name"]: float(v) for n, v in zip(nets, p)}, list(design))
+        by_name = {n["name"]: float(v) for n, v in zip(nets, p)}
+        s["ablation"] = fit.pair_order_share(by_name, [(a, b) for a, b, *_ in pairs])
+        s["design"] = fit.pair_order_share(by_name, list(design))
         return s
 
     out = {"grouping": group_key, "n_main": int(main.size), "n_groups": len(set(np.array(groups)[main])),
