@@ -56,7 +56,8 @@ def search(
                                 "calibration, candidates outside its domain pruned), bicubic-predicted (the same, "
                                 "ranked by the older zoo-skip calibration), halving (successive halving 20 -> 60 -> 180 iters, eta "
                                 "3, raw proxy PSNR), accelerator (for a GPU: halving 1 K -> 3 K -> 9 K steps, batch 32, bf16, "
-                                "ranked by a calibration made with nas calibrate --profile accelerator), predicted, "
+                                "ranked by a calibration made with nas calibrate --profile accelerator), accelerator-fixed "
+                                "(its first rung alone, 1 K steps: a calibration costs a ninth), predicted, "
                                 "fixed (60 iters each), fast, long, smoke, smoke-halving."),
     iters: Optional[int] = typer.Option(None, help="Override the profile's proxy iterations (rung 0 with successive halving)."),
     sampler: str = typer.Option("tpe", help="tpe | nsga2 | random | gp."),
