@@ -3,6 +3,12 @@ built and tested on CPU with tiny settings."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -27,6 +33,12 @@ def test_the_accelerator_profile_is_a_real_share_of_the_papers_schedule():
     assert not same_protocol({**fp32, "amp": "bf16"}, fp32)
     with pytest.raises(NasError, match="amp must be one of none, bf16"):
         ProxyProfile("x", iters=1, amp="fp8")
+
+
+def test_accelerator_fixed_is_the_accelerator_profiles_first_rung_alone():
+    full, fixed = get_profile("accelerator"), get_profile("accelerator-fixed")
+    assert fixed.rung_stops == [1000] == full.rung_stops[:1]
+    assert same_protocol(fixed, full, ignore=("rungs",)) and not same_protocol(fixed, full)
 
 
 def test_bf16_autocast_trains_in_mixed_precision_and_keeps_fp32_weights():
@@ -57,3 +69,35 @@ def test_a_predicting_profile_without_a_calibration_refuses_with_the_command(tmp
                                        r"for x4.*`nas calibrate --scale 4 --profile accelerator --iters 2 --out "):
         run_search(s, log=lambda m: None)
     assert not (tmp_path / "r").exists()
+
+
+_REPO = Path(__file__).resolve().parents[2]
+#: five families of tiny networks: a calibration's minimum, in seconds on a CPU
+_TINY = "espcn,fsrcnn,ecbsr_m4c16_rgb,ecbsr_m4c32_rgb,abpn_m4c28,srcnn"
+
+
+@pytest.mark.slow
+def test_the_device_script_goes_on_where_a_machine_that_is_gone_stopped(tmp_path):
+    """scripts/device_calibrate.sh, as on a GPU machine but on the CPU with the smoke protocol: a
+    second run (another machine: a network's claim left by a host that no longer exists) trains
+    only the network the first did not keep, instead of waiting 2 h for that claim."""
+    env = {**os.environ, "PY": sys.executable, "TIME_S": "300", "NAME": "t", "DIR": str(tmp_path / "d")}
+    cmd = ["bash", str(_REPO / "scripts/device_calibrate.sh"), "--scale", "4", "--profile", "smoke",
+           "--device", "cpu", "--jobs", "1", "--networks", _TINY]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    cache = tmp_path / "d" / "t.json.cache.jsonl"
+    lines = cache.read_text().splitlines()
+    assert len(lines) == 6 and (tmp_path / "d" / "out" / "t.json").is_file()
+    # the machine that trained the last network is gone before it wrote it, its claim left behind
+    cache.write_text("\n".join(lines[:-1]) + "\n")
+    lost = json.loads(lines[-1])
+    (tmp_path / "d" / "t.json.cache.jsonl.claims").write_text(
+        json.dumps({"key": lost["key"], "host": "gone-gpu-host", "pid": 1, "time": 4e9}) + "\n")
+    (tmp_path / "d" / "out" / "t.json").unlink()
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    assert "training 1 of 6 published networks" in second.stdout
+    assert "networks measured: 5 before, 6 now" in second.stdout
+    assert len((tmp_path / "d" / "out" / "t.json.cache.jsonl").read_text().splitlines()) == 6
+    assert json.loads((tmp_path / "d" / "out" / "t.json").read_text())["t"]["models"]
