@@ -194,14 +194,12 @@ PROFILES: dict[str, ProxyProfile] = {
     # accelerator --device cuda`; none is shipped: no GPU was available to make one).
     "accelerator": ProxyProfile("accelerator", iters=1000, batch=32, lr_patch=48, lr=5e-4, val_max_side=512,
                                 rungs=3, eta=3, skip="bicubic", predictor="zoo-gt", amp="bf16"),
-    # the accelerator profile's first rung alone: every candidate 1 K steps. Its calibration trains
-    # the 38 x4 networks for 1 K steps each, 1.4e13 FLOP a step for all of them together (their
-    # 720p Mult-Adds scaled to 32 x 48 px patches, x 6 for forward and backward): about 2-9 GPU
-    # minutes at 25-100 TFLOP/s effective, where the three-rung profile's 9 K steps take 20-80
-    "accelerator-fixed": ProxyProfile("accelerator-fixed", iters=1000, batch=32, lr_patch=48, lr=5e-4,
-                                      val_max_side=512, rungs=1, eta=3, skip="bicubic", predictor="zoo-gt",
-                                      amp="bf16"),
 }
+# the accelerator profile's first rung alone: every candidate 1 K steps. Its calibration trains the
+# 38 x4 networks for 1 K steps each, 1.4e13 FLOP a step for all of them together (their 720p
+# Mult-Adds scaled to 32 x 48 px patches, x 6 for forward and backward): about 2-9 GPU minutes at
+# 25-100 TFLOP/s effective, where the three-rung profile's 9 K steps take 20-80
+PROFILES["accelerator-fixed"] = replace(PROFILES["accelerator"], name="accelerator-fixed", rungs=1)
 
 
 def get_profile(name: str, iters: int | None = None, threads: int | None = None,
