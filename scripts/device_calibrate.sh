@@ -16,8 +16,8 @@
 #
 # Files, in DIR: NAME.json (written once every network is measured),
 # NAME.json.cache.jsonl (one line per measured network, with its training time unit_s), NAME.log.
-# To go on on a fresh machine, bring DIR/NAME.json.cache.jsonl back into DIR: the
-# claims of a machine that is gone are dropped here, not waited for (nas.scoring.calibrate: 2 h).
+# To go on on a fresh machine, bring DIR/NAME.json.cache.jsonl (and only it: OUT gets no claims
+# file, since nas.scoring.calibrate honours a claim from another host for 2 h) back into DIR.
 # Missing packages come from .whl/ (scripts/device_wheels.sh), installed to /tmp/site.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,8 +43,6 @@ import platform, torch
 gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
 print(f"python {platform.python_version()}, torch {torch.__version__}, CUDA device: {gpu}")
 EOF
-# claims and the lock belong to the machine that wrote them; only the cache is carried over
-rm -f "$CAL.cache.jsonl.claims" "$CAL.cache.jsonl.lock"
 before=$(cat "$CAL.cache.jsonl" 2>/dev/null | wc -l)
 start=$(date +%s)
 timeout --signal=TERM --kill-after=20 "$TIME_S" "$PY" -m nas.cli calibrate --name "$NAME" --out "$CAL" "$@" \

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,10 +78,10 @@ _TINY = "espcn,fsrcnn,ecbsr_m4c16_rgb,ecbsr_m4c32_rgb,abpn_m4c28,srcnn"
 
 
 @pytest.mark.slow
-def test_the_device_script_goes_on_where_a_machine_that_is_gone_stopped(tmp_path):
+def test_the_device_script_goes_on_from_a_carried_cache(tmp_path):
     """scripts/device_calibrate.sh, as on a GPU machine but on the CPU with the smoke protocol: a
-    second run (another machine: a network's claim left by a host that no longer exists) trains
-    only the network the first did not keep, instead of waiting 2 h for that claim."""
+    second run given the cache its OUT received (a network short: the first was stopped) trains
+    only that network, and OUT gets the cache and the calibration, no claims file."""
     env = {**os.environ, "PY": sys.executable, "TIME_S": "300", "NAME": "t", "DIR": str(tmp_path / "d")}
     cmd = ["bash", str(_REPO / "scripts/device_calibrate.sh"), "--scale", "4", "--profile", "smoke",
            "--device", "cpu", "--jobs", "1", "--networks", _TINY]
@@ -89,12 +90,11 @@ def test_the_device_script_goes_on_where_a_machine_that_is_gone_stopped(tmp_path
     cache = tmp_path / "d" / "t.json.cache.jsonl"
     lines = cache.read_text().splitlines()
     assert len(lines) == 6 and (tmp_path / "d" / "out" / "t.json").is_file()
-    # the machine that trained the last network is gone before it wrote it, its claim left behind
+    assert sorted(f.name for f in (tmp_path / "d" / "out").iterdir()) == ["t.json", "t.json.cache.jsonl", "t.log"]
+    # a fresh machine: the working folder holds only what OUT returned, one network short
+    shutil.rmtree(tmp_path / "d")
+    (tmp_path / "d").mkdir()
     cache.write_text("\n".join(lines[:-1]) + "\n")
-    lost = json.loads(lines[-1])
-    (tmp_path / "d" / "t.json.cache.jsonl.claims").write_text(
-        json.dumps({"key": lost["key"], "host": "gone-gpu-host", "pid": 1, "time": 4e9}) + "\n")
-    (tmp_path / "d" / "out" / "t.json").unlink()
     second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
     assert "training 1 of 6 published networks" in second.stdout
